@@ -1,0 +1,15 @@
+/*
+ * plainbounce.h - the subcommands of the plainbounce command line tool.
+ *
+ * Each subcommand lives in its own cli/cmd_NAME.c, takes argv with argv[0]
+ * being its own name, and returns the process exit status: 0 success,
+ * 1 "nothing matched" or a per-item failure, 2 usage, 78 bad config.
+ */
+#ifndef PB_CLI_H
+#define PB_CLI_H
+
+#define PB_EXIT_USAGE 2
+
+int cmd_config(int argc, char **argv);
+
+#endif

@@ -1,0 +1,434 @@
+/*
+ * cfg.c - load and check plainbounce.conf through one key table.
+ *
+ * Owns struct cfg's memory.  Guarantees: every key has its default unless
+ * the file sets it; a value out of bounds, of the wrong type, or a key the
+ * table does not know is an error naming the file and line; a failed load
+ * leaves the defaults in place, so a daemon reloading on SIGHUP can keep
+ * the configuration it had.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libconfig.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "xalloc.h"
+
+#define DEF_STORE_PATH		"/var/lib/plainbounce/plainbounce.db"
+#define DEF_TRUSTED_NETWORKS	"[ \"127.0.0.0/8\", \"::1/128\" ]"
+#define DEF_LOCAL_DOMAINS	"[ ]"
+#define DEF_NOTICE_LOCALE	"en"
+
+static const char *check_cidr(const char *value);
+static const char *check_domain(const char *value);
+static const char *check_locale(const char *value);
+
+#define OFF(field) offsetof(struct cfg, field)
+
+static const struct cfg_key cfg_table[] = {
+	{ "store.path", CFG_STR, "\"" DEF_STORE_PATH "\"", 0, 0,
+	  OFF(store_path), NULL,
+	  "SQLite database shared by the milter, watcher and responder" },
+	{ "trusted_networks", CFG_STRLIST, DEF_TRUSTED_NETWORKS, 0, 0,
+	  OFF(trusted_networks), check_cidr,
+	  "client networks whose mail counts as our own users' (CIDR)" },
+	{ "local_domains", CFG_STRLIST, DEF_LOCAL_DOMAINS, 0, 0,
+	  OFF(local_domains), check_domain,
+	  "sender domains that belong to this site" },
+	{ "notice.locale", CFG_STR, "\"" DEF_NOTICE_LOCALE "\"", 0, 0,
+	  OFF(notice_locale), check_locale,
+	  "language of notices: a directory under templates/ (en, de)" },
+};
+
+const struct cfg_key *
+cfg_keys(size_t *n)
+{
+	*n = sizeof(cfg_table) / sizeof(cfg_table[0]);
+	return cfg_table;
+}
+
+const char *
+cfg_default_path(void)
+{
+	return PB_SYSCONFDIR "/plainbounce/plainbounce.conf";
+}
+
+/* find_key - the table entry for a dotted name, or NULL */
+static const struct cfg_key *
+find_key(const char *name)
+{
+	size_t i, n;
+	const struct cfg_key *k = cfg_keys(&n);
+
+	for (i = 0; i < n; i++)
+		if (strcmp(k[i].name, name) == 0)
+			return &k[i];
+	return NULL;
+}
+
+/* is_group_prefix - true when some key lives under group "name." */
+static int
+is_group_prefix(const char *name)
+{
+	size_t i, n, len = strlen(name);
+	const struct cfg_key *k = cfg_keys(&n);
+
+	for (i = 0; i < n; i++)
+		if (strncmp(k[i].name, name, len) == 0 && k[i].name[len] == '.')
+			return 1;
+	return 0;
+}
+
+int64_t
+cfg_parse_duration(const char *s)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 }, { "d", 86400000 }, { "", 1000 },
+	};
+	int64_t v = 0;
+	size_t i;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (INT64_MAX / 10 - 9) / 86400000)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(p, units[i].unit) == 0)
+			return v * units[i].ms;
+	return -1;
+}
+
+/* field - the address of a key's value inside struct cfg */
+static void *
+field(struct cfg *c, const struct cfg_key *k)
+{
+	return (char *)c + k->offset;
+}
+
+static void
+strlist_free(struct cfg_strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* set_value - check one setting against its key and store it */
+static int
+set_value(struct cfg *c, const struct cfg_key *k, config_setting_t *s,
+	  struct buf *why)
+{
+	const char *str, *bad;
+	long long ll;
+	int64_t ms;
+	int i, n;
+	struct cfg_strlist *l;
+
+	switch (k->type) {
+	case CFG_STR:
+		if ((str = config_setting_get_string(s)) == NULL) {
+			buf_addf(why, "%s: expected a string", k->name);
+			return -1;
+		}
+		if (k->check && (bad = k->check(str)) != NULL) {
+			buf_addf(why, "%s: \"%s\": %s", k->name, str, bad);
+			return -1;
+		}
+		free(*(char **)field(c, k));
+		*(char **)field(c, k) = xstrdup(str);
+		return 0;
+	case CFG_BOOL:
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+			buf_addf(why, "%s: expected true or false", k->name);
+			return -1;
+		}
+		*(int *)field(c, k) = config_setting_get_bool(s);
+		return 0;
+	case CFG_INT:
+		if (config_setting_type(s) != CONFIG_TYPE_INT &&
+		    config_setting_type(s) != CONFIG_TYPE_INT64) {
+			buf_addf(why, "%s: expected an integer", k->name);
+			return -1;
+		}
+		ll = config_setting_get_int64(s);
+		if (ll < k->min || ll > k->max) {
+			buf_addf(why, "%s: %lld is outside %" PRId64 "..%"
+				 PRId64, k->name, ll, k->min, k->max);
+			return -1;
+		}
+		*(int64_t *)field(c, k) = ll;
+		return 0;
+	case CFG_DURATION:
+		if (config_setting_type(s) == CONFIG_TYPE_INT ||
+		    config_setting_type(s) == CONFIG_TYPE_INT64) {
+			ll = config_setting_get_int64(s);
+			ms = ll >= 0 && ll < INT64_MAX / 1000 ? ll * 1000 : -1;
+		} else if ((str = config_setting_get_string(s)) != NULL) {
+			ms = cfg_parse_duration(str);
+		} else {
+			ms = -1;
+		}
+		if (ms < 0) {
+			buf_addf(why, "%s: expected a duration such as "
+				 "\"30s\", \"4h\" or \"500ms\"", k->name);
+			return -1;
+		}
+		if (ms < k->min || ms > k->max) {
+			buf_addf(why, "%s: %" PRId64 "ms is outside %" PRId64
+				 "..%" PRId64 "ms", k->name, ms, k->min,
+				 k->max);
+			return -1;
+		}
+		*(int64_t *)field(c, k) = ms;
+		return 0;
+	case CFG_STRLIST:
+		if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+			buf_addf(why, "%s: expected a list [ \"...\", ... ]",
+				 k->name);
+			return -1;
+		}
+		n = config_setting_length(s);
+		for (i = 0; i < n; i++) {
+			str = config_setting_get_string_elem(s, i);
+			if (str == NULL) {
+				buf_addf(why, "%s: element %d is not a string",
+					 k->name, i + 1);
+				return -1;
+			}
+			if (k->check && (bad = k->check(str)) != NULL) {
+				buf_addf(why, "%s: \"%s\": %s", k->name, str,
+					 bad);
+				return -1;
+			}
+		}
+		l = field(c, k);
+		strlist_free(l);
+		l->v = xcalloc((size_t)n + 1, sizeof(char *));
+		for (i = 0; i < n; i++)
+			l->v[i] = xstrdup(config_setting_get_string_elem(s, i));
+		l->n = (size_t)n;
+		return 0;
+	}
+	buf_addf(why, "%s: internal error: unknown type", k->name);
+	return -1;
+}
+
+/* walk - visit every setting below s, rejecting what the table lacks */
+static int
+walk(struct cfg *c, config_setting_t *s, const char *prefix, struct buf *why)
+{
+	int i, n = config_setting_length(s);
+	char name[256];
+	const struct cfg_key *k;
+	config_setting_t *child;
+	const char *file;
+
+	for (i = 0; i < n; i++) {
+		child = config_setting_get_elem(s, (unsigned)i);
+		snprintf(name, sizeof(name), "%s%s%s", prefix,
+			 *prefix ? "." : "", config_setting_name(child));
+		file = config_setting_source_file(child);
+		if (config_setting_is_group(child) && is_group_prefix(name)) {
+			if (walk(c, child, name, why) < 0)
+				return -1;
+			continue;
+		}
+		if ((k = find_key(name)) == NULL) {
+			buf_addf(why, "%s:%u: unknown key \"%s\"",
+				 file ? file : "?",
+				 config_setting_source_line(child), name);
+			return -1;
+		}
+		buf_addf(why, "%s:%u: ", file ? file : "?",
+			 config_setting_source_line(child));
+		if (set_value(c, k, child, why) < 0)
+			return -1;
+		buf_reset(why);
+	}
+	return 0;
+}
+
+/* set_default - parse a key's default text as if it came from a file */
+static void
+set_default(struct cfg *c, const struct cfg_key *k)
+{
+	config_t lc;
+	char text[512];
+	struct buf why;
+
+	config_init(&lc);
+	snprintf(text, sizeof(text), "v = %s;", k->def);
+	buf_init(&why, 512);
+	if (config_read_string(&lc, text) != CONFIG_TRUE ||
+	    set_value(c, k, config_lookup(&lc, "v"), &why) < 0) {
+		fprintf(stderr, "plainbounce: bad default for %s: %s\n",
+			k->name, buf_str(&why));
+		abort();
+	}
+	buf_free(&why);
+	config_destroy(&lc);
+}
+
+void
+cfg_init(struct cfg *c)
+{
+	size_t i, n;
+	const struct cfg_key *k = cfg_keys(&n);
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < n; i++)
+		set_default(c, &k[i]);
+}
+
+void
+cfg_free(struct cfg *c)
+{
+	size_t i, n;
+	const struct cfg_key *k = cfg_keys(&n);
+
+	for (i = 0; i < n; i++) {
+		if (k[i].type == CFG_STR) {
+			free(*(char **)field(c, &k[i]));
+			*(char **)field(c, &k[i]) = NULL;
+		} else if (k[i].type == CFG_STRLIST) {
+			strlist_free(field(c, &k[i]));
+		}
+	}
+}
+
+int
+cfg_load(struct cfg *c, const char *path, struct buf *why)
+{
+	config_t lc;
+	int rc = -1;
+
+	cfg_init(c);
+	config_init(&lc);
+	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			buf_addf(why, "%s: cannot read: %s", path,
+				 strerror(errno));
+		else
+			buf_addf(why, "%s:%d: %s",
+				 config_error_file(&lc) ? config_error_file(&lc)
+							 : path,
+				 config_error_line(&lc), config_error_text(&lc));
+		goto out;
+	}
+	if (walk(c, config_root_setting(&lc), "", why) < 0) {
+		cfg_free(c);
+		cfg_init(c);
+		goto out;
+	}
+	rc = 0;
+out:
+	config_destroy(&lc);
+	return rc;
+}
+
+void
+cfg_write_sample(FILE *fp)
+{
+	size_t i, n, glen;
+	const struct cfg_key *k = cfg_keys(&n);
+	const char *dot, *group = NULL;
+
+	fputs("# plainbounce.conf - configuration of the plainbounce suite.\n"
+	      "# Written by `plainbounce config --sample` from the key table;\n"
+	      "# every key is shown with its default.  Unknown keys are "
+	      "errors.\n"
+	      "# Durations: \"500ms\", \"30s\", \"5m\", \"4h\", \"2d\".\n"
+	      "# See plainbounce.conf(5).\n", fp);
+	for (i = 0; i < n; i++) {
+		dot = strchr(k[i].name, '.');
+		glen = dot ? (size_t)(dot - k[i].name) : 0;
+		if (group && (!dot || strncmp(group, k[i].name, glen) != 0 ||
+			      group[glen] != '.')) {
+			fputs("};\n", fp);
+			group = NULL;
+		}
+		if (dot && group == NULL) {
+			fprintf(fp, "\n%.*s = {\n", (int)glen, k[i].name);
+			group = k[i].name;
+		}
+		fprintf(fp, "\n%s# %s\n%s%s = %s;\n", dot ? "  " : "",
+			k[i].doc, dot ? "  " : "", dot ? dot + 1 : k[i].name,
+			k[i].def);
+	}
+	if (group)
+		fputs("};\n", fp);
+}
+
+/* check_cidr - an IPv4 or IPv6 network, "a.b.c.d/n" or an address */
+static const char *
+check_cidr(const char *value)
+{
+	char addr[64];
+	unsigned char bin[16];
+	const char *slash = strchr(value, '/');
+	size_t len = slash ? (size_t)(slash - value) : strlen(value);
+	long bits;
+	char *end;
+	int v6;
+
+	if (len == 0 || len >= sizeof(addr))
+		return "not an address or network";
+	memcpy(addr, value, len);
+	addr[len] = '\0';
+	v6 = strchr(addr, ':') != NULL;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1)
+		return "not an IPv4 or IPv6 address";
+	if (slash) {
+		errno = 0;
+		bits = strtol(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end != '\0' || bits < 0 ||
+		    bits > (v6 ? 128 : 32))
+			return "bad prefix length";
+	}
+	return NULL;
+}
+
+/* check_domain - letters, digits, dots and hyphens, not empty */
+static const char *
+check_domain(const char *value)
+{
+	const char *p;
+
+	if (*value == '\0')
+		return "empty domain";
+	for (p = value; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+			return "not a domain name";
+	return NULL;
+}
+
+/* check_locale - a short name usable as a directory: "en", "de", "pt_BR" */
+static const char *
+check_locale(const char *value)
+{
+	size_t len = strlen(value), i;
+
+	if (len < 2 || len > 10)
+		return "not a locale name such as \"en\" or \"de\"";
+	for (i = 0; i < len; i++)
+		if (!isalpha((unsigned char)value[i]) && value[i] != '_' &&
+		    value[i] != '-')
+			return "not a locale name such as \"en\" or \"de\"";
+	return NULL;
+}

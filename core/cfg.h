@@ -1,0 +1,77 @@
+/*
+ * cfg.h - plainbounce.conf: one table of keys drives everything.
+ *
+ * The key table in cfg.c names each key, its type, default, bounds and a
+ * one-line description.  The same table loads and checks a libconfig file
+ * (unknown keys are errors with file and line), answers `-n`, and writes
+ * the commented sample config/plainbounce.conf.  Durations are stored in
+ * milliseconds and written as "4h", "30s", "500ms" or plain seconds.
+ */
+#ifndef PB_CFG_H
+#define PB_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+
+#define CFG_EX_CONFIG 78	/* sysexits.h EX_CONFIG */
+
+enum cfg_type {
+	CFG_STR,		/* string */
+	CFG_INT,		/* integer within [min, max] */
+	CFG_BOOL,		/* true / false */
+	CFG_DURATION,		/* milliseconds within [min, max] */
+	CFG_STRLIST		/* list of strings: [ "a", "b" ] */
+};
+
+struct cfg_strlist {
+	char **v;		/* n strings, then NULL */
+	size_t n;
+};
+
+/* The loaded configuration: one field per key, named after the key. */
+struct cfg {
+	char *store_path;
+	struct cfg_strlist trusted_networks;
+	struct cfg_strlist local_domains;
+	char *notice_locale;
+};
+
+struct cfg_key {
+	const char *name;	/* dotted path: "store.path" */
+	enum cfg_type type;
+	const char *def;	/* default, written as in the file */
+	int64_t min, max;	/* bounds for CFG_INT and CFG_DURATION */
+	size_t offset;		/* where in struct cfg */
+	/* extra check of one string value; returns why it is bad, or NULL */
+	const char *(*check)(const char *value);
+	const char *doc;	/* one line for the sample config and -n */
+};
+
+/* cfg_keys - the table, and its length in *n */
+const struct cfg_key *cfg_keys(size_t *n);
+
+/* cfg_init - every key set to its default */
+void cfg_init(struct cfg *c);
+
+/*
+ * cfg_load - cfg_init, then read path over it.  On error returns -1 with
+ * "file:line: what is wrong" in why and leaves *c at its defaults.
+ */
+int cfg_load(struct cfg *c, const char *path, struct buf *why);
+
+/* cfg_free - release what cfg_init/cfg_load allocated */
+void cfg_free(struct cfg *c);
+
+/* cfg_write_sample - the commented sample configuration, from the table */
+void cfg_write_sample(FILE *fp);
+
+/* cfg_parse_duration - "4h", "30m", "10s", "500ms", "2d", "90": ms, or -1 */
+int64_t cfg_parse_duration(const char *s);
+
+/* cfg_default_path - where daemons look when -c is not given */
+const char *cfg_default_path(void);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * testutil.h - small helpers shared by the unit suites: where the source
+ * tree is, reading fixture files, and making temporary directories.
+ */
+#ifndef PB_TESTUTIL_H
+#define PB_TESTUTIL_H
+
+#include <stddef.h>
+
+#include <check.h>
+
+/* every suite's constructor, from the generated list */
+#define SUITE(name) Suite *name##_suite(void);
+#include "suites.inc"
+#undef SUITE
+
+/* tu_srcdir - the source tree ($PB_SRCDIR, else ".") */
+const char *tu_srcdir(void);
+/* tu_path - srcdir + "/" + rel, in a static buffer per call site copy */
+const char *tu_path(const char *rel);
+/* tu_read_file - whole file, NUL-terminated, length in *len; or NULL */
+char *tu_read_file(const char *path, size_t *len);
+/* tu_write_file - write text to path; 0 or -1 */
+int tu_write_file(const char *path, const char *text);
+/* tu_tmpdir - a fresh directory under $TMPDIR; caller frees the string */
+char *tu_tmpdir(void);
+/* tu_rmtree - remove a directory made by tu_tmpdir */
+void tu_rmtree(const char *dir);
+
+#endif
