@@ -1,0 +1,34 @@
+/*
+ * escape.h - make text from the log or from a remote server safe to show.
+ *
+ * Text from a log line or an SMTP reply is attacker-controlled.  Before it
+ * reaches a terminal, a notice or a header it is passed through one of
+ * these, which guarantee valid UTF-8 with no control characters and no
+ * bidirectional overrides, bounded in length.
+ */
+#ifndef PB_ESCAPE_H
+#define PB_ESCAPE_H
+
+#include "buf.h"
+#include "span.h"
+
+/*
+ * escape_display - append s to out for a human: control bytes become
+ * "\xNN" (tab and newline too, so one value stays on one line), invalid
+ * UTF-8 bytes become "\xNN", and the Unicode bidi controls (U+202A..U+202E,
+ * U+2066..U+2069, U+200E, U+200F, U+061C) become "\u{XXXX}".  Returns
+ * BUF_OK, or BUF_TOOBIG when out is full (what fitted is kept).
+ */
+int escape_display(struct buf *out, struct span s);
+
+/*
+ * escape_text - like escape_display, but invalid or unsafe sequences
+ * become U+FFFD and control characters a space: for notice bodies, where
+ * a reader wants words, not escapes.
+ */
+int escape_text(struct buf *out, struct span s);
+
+/* utf8_valid - true when s is well-formed UTF-8 (no overlongs, surrogates) */
+int utf8_valid(struct span s);
+
+#endif
