@@ -41,7 +41,7 @@ enum var {
 	/* one recipient */
 	V_RECIPIENT, V_REASON, V_REASON_TITLE, V_WHO_ACTS, V_WHO_ACTS_ID,
 	V_WHAT, V_NEXT_STEP, V_LAST_REASON, V_LAST_REASON_TITLE, V_LAST_WHAT,
-	V_REMOTE_WORDS, V_DSN, V_RELAY, V_DELAY, V_DELAYS, V_ATTEMPTS,
+	V_REMOTE_WORDS, V_DIAGNOSTIC, V_DSN, V_RELAY, V_DELAY, V_DELAYS, V_ATTEMPTS,
 	V_RETRY_UNTIL, V_TRIED_FOR, V_DELIVERED_AT, V_BLOCKLIST,
 	V_COUNT_ALL
 };
@@ -84,6 +84,7 @@ static const struct var_def {
 	[V_LAST_REASON_TITLE] = { "last_reason_title", L_RCPT, 0 },
 	[V_LAST_WHAT] = { "last_what", L_RCPT, 0 },
 	[V_REMOTE_WORDS] = { "remote_words", L_RCPT, 0 },
+	[V_DIAGNOSTIC] = { "diagnostic", L_RCPT, 0 },
 	[V_DSN] = { "dsn", L_RCPT, 0 },
 	[V_RELAY] = { "relay", L_RCPT, 0 },
 	[V_DELAY] = { "delay", L_RCPT, 0 },
@@ -708,6 +709,7 @@ load_one(struct notice_templates *t, size_t fi, const char *dir,
 	const char *loc = t->locale;
 	size_t len = 0;
 	char *text;
+	size_t before = why->len;
 	int n;
 
 	file_name(fi, name, sizeof(name));
@@ -721,7 +723,7 @@ load_one(struct notice_templates *t, size_t fi, const char *dir,
 		if ((text = read_file(path, &len, why)) != NULL)
 			break;
 		if (errno != ENOENT || strcmp(loc, FALLBACK_LOCALE) == 0) {
-			if (why->len == 0)
+			if (why->len == before)
 				buf_addf(why, "%s: %s", path, strerror(errno));
 			return -1;
 		}
@@ -931,6 +933,7 @@ scalar(struct render *st, enum var v, bool *rendered)
 	case V_LAST_REASON:
 		return r->has_last_reason ? reason_name(r->last_reason) : NULL;
 	case V_REMOTE_WORDS: return r->remote_words;
+	case V_DIAGNOSTIC: return r->diagnostic;
 	case V_DSN: return r->dsn;
 	case V_RELAY: return r->relay;
 	case V_DELAY: return r->delay;

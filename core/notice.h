@@ -78,7 +78,10 @@ struct notice_rcpt {
 	enum actor who_acts;		/* from the classifier */
 	bool has_last_reason;		/* for expired: last_reason is set */
 	enum reason last_reason;	/* reason of the last deferral */
-	const char *remote_words;	/* the remote server's reply */
+	const char *remote_words;	/* the remote server's own reply */
+	const char *diagnostic;		/* Postfix's own text, when the
+					   remote said nothing ("connect
+					   to ...: Connection timed out") */
 	const char *dsn;		/* enhanced status, "5.1.1" */
 	const char *relay;		/* "mx.example.org[192.0.2.1]:25" */
 	const char *delay;		/* total delay, "3.2" (seconds) */
