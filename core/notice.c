@@ -113,9 +113,7 @@ struct tmpl {
 	const char *src;	/* the file text the nodes point into */
 };
 
-/* The files of a locale, and the parts each must or may have. */
-enum file_type { F_ENVELOPE, F_DIGEST, F_ACTORS, F_REASON };
-
+/* The files of a locale: the kinds, digest, actors, then the reasons. */
 #define ENV_COUNT	(NOTICE_KIND_COUNT + 1)	/* the kinds, then digest */
 #define ENV_DIGEST	NOTICE_KIND_COUNT
 #define FILE_COUNT	(ENV_COUNT + 1 + REASON_COUNT)
@@ -289,8 +287,9 @@ compile_part(struct compile *c)
 		enum var var;
 		unsigned line;
 		enum level level;
-	} open[DEPTH_MAX];
-	size_t depth = 0, p = c->start, text = c->start, q, r, ls, after;
+	} open[DEPTH_MAX];		/* sections not yet closed */
+	size_t text = c->start;		/* where pending literal text begins */
+	size_t p = text, depth = 0, q, r, ls, after;
 	size_t nstart, nlen, tagend;
 	const char *src = c->src, *hit;
 	unsigned line = c->line;
@@ -428,8 +427,7 @@ struct part_slot {
 
 /* file_slots - the parts of file index fi; returns how many */
 static size_t
-file_slots(struct notice_templates *t, size_t fi, struct part_slot *s,
-	   enum file_type *type)
+file_slots(struct notice_templates *t, size_t fi, struct part_slot *s)
 {
 	static const char *const env_parts[EP_COUNT] = { "subject", "body" };
 	static const char *const rp[RP_COUNT] = { "title", "what",
@@ -439,7 +437,6 @@ file_slots(struct notice_templates *t, size_t fi, struct part_slot *s,
 	enum reason r;
 
 	if (fi < ENV_COUNT) {
-		*type = fi == ENV_DIGEST ? F_DIGEST : F_ENVELOPE;
 		for (a = 0; a < NOTICE_AUDIENCE_COUNT; a++)
 			for (i = 0; i < EP_COUNT; i++, n++) {
 				snprintf(s[n].name, sizeof(s[n].name), "%s.%s",
@@ -453,7 +450,6 @@ file_slots(struct notice_templates *t, size_t fi, struct part_slot *s,
 		return n;
 	}
 	if (fi == ENV_COUNT) {
-		*type = F_ACTORS;
 		for (a = 0; a < NOTICE_AUDIENCE_COUNT; a++)
 			for (i = 0; i < ACTOR_COUNT; i++, n++) {
 				snprintf(s[n].name, sizeof(s[n].name), "%s.%s",
@@ -465,7 +461,6 @@ file_slots(struct notice_templates *t, size_t fi, struct part_slot *s,
 			}
 		return n;
 	}
-	*type = F_REASON;
 	r = (enum reason)(fi - ENV_COUNT - 1);
 	snprintf(s[n].name, sizeof(s[n].name), "title");
 	s[n].tp = &t->reasons[r][NOTICE_SENDER][RP_TITLE];
@@ -568,8 +563,7 @@ parse_file(struct notice_templates *t, size_t fi, const char *path,
 	   const char *text, size_t len, struct buf *why)
 {
 	struct part_slot slots[SLOTS_MAX];
-	enum file_type type;
-	size_t ns = file_slots(t, fi, slots, &type), pos = 0, e, nlen, i;
+	size_t ns = file_slots(t, fi, slots), pos = 0, e, nlen, i;
 	size_t cstart = 0;
 	struct compile c = { 0 };
 	unsigned line = 1, cline = 0;
@@ -631,7 +625,6 @@ parse_file(struct notice_templates *t, size_t fi, const char *path,
 				 slots[i].name);
 			return -1;
 		}
-	(void)type;
 	return 0;
 }
 
