@@ -312,7 +312,8 @@ compile_part(struct compile *c)
 				break;
 		if (r + 1 >= c->end || src[r] != '}' || src[r + 1] != '}') {
 			buf_addf(c->why, "%s:%u: \"{{\" without \"}}\" on the "
-				 "same line", c->path, line);
+				 "same line within %d bytes", c->path, line,
+				 TAG_MAX);
 			return -1;
 		}
 		tagend = r + 2;
@@ -1342,4 +1343,68 @@ notice_out_free(struct notice_out *o)
 	buf_free(&o->subject);
 	buf_free(&o->text);
 	buf_free(&o->html);
+}
+
+void
+notice_explanation_init(struct notice_explanation *ex)
+{
+	buf_init(&ex->title, PART_BUF_MAX);
+	buf_init(&ex->what, PART_BUF_MAX);
+	buf_init(&ex->next_step, PART_BUF_MAX);
+	buf_init(&ex->who_acts, PART_BUF_MAX);
+}
+
+void
+notice_explanation_free(struct notice_explanation *ex)
+{
+	buf_free(&ex->title);
+	buf_free(&ex->what);
+	buf_free(&ex->next_step);
+	buf_free(&ex->who_acts);
+}
+
+int
+notice_explain(const struct notice_templates *t, enum notice_audience aud,
+	       enum notice_kind kind, const struct notice_rcpt *r,
+	       struct notice_explanation *ex, struct buf *why)
+{
+	struct render st = { 0 };
+	struct notice_msg m = { 0 };
+	size_t i;
+	int rc = -1;
+
+	m.kind = kind;
+	m.rcpts = r;
+	m.nrcpts = 1;
+	if ((unsigned)aud >= NOTICE_AUDIENCE_COUNT || check_msg(&m, why) < 0)
+		return -1;
+	st.t = t;
+	st.aud = aud;
+	st.m = &m;
+	st.why = why;
+	buf_init(&st.tmp, NOTICE_VALUE_MAX);
+	for (i = 0; i < R_COUNT; i++)
+		buf_init(&st.part[i], PART_BUF_MAX);
+	if (enter_rcpt(&st, r) == 0 && !st.toobig) {
+		buf_reset(&ex->title);
+		buf_reset(&ex->what);
+		buf_reset(&ex->next_step);
+		buf_reset(&ex->who_acts);
+		buf_addspan(&ex->title, span_make(st.part[R_TITLE].data,
+						  st.part[R_TITLE].len));
+		buf_addspan(&ex->what, span_make(st.part[R_WHAT].data,
+						 st.part[R_WHAT].len));
+		buf_addspan(&ex->next_step, span_make(st.part[R_NEXT].data,
+						      st.part[R_NEXT].len));
+		buf_addspan(&ex->who_acts, span_make(st.part[R_WHO].data,
+						     st.part[R_WHO].len));
+		rc = 0;
+	} else if (st.toobig) {
+		buf_addf(why, "explanation larger than %d bytes",
+			 PART_BUF_MAX);
+	}
+	buf_free(&st.tmp);
+	for (i = 0; i < R_COUNT; i++)
+		buf_free(&st.part[i]);
+	return rc;
 }

@@ -121,6 +121,14 @@ struct notice_out {
 	struct buf html;		/* text/html body, when NOTICE_HTML */
 };
 
+/* One recipient's explanation alone, e.g. for a webhook's JSON fields. */
+struct notice_explanation {
+	struct buf title;	/* the reason's short label */
+	struct buf what;	/* what happened */
+	struct buf next_step;	/* what to do next */
+	struct buf who_acts;	/* who must act, in words */
+};
+
 struct notice_templates;
 
 /*
@@ -153,6 +161,20 @@ int notice_render_digest(const struct notice_templates *t,
 			 enum notice_audience aud,
 			 const struct notice_digest *d, int flags,
 			 struct notice_out *o, struct buf *why);
+
+/* notice_explanation_init - empty, bounded buffers */
+void notice_explanation_init(struct notice_explanation *ex);
+/* notice_explanation_free - release them */
+void notice_explanation_free(struct notice_explanation *ex);
+/*
+ * notice_explain - the reason block of one recipient of a message of the
+ * given kind, for an audience, as plain text (escaped and bounded like any
+ * rendering).  Returns 0, or -1 with the reason in why.
+ */
+int notice_explain(const struct notice_templates *t,
+		   enum notice_audience aud, enum notice_kind kind,
+		   const struct notice_rcpt *r, struct notice_explanation *ex,
+		   struct buf *why);
 
 /* notice_kind_name - "bounced", "expired", ... */
 const char *notice_kind_name(enum notice_kind k);

@@ -687,6 +687,73 @@ START_TEST(test_fk_english_sender)
 }
 END_TEST
 
+START_TEST(test_explain)
+{
+	struct notice_templates *t;
+	struct notice_explanation ex;
+	struct notice_rcpt rc;
+	struct buf why;
+	size_t l;
+	int a, r;
+
+	buf_init(&why, 4096);
+	notice_explanation_init(&ex);
+	t = load("en");
+	rc = sample_rcpt("anna@example.org", REASON_ADDRESS_UNKNOWN,
+			 NOTICE_BOUNCED);
+	ck_assert_int_eq(notice_explain(t, NOTICE_SENDER, NOTICE_BOUNCED, &rc,
+					&ex, &why), 0);
+	ck_assert_str_eq(buf_str(&ex.title), "Address does not exist");
+	ck_assert_str_eq(buf_str(&ex.what),
+			 "The address does not exist at their mail server.");
+	ck_assert_str_eq(buf_str(&ex.who_acts), "You");
+	ck_assert(strncmp(buf_str(&ex.next_step), "Check the address", 17)
+		  == 0);
+	/* values inside a block are escaped like anywhere else */
+	rc = sample_rcpt("x", REASON_SENDER_BLOCKED, NOTICE_BOUNCED);
+	rc.blocklist = "Spam\r\nhaus {{x}}";
+	rc.who_acts = ACTOR_OUR_ADMIN;
+	ck_assert_int_eq(notice_explain(t, NOTICE_HELPDESK, NOTICE_BOUNCED,
+					&rc, &ex, &why), 0);
+	ck_assert(strstr(buf_str(&ex.what), "(Spam  haus {{x}})"));
+	/* the kind changes the advice: no "send again" while retrying */
+	rc = sample_rcpt("x", REASON_MAILBOX_FULL, NOTICE_DEFERRED_LONG);
+	ck_assert_int_eq(notice_explain(t, NOTICE_SENDER,
+					NOTICE_DEFERRED_LONG, &rc, &ex, &why),
+			 0);
+	ck_assert(strstr(buf_str(&ex.next_step), "We keep trying"));
+	ck_assert_int_eq(notice_explain(t, NOTICE_SENDER, NOTICE_BOUNCED, &rc,
+					&ex, &why), 0);
+	ck_assert(strstr(buf_str(&ex.next_step), "Send your email again"));
+	/* a complaint has no sender block */
+	rc.reason = REASON_COMPLAINT;
+	ck_assert_int_eq(notice_explain(t, NOTICE_SENDER, NOTICE_BOUNCED, &rc,
+					&ex, &why), -1);
+	notice_free(t);
+	/* every reason explains itself in every locale */
+	for (l = 0; l < NLOCALES; l++) {
+		t = load(locales[l]);
+		for (a = 0; a < NOTICE_AUDIENCE_COUNT; a++)
+			for (r = 0; r < REASON_COUNT; r++) {
+				if (a == NOTICE_SENDER && !sender_has_block(r))
+					continue;
+				rc = sample_rcpt("x@y", r, NOTICE_BOUNCED);
+				ck_assert_int_eq(notice_explain(t, a,
+					NOTICE_BOUNCED, &rc, &ex, &why), 0);
+				ck_assert_uint_gt(ex.title.len, 0);
+				ck_assert_uint_gt(ex.what.len, 0);
+				ck_assert_uint_gt(ex.next_step.len, 0);
+				ck_assert_uint_gt(ex.who_acts.len, 0);
+				ck_assert(strchr(buf_str(&ex.what), '\n')
+					  == NULL);
+			}
+		notice_free(t);
+	}
+	notice_explanation_free(&ex);
+	buf_free(&why);
+}
+END_TEST
+
 START_TEST(test_readability_counts)
 {
 	struct readability rd;
@@ -964,6 +1031,7 @@ notice_suite(void)
 	tcase_add_test(tc, test_digest);
 	tcase_add_test(tc, test_hostile_values);
 	tcase_add_test(tc, test_fk_english_sender);
+	tcase_add_test(tc, test_explain);
 	tcase_add_test(tc, test_readability_counts);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(te, setup_tree, teardown_tree);
