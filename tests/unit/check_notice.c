@@ -442,6 +442,57 @@ START_TEST(test_digest)
 }
 END_TEST
 
+START_TEST(test_minimal_facts)
+{
+	struct notice_templates *t;
+	struct notice_out o;
+	struct notice_rcpt rc = { 0 };
+	struct notice_msg m = { 0 };
+	struct buf why;
+	size_t l;
+	int k, a;
+	const char *p, *nl;
+
+	notice_out_init(&o);
+	buf_init(&why, 4096);
+	rc.recipient = "anna@example.org";
+	rc.reason = REASON_CANNOT_CONNECT;
+	m.rcpts = &rc;
+	m.nrcpts = 1;
+	for (l = 0; l < NLOCALES; l++) {
+		t = load(locales[l]);
+		for (k = 0; k < NOTICE_KIND_COUNT; k++)
+			for (a = 0; a < NOTICE_AUDIENCE_COUNT; a++) {
+				m.kind = k;
+				rc.reason = k == NOTICE_EXPIRED
+					? REASON_DELIVERY_EXPIRED
+					: k == NOTICE_DELIVERED_AFTER_DELAY
+					? REASON_DELIVERED : REASON_CANNOT_CONNECT;
+				ck_assert_int_eq(notice_render(t, a, &m, 0, &o,
+							       &why), 0);
+				check_layout(&o, false, "minimal", true);
+				/* absent facts leave no empty label behind */
+				for (p = buf_str(&o.text); *p; p = nl + 1) {
+					nl = strchr(p, '\n');
+					ck_assert_msg(nl == p || nl[-1] != ':',
+						      "%s %s %s: \"%.*s\"",
+						      locales[l],
+						      notice_kind_name(k),
+						      notice_audience_name(a),
+						      (int)(nl - p), p);
+				}
+				ck_assert(strstr(buf_str(&o.subject), "()")
+					  == NULL);
+				ck_assert(strstr(buf_str(&o.subject), "(,")
+					  == NULL);
+			}
+		notice_free(t);
+	}
+	notice_out_free(&o);
+	buf_free(&why);
+}
+END_TEST
+
 /* longest_run - the longest run of byte c in s */
 static size_t
 longest_run(const char *s, char c)
@@ -1031,6 +1082,7 @@ notice_suite(void)
 	tcase_add_test(tc, test_digest);
 	tcase_add_test(tc, test_hostile_values);
 	tcase_add_test(tc, test_fk_english_sender);
+	tcase_add_test(tc, test_minimal_facts);
 	tcase_add_test(tc, test_explain);
 	tcase_add_test(tc, test_readability_counts);
 	suite_add_tcase(s, tc);
