@@ -849,12 +849,15 @@ static char *tdir;
 static void
 setup_tree(void)
 {
-	char path[4200];
+	char path[4200], *target;
 
 	tdir = tu_tmpdir();
 	ck_assert_ptr_nonnull(tdir);
+	target = realpath(tu_path("templates/en"), NULL);
+	ck_assert_ptr_nonnull(target);
 	snprintf(path, sizeof(path), "%s/en", tdir);
-	ck_assert_int_eq(symlink(tu_path("templates/en"), path), 0);
+	ck_assert_int_eq(symlink(target, path), 0);
+	free(target);
 	snprintf(path, sizeof(path), "%s/xx", tdir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
 	snprintf(path, sizeof(path), "%s/xx/reasons", tdir);
