@@ -22,6 +22,7 @@
 #define DEF_TRUSTED_NETWORKS	"[ \"127.0.0.0/8\", \"::1/128\" ]"
 #define DEF_LOCAL_DOMAINS	"[ ]"
 #define DEF_NOTICE_LOCALE	"en"
+#define DEF_NOTICE_TEMPLATES_DIR PB_DATADIR "/templates"
 
 static const char *check_cidr(const char *value);
 static const char *check_domain(const char *value);
@@ -42,6 +43,9 @@ static const struct cfg_key cfg_table[] = {
 	{ "notice.locale", CFG_STR, "\"" DEF_NOTICE_LOCALE "\"", 0, 0,
 	  OFF(notice_locale), check_locale,
 	  "language of notices: a directory under templates/ (en, de)" },
+	{ "notice.templates_dir", CFG_STR, "\"" DEF_NOTICE_TEMPLATES_DIR "\"",
+	  0, 0, OFF(notice_templates_dir), NULL,
+	  "directory holding one template directory per locale" },
 };
 
 const struct cfg_key *

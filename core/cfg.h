@@ -37,6 +37,7 @@ struct cfg {
 	struct cfg_strlist trusted_networks;
 	struct cfg_strlist local_domains;
 	char *notice_locale;
+	char *notice_templates_dir;
 };
 
 struct cfg_key {
