@@ -4,7 +4,9 @@
  * Every security-relevant libcurl option is set explicitly, even where the
  * library default is already safe, so a reader sees the whole policy here.
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@ struct webhook_client {
 	CURL *curl;
 	struct webhook_key key;
 	size_t max_response;
+	int allow_private;
+	int refused;		/* a destination address was refused */
 	/* per attempt */
 	struct webhook_result *r;
 	struct buf *resp;
@@ -34,6 +38,84 @@ webhook_conf_default(struct webhook_conf *c)
 	c->connect_timeout_ms = WEBHOOK_DEF_CONNECT_MS;
 	c->timeout_ms = WEBHOOK_DEF_TIMEOUT_MS;
 	c->max_response = WEBHOOK_DEF_MAX_RESPONSE;
+}
+
+/* v4_blocked - the IPv4 special-purpose ranges, address in host order */
+static int
+v4_blocked(uint32_t a)
+{
+	static const struct {
+		uint32_t net, mask;
+	} r[] = {
+		{ 0x00000000, 0xff000000 },	/* 0/8 "this network" */
+		{ 0x0a000000, 0xff000000 },	/* 10/8 */
+		{ 0x64400000, 0xffc00000 },	/* 100.64/10 CGN */
+		{ 0x7f000000, 0xff000000 },	/* 127/8 loopback */
+		{ 0xa9fe0000, 0xffff0000 },	/* 169.254/16 link-local */
+		{ 0xac100000, 0xfff00000 },	/* 172.16/12 */
+		{ 0xc0000000, 0xffffff00 },	/* 192.0.0/24 */
+		{ 0xc0000200, 0xffffff00 },	/* 192.0.2/24 TEST-NET-1 */
+		{ 0xc0a80000, 0xffff0000 },	/* 192.168/16 */
+		{ 0xc6120000, 0xfffe0000 },	/* 198.18/15 benchmarking */
+		{ 0xc6336400, 0xffffff00 },	/* 198.51.100/24 TEST-NET-2 */
+		{ 0xcb007100, 0xffffff00 },	/* 203.0.113/24 TEST-NET-3 */
+		{ 0xe0000000, 0xe0000000 },	/* 224/3: multicast, reserved */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if ((a & r[i].mask) == r[i].net)
+			return 1;
+	return 0;
+}
+
+/* webhook_addr_blocked - is this destination outside the public Internet */
+int
+webhook_addr_blocked(const struct sockaddr *sa)
+{
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+	static const unsigned char compat[12] = { 0 };
+	static const unsigned char nat64[12] = {
+		0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0
+	};
+	const unsigned char *b;
+	uint32_t v4;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		return v4_blocked(ntohl(in->sin_addr.s_addr));
+	}
+	if (sa->sa_family != AF_INET6)
+		return 1;
+	b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+	v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
+	     (uint32_t)b[14] << 8 | b[15];
+	/* ::/96 holds :: and ::1 too, both blocked as 0/8 */
+	if (memcmp(b, mapped, 12) == 0 || memcmp(b, compat, 12) == 0 ||
+	    memcmp(b, nat64, 12) == 0)
+		return v4_blocked(v4);
+	return (b[0] & 0xfe) == 0xfc ||			/* fc00::/7 */
+	       (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||	/* fe80::/10 */
+	       b[0] == 0xff ||					/* ff00::/8 */
+	       (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d &&
+		b[3] == 0xb8);					/* 2001:db8::/32 */
+}
+
+/* on_socket - the last look at where libcurl is about to connect */
+static curl_socket_t
+on_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct webhook_client *wc = arg;
+
+	(void)purpose;
+	if (!wc->allow_private && webhook_addr_blocked(&a->addr)) {
+		wc->refused = 1;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
 }
 
 /* on_body - keep up to max_response bytes, then stop the transfer */
@@ -108,6 +190,7 @@ webhook_client_new(const struct webhook_conf *c, const char **why)
 		return NULL;
 	}
 	wc->max_response = c->max_response;
+	wc->allow_private = c->allow_private;
 	wc->curl = curl_easy_init();
 	if (wc->curl == NULL) {
 		*why = "libcurl handle allocation failed";
@@ -137,6 +220,8 @@ webhook_client_new(const struct webhook_conf *c, const char **why)
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, wc);
 	SET(CURLOPT_POST, 1L);
+	SET(CURLOPT_OPENSOCKETFUNCTION, on_socket);
+	SET(CURLOPT_OPENSOCKETDATA, wc);
 #undef SET
 	if (rc != CURLE_OK) {
 		*why = "libcurl lacks a required option (7.85 or later needed)";
@@ -185,6 +270,7 @@ webhook_post(struct webhook_client *wc, const char *id, int64_t ts,
 	wc->resp = resp;
 	wc->retry_after[0] = '\0';
 	wc->errbuf[0] = '\0';
+	wc->refused = 0;
 	curl_easy_setopt(wc->curl, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(wc->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(wc->curl, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -204,6 +290,13 @@ webhook_post(struct webhook_client *wc, const char *id, int64_t ts,
 		snprintf(r->error, sizeof(r->error), "%s",
 			 wc->errbuf[0] ? wc->errbuf : curl_easy_strerror(rc));
 	r->cls = retry_http_class((int)rc, r->status);
+	if (wc->refused && rc == CURLE_COULDNT_CONNECT) {
+		/* the endpoint resolves only to addresses we refuse: that is
+		 * configuration, not a passing failure */
+		snprintf(r->error, sizeof(r->error), "destination address is "
+			 "loopback, private or reserved: refused");
+		r->cls = RETRY_C_PERMANENT;
+	}
 	if (wc->retry_after[0] != '\0' &&
 	    retry_after_parse(wc->retry_after, ts, &ra) == 0)
 		r->retry_after_ms = ra * 1000;

@@ -10,15 +10,19 @@
  * redirects are never followed; only https is spoken unless plain http is
  * explicitly allowed; proxy environment variables are ignored; connect and
  * total timeouts always apply; at most max_response bytes of the response
- * body are read, then the connection is dropped.  The outcome is
- * classified by retry.h.  One client reuses its connection between posts.
- * Not yet done here: refusing private or loopback destination addresses.
+ * body are read, then the connection is dropped; the address actually
+ * connected to is checked, so loopback, private, link-local, multicast and
+ * other special-purpose destinations (also as IPv4-mapped IPv6) are refused
+ * unless explicitly allowed, whatever name or IP spelling the URL used.
+ * The outcome is classified by retry.h.  One client reuses its connection
+ * between posts.
  */
 #ifndef PB_WEBHOOK_H
 #define PB_WEBHOOK_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "buf.h"
 #include "retry.h"
@@ -36,6 +40,7 @@ struct webhook_conf {
 	long timeout_ms;	/* the whole request */
 	size_t max_response;	/* response body bytes kept */
 	int allow_http;		/* permit http:// (loopback tests) */
+	int allow_private;	/* permit loopback and private destinations */
 };
 
 struct webhook_result {
@@ -49,6 +54,16 @@ struct webhook_result {
 };
 
 struct webhook_client;
+
+/*
+ * webhook_addr_blocked - 1 when sa is not a public unicast address:
+ * IPv4 0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.0.0/24,
+ * 192.0.2/24, 192.168/16, 198.18/15, 198.51.100/24, 203.0.113/24, 224/4
+ * and above; IPv6 ::, ::1, fc00::/7, fe80::/10, ff00::/8, 2001:db8::/32,
+ * and IPv4-mapped, -compatible or NAT64 (64:ff9b::/96) forms of blocked
+ * IPv4.  Other address families are blocked.
+ */
+int webhook_addr_blocked(const struct sockaddr *sa);
 
 /* webhook_conf_default - timeouts and cap at their defaults, rest empty */
 void webhook_conf_default(struct webhook_conf *c);

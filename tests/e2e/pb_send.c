@@ -9,8 +9,9 @@
  *
  *   pb_send webhook --url U --secret S --id ID --ts T --body FILE
  *           [--ca F] [--connect-ms N] [--timeout-ms N] [--max-response N]
- *           [--allow-http] [--attempt N] [--age-ms N]
- *   pb_send bench --url U --secret S --count N [--allow-http] [--ca F]
+ *           [--allow-http] [--allow-private] [--attempt N] [--age-ms N]
+ *   pb_send bench --url U --secret S --count N [--allow-http]
+ *           [--allow-private] [--ca F]
  *   pb_send mail --relay URL --env-from ADDR --from ADDR --to ADDR
  *           --subject-file F --reply-file F [--orig-msgid-file F]
  *           --msgid ID --date T [--from-name NAME] [--no-html]
@@ -38,7 +39,7 @@ struct opts {
 		   *msgid;
 	long long ts, connect_ms, timeout_ms, max_response, attempt, age_ms,
 		  count, date;
-	int allow_http, no_html;
+	int allow_http, allow_private, no_html;
 };
 
 /* usage - the synopsis, then exit 1 */
@@ -104,6 +105,10 @@ parse(int argc, char **argv, struct opts *o)
 
 		if (strcmp(k, "--allow-http") == 0) {
 			o->allow_http = 1;
+			continue;
+		}
+		if (strcmp(k, "--allow-private") == 0) {
+			o->allow_private = 1;
 			continue;
 		}
 		if (strcmp(k, "--no-html") == 0) {
@@ -173,6 +178,7 @@ client(const struct opts *o)
 	c.timeout_ms = (long)o->timeout_ms;
 	c.max_response = (size_t)o->max_response;
 	c.allow_http = o->allow_http;
+	c.allow_private = o->allow_private;
 	if ((wc = webhook_client_new(&c, &why)) == NULL) {
 		fprintf(stderr, "pb_send: %s\n", why);
 		exit(1);

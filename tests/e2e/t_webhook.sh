@@ -11,7 +11,7 @@ printf '{"event":"bounce","recipient":"bob@example.net","text":"caf\303\251 \\u2
 start_server wh
 base=http://127.0.0.1:$port
 L=$tmp/wh.log
-ok="--allow-http"
+ok="--allow-http --allow-private"   # loopback tests opt in to both
 
 # delivered once, signature verified by the receiver
 send "$base/ok" pb_once $ok
@@ -109,6 +109,17 @@ export http_proxy=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9
 send "$base/ok" pb_proxy $ok
 unset http_proxy ALL_PROXY
 expect_rc 0
+# loopback is refused unless allowed, whatever the URL's spelling, and
+# that is configuration (dead letter), not a passing failure
+for u in "$base/ok" "http://[::ffff:127.0.0.1]:${base##*:}/ok" \
+	"http://0x7f.1:${base##*:}/ok" "http://localhost:${base##*:}/ok"; do
+	send "$u" pb_ssrf --allow-http
+	expect_rc 3
+	has status=0 class=permanent verdict=dead
+	case $out in *"loopback, private or reserved"*) ;; *) fail "$out" ;; esac
+done
+[ "$(records "$L" pb_ssrf)" -eq 0 ] || fail "a refused address was reached"
+
 # an id that could carry a header is refused before anything is sent
 send "$base/ok" "pb_x
 X-Evil: 1" $ok

@@ -11,7 +11,7 @@ start_server bench
 count=500
 set +e
 out=$("$PB_SEND" bench --url "http://127.0.0.1:$port/ok" --secret "$SECRET" \
-	--count $count --allow-http 2>&1)
+	--count $count --allow-http --allow-private 2>&1)
 rc=$?
 set -e
 echo "$out"

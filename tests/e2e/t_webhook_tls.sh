@@ -55,30 +55,30 @@ for n in good expired otherhost self; do
 done
 
 # the configured CA is accepted (by IP and by name)
-send "https://127.0.0.1:$port_good/ok" pb_tls_ok --ca "$c/ca.pem"
+send "https://127.0.0.1:$port_good/ok" pb_tls_ok --allow-private --ca "$c/ca.pem"
 expect_rc 0
 has status=200 class=success
-send "https://localhost:$port_good/ok" pb_tls_name --ca "$c/ca.pem"
+send "https://localhost:$port_good/ok" pb_tls_name --allow-private --ca "$c/ca.pem"
 expect_rc 0
 
 # without the CA file the system store must refuse our private CA
-send "https://127.0.0.1:$port_good/ok" pb_tls_nostore
+send "https://127.0.0.1:$port_good/ok" pb_tls_nostore --allow-private
 expect_rc 2
 has status=0 curl=60 class=transient
 
 # self-signed, expired, wrong host: refused even with the CA configured
-send "https://127.0.0.1:$port_self/ok" pb_tls_self --ca "$c/ca.pem"
+send "https://127.0.0.1:$port_self/ok" pb_tls_self --allow-private --ca "$c/ca.pem"
 expect_rc 2
 has status=0 curl=60
-send "https://127.0.0.1:$port_expired/ok" pb_tls_expired --ca "$c/ca.pem"
+send "https://127.0.0.1:$port_expired/ok" pb_tls_expired --allow-private --ca "$c/ca.pem"
 expect_rc 2
 has status=0 curl=60
 case $out in *xpired*) ;; *) fail "expected an expiry error: $out" ;; esac
-send "https://127.0.0.1:$port_otherhost/ok" pb_tls_host --ca "$c/ca.pem"
+send "https://127.0.0.1:$port_otherhost/ok" pb_tls_host --allow-private --ca "$c/ca.pem"
 expect_rc 2
 has status=0 curl=60
 # trusting the wrong host's certificate itself does not help either
-send "https://127.0.0.1:$port_otherhost/ok" pb_tls_host2 --ca "$c/otherhost.pem"
+send "https://127.0.0.1:$port_otherhost/ok" pb_tls_host2 --allow-private --ca "$c/otherhost.pem"
 expect_rc 2
 
 # only the accepted connections reached a receiver
