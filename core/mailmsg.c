@@ -13,7 +13,8 @@
 
 #define BOUNDARY "=_plainbounce_alt"	/* "=_" never occurs in QP or base64 */
 #define QP_LINE	76			/* RFC 2045 line limit, with the '=' */
-#define EW_RAW	45			/* bytes per encoded word: 60 base64 */
+#define EW_LINE	76			/* RFC 2047: lines with encoded words */
+#define EW_OVERHEAD 12			/* "=?UTF-8?B?" and "?=" */
 
 static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
 
@@ -126,23 +127,30 @@ plain_ok(const char *s, size_t len, size_t room)
 	return 1;
 }
 
-/* encoded_words - RFC 2047 "B" words of whole UTF-8 characters, folded */
+/*
+ * encoded_words - RFC 2047 "B" words of whole UTF-8 characters, folded so
+ * that no line is longer than 76 characters; used is how much of the
+ * first line ("Subject: ") is taken already.
+ */
 static int
-encoded_words(struct buf *out, const char *s, size_t len)
+encoded_words(struct buf *out, const char *s, size_t len, size_t used)
 {
-	unsigned char b64[EW_RAW / 3 * 4 + 4];
-	size_t take, step;
+	unsigned char b64[(EW_LINE - EW_OVERHEAD) + 4];
+	size_t take, step, raw;
 	uint32_t c;
 	int rc = BUF_OK, first = 1;
 
 	while (len > 0 && rc == BUF_OK) {
+		/* base64 of raw bytes is 4/3 as long; a continuation line
+		 * starts with one space */
+		raw = (EW_LINE - (first ? used : 1) - EW_OVERHEAD) / 4 * 3;
 		take = 0;
 		while (take < len) {
 			step = utf8_seq((const unsigned char *)s + take,
 					len - take, &c);
 			if (step == 0)
 				step = 1;	/* cleaned text has none */
-			if (take + step > EW_RAW)
+			if (take + step > raw)
 				break;
 			take += step;
 		}
@@ -173,7 +181,8 @@ header_text(struct buf *out, const char *name, const char *value,
 			rc = buf_addspan(out, span_make(buf_str(&clean),
 							clean.len));
 		else
-			rc = encoded_words(out, buf_str(&clean), clean.len);
+			rc = encoded_words(out, buf_str(&clean), clean.len,
+					   strlen(name) + 2);
 	}
 	if (rc == BUF_OK)
 		rc = buf_adds(out, "\r\n");
@@ -230,10 +239,11 @@ literal(const char *p, size_t n)
 int
 mailmsg_msgid(struct span s, struct span *id)
 {
-	const char *p = s.p, *e = s.p + s.len, *at;
+	const char *p = s.p, *e, *at;
 
 	if (p == NULL)
 		return 0;
+	e = p + s.len;
 	while (p < e && (*p == ' ' || *p == '\t'))
 		p++;
 	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
@@ -423,10 +433,11 @@ from_header(struct buf *out, const struct mailmsg *m)
 	if (rc == BUF_OK && clean.len > 0)
 		rc = atoms ? buf_addspan(out, span_make(clean.data,
 							clean.len)) :
-		     encoded_words(out, clean.data, clean.len);
+		     encoded_words(out, clean.data, clean.len, 6);
+	/* after encoded words the address gets a line of its own */
 	if (rc == BUF_OK)
-		rc = buf_addf(out, "%s<%s>\r\n", clean.len > 0 ? " " : "",
-			      m->from_addr);
+		rc = buf_addf(out, "%s<%s>\r\n", clean.len == 0 ? "" :
+			      atoms ? " " : "\r\n ", m->from_addr);
 	buf_free(&clean);
 	return rc;
 }

@@ -87,6 +87,8 @@ retry_backoff_ms(const struct retry_policy *p, int attempt, uint32_t rnd)
 	int64_t d = p->base_ms, half;
 	int i;
 
+	if (d <= 0)
+		return p->min_delay_ms;
 	for (i = 1; i < attempt && d < p->max_delay_ms; i++)
 		d *= 2;
 	if (d > p->max_delay_ms)

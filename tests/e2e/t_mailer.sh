@@ -37,9 +37,9 @@ mail() {
 }
 
 cat >"$tmp/check.py" <<'PY'
-# check.py EML JSON SUBJECT-EXPECTED ENV-FROM THREAD -> frame on stdout
+# check.py EML JSON SUBJECT-EXPECTED ENV-FROM THREAD NAME -> frame on stdout
 import email, email.policy, email.utils, json, re, sys
-eml, env, want_subj, env_from, thread = sys.argv[1:6]
+eml, env, want_subj, env_from, thread, name = sys.argv[1:7]
 raw = open(eml, "rb").read()
 def die(why):
     sys.exit("check %s: %s" % (eml, why))
@@ -83,7 +83,7 @@ if thread == "1" and (msg["In-Reply-To"] != "<orig.4711@client.example.org>"
 if email.utils.parsedate_to_datetime(msg["Date"]).timestamp() != 1764300000:
     die("date")
 frm = msg["From"].addresses[0]
-if (frm.display_name, frm.addr_spec) != ("Mail Desk", "notices@example.org"):
+if (frm.display_name, frm.addr_spec) != (name, "notices@example.org"):
     die("from %r" % msg["From"])
 if msg["To"].addresses[0].addr_spec != "alice@example.org":
     die("to")
@@ -112,10 +112,11 @@ print(json.dumps({"keys": msg.keys(), "from": msg["From"], "to": msg["To"],
                   "parts": struct, "text": tq, "html": hq}, sort_keys=True))
 PY
 
-# check N SUBJECT-EXPECTATION [ENV-FROM [THREAD]] - message N; its frame
+# check N SUBJECT-EXPECTATION [ENV-FROM [THREAD [NAME]]] - message N
 check() {
 	$PY "$tmp/check.py" "$tmp/mail/$1.eml" "$tmp/mail/$1.json" "$2" \
-		"${3:-}" "${4:-1}" >"$tmp/frame.$1" || fail "message $1 rejected"
+		"${3:-}" "${4:-1}" "${5:-Mail Desk}" >"$tmp/frame.$1" ||
+		fail "message $1 rejected"
 }
 
 # the baseline notice
@@ -162,6 +163,13 @@ mail alice@example.org "$tmp/in/s0" "$tmp/in/r0"
 expect_rc 0
 check $n "=Undelivered: Quarterly report" "" 0
 printf '<orig.4711@client.example.org>' >"$tmp/orig"
+
+# a non-ASCII display name, with a line break in it, is encoded and folded
+mail alice@example.org "$tmp/in/s0" "$tmp/in/r0" \
+	--from-name "$(printf '\303\211quipe courrier\r\nBcc: victim@example.com')"
+expect_rc 0
+check $n "=Undelivered: Quarterly report" "" 1 \
+	"Équipe courrier Bcc: victim@example.com"
 
 # a configured envelope sender instead of the null sender
 mail alice@example.org "$tmp/in/s0" "$tmp/in/r0" --env-from bounces@example.org

@@ -104,10 +104,11 @@ header_names(const char *msg, char *out, size_t size)
 static void
 subject_decoded(const char *msg, struct buf *out)
 {
-	const char *p = strstr(msg, "\r\nSubject: "), *e;
+	const char *p = strstr(msg, "\r\nSubject: "), *e, *line;
 	unsigned char raw[64];
 
 	ck_assert_ptr_nonnull(p);
+	line = p + 2;
 	p += strlen("\r\nSubject: ");
 	buf_reset(out);
 	if (strncmp(p, "=?UTF-8?B?", 10) != 0) {
@@ -123,6 +124,8 @@ subject_decoded(const char *msg, struct buf *out)
 		e = strstr(p, "?=");
 		ck_assert_ptr_nonnull(e);
 		ck_assert_int_le(e + 2 - (p - 10), 75);
+		/* the whole line, "Subject: " or the folding space included */
+		ck_assert_int_le(e + 2 - line, 76);
 		n = EVP_DecodeBlock(raw, (const unsigned char *)p, (int)(e - p));
 		ck_assert_int_ge(n, 0);
 		pad = (e[-1] == '=') + (e[-2] == '=');
@@ -130,6 +133,7 @@ subject_decoded(const char *msg, struct buf *out)
 		p = e + 2;
 		if (strncmp(p, "\r\n ", 3) != 0)
 			break;
+		line = p + 2;
 		p += 3;
 	}
 	ck_assert_int_eq(strncmp(p, "\r\n", 2), 0);
@@ -352,7 +356,7 @@ START_TEST(test_from_name)
 	wire_clean(&b);
 	ck_assert_ptr_null(strstr(buf_str(&b), "\r\nBcc"));
 	ck_assert_ptr_nonnull(strstr(buf_str(&b), "\r\nFrom: =?UTF-8?B?"));
-	ck_assert_ptr_nonnull(strstr(buf_str(&b), "?= <notices@example.org>\r\n"));
+	ck_assert_ptr_nonnull(strstr(buf_str(&b), "?=\r\n <notices@example.org>\r\n"));
 	m.from_name = "\r\n";
 	ck_assert_ptr_nonnull(strstr(build(&b, &m), "\r\nFrom: <notices@example.org>\r\n"));
 	buf_free(&b);

@@ -83,6 +83,10 @@ START_TEST(test_backoff_schedule)
 	/* the floor holds for tiny bases (tests use about 1 s) */
 	p.base_ms = 100;
 	ck_assert_int_eq(retry_backoff_ms(&p, 1, 0), RETRY_DEF_MIN_DELAY_MS);
+	/* a zero base cannot spin through a huge attempt count */
+	p.base_ms = 0;
+	ck_assert_int_eq(retry_backoff_ms(&p, 1 << 30, 0),
+			 RETRY_DEF_MIN_DELAY_MS);
 }
 END_TEST
 
