@@ -15,6 +15,7 @@
  *   pb_send mail --relay URL --env-from ADDR --from ADDR --to ADDR
  *           --subject-file F --reply-file F [--orig-msgid-file F]
  *           --msgid ID --date T [--from-name NAME] [--no-html]
+ *           [--starttls] [--ca F]
  *
  * The mail body is a fixed sentence plus the remote reply quoted: it
  * stands in for the notice templates, which are not part of this driver.
@@ -39,7 +40,7 @@ struct opts {
 		   *msgid;
 	long long ts, connect_ms, timeout_ms, max_response, attempt, age_ms,
 		  count, date;
-	int allow_http, allow_private, no_html;
+	int allow_http, allow_private, no_html, starttls;
 };
 
 /* usage - the synopsis, then exit 1 */
@@ -109,6 +110,10 @@ parse(int argc, char **argv, struct opts *o)
 		}
 		if (strcmp(k, "--allow-private") == 0) {
 			o->allow_private = 1;
+			continue;
+		}
+		if (strcmp(k, "--starttls") == 0) {
+			o->starttls = 1;
 			continue;
 		}
 		if (strcmp(k, "--no-html") == 0) {
@@ -301,6 +306,7 @@ do_mail(const struct opts *o)
 	c.relay_url = o->relay;
 	c.envelope_from = o->env_from;
 	c.ca_file = o->ca;
+	c.starttls = o->starttls;
 	c.timeout_ms = (long)o->timeout_ms;
 	if (mailer_send(&c, o->to, msg.data, msg.len, &r) != 0) {
 		fprintf(stderr, "pb_send: %s\n", r.error);

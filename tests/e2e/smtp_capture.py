@@ -5,12 +5,14 @@ Each accepted message is written as N.eml (the raw DATA bytes, after
 dot-unstuffing, line ends as received) and N.json (envelope sender,
 recipients, client address) in --dir.  Recipients whose local part starts
 with "tempfail" get 451 4.3.0, with "reject" 550 5.1.1, so a client's
-handling of both can be tested.  The port is written to --port-file.
+handling of both can be tested.  With --tls CERT KEY the server offers
+STARTTLS and refuses mail before it.  The port is written to --port-file.
 """
 import argparse
 import json
 import os
 import socket
+import ssl
 import sys
 import threading
 
@@ -61,10 +63,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     a = ap.parse_args()
     port = free_port()
+    extra = {}
+    if a.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls[0], a.tls[1])
+        extra = {"tls_context": ctx, "require_starttls": True}
     ctl = Controller(Capture(a.dir), hostname="127.0.0.1", port=port,
-                     decode_data=False)
+                     decode_data=False, **extra)
     ctl.start()
     with open(a.port_file + ".tmp", "w") as f:
         f.write("%d\n" % port)

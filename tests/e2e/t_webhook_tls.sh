@@ -7,47 +7,8 @@
 set -eu
 . "$PB_SRCDIR/tests/e2e/webhook_lib.sh"
 
-command -v openssl >/dev/null || fail "openssl missing"
 printf '{"event":"bounce"}' >"$tmp/body.json"
-c=$tmp/pki
-mkdir -p "$c/new"
-: >"$c/index.txt"
-echo 01 >"$c/serial"
-cat >"$c/ca.cnf" <<CNF
-[ca]
-default_ca = pb
-[pb]
-database = $c/index.txt
-new_certs_dir = $c/new
-serial = $c/serial
-default_md = sha256
-policy = any
-copy_extensions = copy
-unique_subject = no
-[any]
-commonName = supplied
-CNF
-q() { openssl "$@" >/dev/null 2>&1 || fail "openssl $1 failed"; }
-
-q req -x509 -newkey rsa:2048 -nodes -keyout "$c/ca.key" -out "$c/ca.pem" \
-	-days 2 -subj "/CN=plainbounce test CA" \
-	-addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign"
-# leaf NAME SAN [ca options] - a key and a CA-signed certificate
-leaf() {
-	n=$1 san=$2
-	shift 2
-	q req -newkey rsa:2048 -nodes -keyout "$c/$n.key" -out "$c/$n.csr" \
-		-subj "/CN=$n" -addext "subjectAltName=$san"
-	q ca -batch -config "$c/ca.cnf" -cert "$c/ca.pem" -keyfile "$c/ca.key" \
-		-in "$c/$n.csr" -out "$c/$n.pem" -notext "$@"
-}
-leaf good "IP:127.0.0.1,DNS:localhost" -days 1
-leaf expired "IP:127.0.0.1,DNS:localhost" \
-	-startdate 20200101000000Z -enddate 20200102000000Z
-leaf otherhost "DNS:other.example" -days 1
-q req -x509 -newkey rsa:2048 -nodes -keyout "$c/self.key" -out "$c/self.pem" \
-	-days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1"
+make_pki
 
 for n in good expired otherhost self; do
 	start_server "$n" --tls "$c/$n.pem" "$c/$n.key"

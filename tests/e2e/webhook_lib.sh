@@ -72,3 +72,52 @@ expect_rc() { [ "$rc" -eq "$1" ] || fail "exit $rc, expected $1: $out"; }
 
 # records LOG ID - how many requests with this webhook-id LOG holds
 records() { grep -c "\"id\": \"$2\"" "$1" || true; }
+
+# ossl ARGS - openssl, quiet unless it fails
+ossl() { openssl "$@" >/dev/null 2>&1 || fail "openssl $1 failed"; }
+
+# leaf NAME SAN [CA-OPTIONS] - a key and a certificate signed by our CA
+leaf() {
+	n=$1 san=$2
+	shift 2
+	ossl req -newkey rsa:2048 -nodes -keyout "$c/$n.key" -out "$c/$n.csr" \
+		-subj "/CN=$n" -addext "subjectAltName=$san"
+	ossl ca -batch -config "$c/ca.cnf" -cert "$c/ca.pem" \
+		-keyfile "$c/ca.key" -in "$c/$n.csr" -out "$c/$n.pem" -notext "$@"
+}
+
+# make_pki - a throwaway CA in $c=$tmp/pki and key+certificate pairs:
+# good (127.0.0.1, localhost), expired (2020), otherhost (other.example)
+# signed by it, and self (self-signed for 127.0.0.1)
+make_pki() {
+	command -v openssl >/dev/null || fail "openssl missing"
+	c=$tmp/pki
+	mkdir -p "$c/new"
+	: >"$c/index.txt"
+	echo 01 >"$c/serial"
+	cat >"$c/ca.cnf" <<CNF
+[ca]
+default_ca = pb
+[pb]
+database = $c/index.txt
+new_certs_dir = $c/new
+serial = $c/serial
+default_md = sha256
+policy = any
+copy_extensions = copy
+unique_subject = no
+[any]
+commonName = supplied
+CNF
+	ossl req -x509 -newkey rsa:2048 -nodes -keyout "$c/ca.key" \
+		-out "$c/ca.pem" -days 2 -subj "/CN=plainbounce test CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign"
+	leaf good "IP:127.0.0.1,DNS:localhost" -days 1
+	leaf expired "IP:127.0.0.1,DNS:localhost" \
+		-startdate 20200101000000Z -enddate 20200102000000Z
+	leaf otherhost "DNS:other.example" -days 1
+	ossl req -x509 -newkey rsa:2048 -nodes -keyout "$c/self.key" \
+		-out "$c/self.pem" -days 1 -subj "/CN=127.0.0.1" \
+		-addext "subjectAltName=IP:127.0.0.1"
+}
