@@ -5,7 +5,9 @@ Each accepted message is written as N.eml (the raw DATA bytes, after
 dot-unstuffing, line ends as received) and N.json (envelope sender,
 recipients, client address) in --dir.  Recipients whose local part starts
 with "tempfail" get 451 4.3.0, with "reject" 550 5.1.1, so a client's
-handling of both can be tested.  With --tls CERT KEY the server offers
+handling of both can be tested.  For "dropfirst" the first message is
+kept but the connection is dropped after the final dot, before the reply
+(the classic cause of duplicates).  With --tls CERT KEY the server offers
 STARTTLS and refuses mail before it.  The port is written to --port-file.
 """
 import argparse
@@ -24,6 +26,7 @@ class Capture:
         self.outdir = outdir
         self.n = 0
         self.lock = threading.Lock()
+        self.dropped = False
 
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
@@ -48,6 +51,12 @@ class Capture:
                        "peer": session.peer[0]}, f)
         os.rename(base + ".eml.tmp", base + ".eml")
         os.rename(base + ".json.tmp", base + ".json")
+        if any(r.lower().startswith("dropfirst") for r in envelope.rcpt_tos):
+            with self.lock:
+                drop, self.dropped = not self.dropped, True
+            if drop:
+                server.transport.abort()
+                return "421 4.4.2 dropped"  # never reaches the client
         return "250 2.0.0 Ok: queued as %d" % n
 
 

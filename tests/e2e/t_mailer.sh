@@ -184,6 +184,17 @@ has smtp=451 class=transient verdict=retry
 mail reject@example.org "$tmp/in/s0" "$tmp/in/r0"
 expect_rc 3
 has smtp=550 class=permanent verdict=dead
+# the relay drops the connection after the final dot: retry; the retry
+# carries the same Message-ID, so the duplicate is recognisable
+mail dropfirst@example.org "$tmp/in/s0" "$tmp/in/r0" --msgid "<pb.drop@example.org>"
+expect_rc 2
+has class=transient verdict=retry
+mail dropfirst@example.org "$tmp/in/s0" "$tmp/in/r0" --msgid "<pb.drop@example.org>"
+expect_rc 0
+[ "$(grep -l '^Message-ID: <pb.drop@example.org>' "$tmp"/mail/*.eml | wc -l)" -eq 2 ] ||
+	fail "expected the message twice with one Message-ID"
+accepted=$((accepted + 2))
+
 # an address that could inject an SMTP command is refused before sending
 mail "alice@example.org
 RCPT TO:<victim@example.com>" "$tmp/in/s0" "$tmp/in/r0"
