@@ -1,0 +1,124 @@
+/*
+ * classify_int.h - the compiled form of the classification rules, shared
+ * by the loader (classify_rules.c) and the matcher (classify.c) only.
+ *
+ * Phrases are split into fragments ("mailbox ... full" has two); every
+ * distinct fragment is a pattern of one Aho-Corasick automaton, stored as
+ * a full transition table over a reduced alphabet, so matching is one
+ * table step per byte of the normalised reply and nothing else.
+ */
+#ifndef PB_CLASSIFY_INT_H
+#define PB_CLASSIFY_INT_H
+
+#include <stdint.h>
+
+#include "classify.h"
+
+#define CLS_MAX_FRAGS	4	/* fragments per phrase ("a ... b ...") */
+#define CLS_MAX_CODES	8	/* code= patterns per rule */
+#define CLS_MAX_DSNS	8	/* dsn= patterns per rule */
+#define CLS_MAX_NAMES	64	/* entries of [names], one bit each */
+#define CLS_NORM_MAX	4096	/* bytes of a reply that are examined */
+
+/* Sections of a rules file, in decision order. */
+enum cls_section {
+	SEC_SITE = 0,		/* every rule of the site file */
+	SEC_PROVIDER,
+	SEC_PHRASE,
+	SEC_CODE,		/* after the status code table */
+	SEC_NAMES,		/* name a provider/blocklist; decide nothing */
+	SEC_COUNT
+};
+
+/* What a fragment match means beyond rule phrases. */
+enum cls_frag_kind {
+	FRAG_RULE = 0,		/* part of rule phrases */
+	FRAG_STAGE,		/* "in reply to rcpt to": sets the stage */
+	FRAG_RETRY		/* "try again in": a wait follows */
+};
+
+struct cls_frag {
+	uint32_t off;		/* into classifier.fragtext */
+	uint16_t len;
+	uint8_t left_bound;	/* must start at a word boundary */
+	uint8_t right_bound;	/* must end at a word boundary */
+	uint8_t kind;		/* enum cls_frag_kind */
+	uint8_t value;		/* FRAG_STAGE: the stage */
+	uint32_t ph_start;	/* phrases using it: frag_phrases[start..+n) */
+	uint32_t ph_n;
+};
+
+struct cls_phrase {
+	uint32_t rule;
+	uint8_t nfrag;
+	uint8_t negative;	/* "!..." vetoes the rule */
+	uint32_t frag[CLS_MAX_FRAGS];
+};
+
+struct cls_dsnpat {
+	int8_t cls;		/* 2, 4, 5, or 0 for X */
+	int16_t subject;	/* -1 for * */
+	int16_t lo, hi;		/* detail range; lo=-1 for * */
+};
+
+struct cls_rule {
+	uint8_t section;	/* enum cls_section */
+	uint8_t reason;		/* enum reason */
+	int8_t actor;		/* -1: the reason's default */
+	int8_t retry;		/* -1: the reason's default, else 0/1 */
+	uint8_t has_positive;	/* has at least one phrase without '!' */
+	uint8_t name;		/* SEC_NAMES: bit number of the name */
+	uint16_t stages;	/* bit per enum classify_stage; 0 any */
+	uint16_t statuses;	/* bit per enum classify_status; 0 any */
+	uint8_t classes;	/* bit 2, 4, 5 of the reply class; 0 any */
+	uint8_t ncodes, ndsns;
+	char codes[CLS_MAX_CODES][3];	/* digits or 'x' */
+	struct cls_dsnpat dsns[CLS_MAX_DSNS];
+	uint64_t providers;	/* any of these names; 0 any */
+	uint32_t where;		/* into classifier.wheretext */
+};
+
+struct classifier {
+	struct cls_rule *rules;
+	uint32_t nrules;
+	struct cls_phrase *phrases;
+	uint32_t nphrases;
+	struct cls_frag *frags;
+	uint32_t nfrags;
+	char *fragtext;
+	uint32_t *frag_phrases;
+	uint32_t *always;	/* rules without positive phrases, in order */
+	uint32_t nalways;
+	char *names[CLS_MAX_NAMES];
+	uint32_t nnames;
+	char *wheretext;
+
+	/* the automaton */
+	uint8_t cls[256];	/* byte -> alphabet class (0: no pattern has it) */
+	uint32_t ncls;
+	uint32_t nstates;
+	uint32_t *delta;	/* nstates * ncls */
+	uint32_t *out_start;	/* nstates + 1 */
+	uint32_t *outs;		/* fragment ids per state */
+};
+
+/* cls_section_rank - the sort key of a section (site first) */
+int cls_section_rank(enum cls_section s);
+
+
+/* The openings of "wait this long" requests (built-in fragments). */
+extern const char *const cls_retry_anchors[];
+extern const size_t cls_nretry_anchors;
+
+/*
+ * cls_normalize - the form phrases are matched against: ASCII lower case,
+ * every run of blanks and control bytes one space, multi-line reply
+ * prefixes such as "550-5.1.1 " removed, one space added at both ends.
+ * Writes at most size - 1 bytes and a NUL; returns the length.
+ */
+size_t cls_normalize(const char *s, size_t len, char *out, size_t size);
+
+/* cls_parse_wait - "5 minutes", "300 seconds", "1h" at p: seconds or -1 */
+int64_t cls_parse_wait(const char *p, const char *end);
+
+#endif
