@@ -16,6 +16,7 @@
 
 #define MAX_MATCHED	128	/* distinct fragments kept per reply */
 #define MAX_CAND	256	/* rules whose phrases matched */
+#define MAX_HITS	512	/* fragment ends recorded per reply */
 
 /* Per reason: one sentence, who acts, and whether retrying helps. */
 static const struct {
@@ -133,43 +134,45 @@ is_code3(const char *p, size_t avail)
 size_t
 cls_normalize(const char *s, size_t len, char *out, size_t size)
 {
-	size_t i = 0, n = 0;
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+	char *o = out, *limit;
 	unsigned char c;
+	int space = 1;		/* the last byte written is a space */
+	int is_space;
 
 	if (size < 3) {
 		if (size)
 			out[0] = '\0';
 		return 0;
 	}
-	out[n++] = ' ';
-	while (i < len && n + 2 < size) {
-		c = (unsigned char)s[i];
+	limit = out + size - 2;
+	*o++ = ' ';
+	while (p < e && o < limit) {
+		c = *p++;
 		/* continuation prefix "550-5.1.1 " at the start of a word */
-		if (out[n - 1] == ' ' && is_code3(s + i, len - i) &&
-		    i + 3 < len && s[i + 3] == '-') {
+		if ((unsigned)(c - '2') < 4u && space && e - p >= 3 && p[2] == '-' &&
+		    is_code3((const char *)p - 1, (size_t)(e - p) + 1)) {
 			struct dsn d;
-			size_t j = i + 4, k = j;
+			const unsigned char *q = p + 3, *k = q;
 
-			while (k < len && s[k] != ' ' && k - j < 12)
+			while (k < e && *k != ' ' && k - q < 12)
 				k++;
-			if (dsncode_parse(s + j, k - j, &d))
-				j = k;
-			i = j;
+			if (dsncode_parse((const char *)q, (size_t)(k - q), &d))
+				q = k;
+			p = q;
 			continue;
 		}
-		if (c <= ' ' || c == 0x7f) {
-			if (out[n - 1] != ' ')
-				out[n++] = ' ';
-			i++;
-			continue;
-		}
-		out[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-		i++;
+		/* branch-free: lower case, blanks and controls one space */
+		is_space = c <= ' ' || c == 0x7f;
+		c = (unsigned char)(c + ((unsigned)(c - 'A') < 26u) * 32);
+		*o = is_space ? ' ' : (char)c;
+		o += !(is_space & space);
+		space = is_space;
 	}
-	if (out[n - 1] != ' ')
-		out[n++] = ' ';
-	out[n] = '\0';
-	return n;
+	if (!space)
+		*o++ = ' ';
+	*o = '\0';
+	return (size_t)(o - out);
 }
 
 int64_t
@@ -434,6 +437,80 @@ insert_sorted(uint32_t *a, size_t *n, size_t max, uint32_t v)
 	(*n)++;
 }
 
+/* A place in the normalised text where some fragment ends. */
+struct hit {
+	uint32_t row;		/* automaton state entered */
+	uint32_t end;		/* index of the fragment's last byte */
+};
+
+/*
+ * scan - normalise text into t (as cls_normalize does) and run the
+ * automaton in the same pass, recording where fragments end.  Doing both
+ * at once lets the byte work overlap the table loads.  Returns the
+ * normalised length.
+ */
+static __attribute__((noinline)) size_t
+scan(const struct classifier *c, const char *s, size_t len, char *t,
+     size_t size, struct hit *hits, size_t *nhits)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+	const uint8_t *cls = c->cls;
+	const uint16_t *delta = c->delta;
+	char *o = t, *limit = t + size - 2;
+	unsigned state;
+	unsigned char ch;
+	int space = 1, is_space;
+	size_t nh = 0;
+
+	*o++ = ' ';
+	state = delta[cls[' ']] & ~CLS_OUT_FLAG;	/* from the root */
+	while (p < e && o < limit) {
+		ch = *p++;
+		/* continuation prefix "550-5.1.1 " at the start of a word */
+		if ((unsigned)(ch - '2') < 4u && space && e - p >= 3 &&
+		    p[2] == '-' && is_code3((const char *)p - 1,
+					    (size_t)(e - p) + 1)) {
+			struct dsn d;
+			const unsigned char *q = p + 3, *k = q;
+
+			while (k < e && *k != ' ' && k - q < 12)
+				k++;
+			if (dsncode_parse((const char *)q, (size_t)(k - q), &d))
+				q = k;
+			p = q;
+			continue;
+		}
+		is_space = ch <= ' ' || ch == 0x7f;
+		if (is_space & space)
+			continue;
+		ch = is_space ? ' ' : (unsigned char)(ch + ((unsigned)(ch - 'A')
+							    < 26u) * 32);
+		*o++ = (char)ch;
+		space = is_space;
+		state = delta[(state << CLS_SHIFT) + cls[ch]];
+		if (state & CLS_OUT_FLAG) {
+			state &= ~CLS_OUT_FLAG;
+			if (nh < MAX_HITS) {
+				hits[nh].row = state;
+				hits[nh].end = (uint32_t)(o - t - 1);
+				nh++;
+			}
+		}
+	}
+	if (!space) {
+		*o++ = ' ';
+		state = delta[(state << CLS_SHIFT) + cls[' ']];
+		if ((state & CLS_OUT_FLAG) && nh < MAX_HITS) {
+			hits[nh].row = state & ~CLS_OUT_FLAG;
+			hits[nh].end = (uint32_t)(o - t - 1);
+			nh++;
+		}
+	}
+	*o = '\0';
+	*nhits = nh;
+	return (size_t)(o - t);
+}
+
 void
 classify_reply(const struct classifier *c, const struct classify_input *in,
 	       struct classify_result *out)
@@ -441,7 +518,9 @@ classify_reply(const struct classifier *c, const struct classify_input *in,
 	char t[CLS_NORM_MAX + 3];
 	uint32_t matched[MAX_MATCHED], cand[MAX_CAND], veto[MAX_CAND];
 	size_t n, i, k, nm = 0, ncand = 0, nveto = 0, codelen, off;
-	uint32_t state = 0, a, b, f, p;
+	uint32_t a, b, f, p;
+	struct hit hits[MAX_HITS];
+	size_t nhits = 0, h;
 	const struct cls_frag *fr;
 	const struct cls_phrase *ph;
 	const struct cls_rule *rule;
@@ -458,18 +537,20 @@ classify_reply(const struct classifier *c, const struct classify_input *in,
 	out->tried_for = -1;
 	if (in->text.p == NULL)
 		scanlen = 0;
-	n = cls_normalize(text, scanlen, t, sizeof(t));
+	n = scan(c, text, scanlen, t, sizeof(t), hits, &nhits);
 
-	/* one pass of the automaton over the normalised text */
-	for (i = 0; i < n; i++) {
-		state = c->delta[(size_t)state * c->ncls +
-				 c->cls[(unsigned char)t[i]]];
-		a = c->out_start[state];
-		b = c->out_start[state + 1];
+	/* the fragments that ended at each hit, with word boundaries */
+	for (h = 0; h < nhits; h++) {
+		i = hits[h].end;
+		a = c->out_start[hits[h].row];
+		b = c->out_start[hits[h].row + 1];
 		for (; a < b; a++) {
 			f = c->outs[a];
 			fr = &c->frags[f];
 			off = i + 1 - fr->len;
+			if (fr->verify && memcmp(t + off, c->fragtext + fr->off,
+						 fr->len) != 0)
+				continue;
 			if (fr->left_bound && off > 0 &&
 			    wordchar((unsigned char)t[off - 1]))
 				continue;

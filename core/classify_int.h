@@ -19,6 +19,10 @@
 #define CLS_MAX_DSNS	8	/* dsn= patterns per rule */
 #define CLS_MAX_NAMES	64	/* entries of [names], one bit each */
 #define CLS_NORM_MAX	4096	/* bytes of a reply that are examined */
+#define CLS_NCLS	32	/* alphabet classes: a-z, space, digit, other */
+#define CLS_SHIFT	5	/* log2(CLS_NCLS) */
+#define CLS_OUT_FLAG	0x8000u	/* transition enters a matching state */
+#define CLS_MAX_STATES	0x7fff	/* state ids must stay below the flag */
 
 /* Sections of a rules file, in decision order. */
 enum cls_section {
@@ -43,6 +47,8 @@ struct cls_frag {
 	uint8_t left_bound;	/* must start at a word boundary */
 	uint8_t right_bound;	/* must end at a word boundary */
 	uint8_t kind;		/* enum cls_frag_kind */
+	uint8_t verify;		/* has digits or punctuation: the automaton
+				 * only knows their class, so compare bytes */
 	uint8_t value;		/* FRAG_STAGE: the stage */
 	uint32_t ph_start;	/* phrases using it: frag_phrases[start..+n) */
 	uint32_t ph_n;
@@ -95,10 +101,11 @@ struct classifier {
 
 	/* the automaton */
 	uint8_t cls[256];	/* byte -> alphabet class (0: no pattern has it) */
-	uint32_t ncls;
+	uint32_t ncls;		/* CLS_NCLS */
 	uint32_t nstates;
-	uint32_t *delta;	/* nstates * ncls */
-	uint32_t *out_start;	/* nstates + 1 */
+	uint16_t *delta;	/* nstates << CLS_SHIFT: target | CLS_OUT_FLAG */
+	uint32_t *delta32;	/* the same while it is being built */
+	uint32_t *out_start;	/* nstates + 1, by breadth-first state id */
 	uint32_t *outs;		/* fragment ids per state */
 };
 

@@ -630,25 +630,45 @@ frag_id(struct classifier *c, size_t *cap, struct buf *text,
 }
 
 /* build_automaton - the trie of all fragments, then full transitions */
-static void
+static int
 build_automaton(struct classifier *c)
 {
 	uint32_t i, j, s, t, ch, cap, *fail, *queue, qh = 0, qt = 0;
-	uint32_t **outv, *outn, total;
+	uint32_t **outv, *outn, total, *newid;
+	uint16_t *nd;
 	const uint8_t *p;
 	uint8_t used[256] = { 0 };
 
-	/* the alphabet: one class per byte some fragment uses */
+	/*
+	 * The alphabet: each letter and the space a class of its own; digits
+	 * share one class and all other bytes another, and fragments with
+	 * such bytes are compared byte by byte when the automaton reports
+	 * them.  Fewer classes keep the table small enough for the cache.
+	 */
 	for (i = 0; i < c->nfrags; i++)
 		for (j = 0; j < c->frags[i].len; j++)
 			used[(uint8_t)c->fragtext[c->frags[i].off + j]] = 1;
-	c->ncls = 1;
-	for (i = 0; i < 256; i++)
-		if (used[i])
-			c->cls[i] = (uint8_t)c->ncls++;
+	c->ncls = CLS_NCLS;
+	for (i = 0; i < 256; i++) {
+		if (i >= 'a' && i <= 'z')
+			c->cls[i] = (uint8_t)(1 + i - 'a');
+		else if (i == ' ')
+			c->cls[i] = 27;
+		else if (!used[i])
+			c->cls[i] = 0;
+		else if (i >= '0' && i <= '9')
+			c->cls[i] = 28;
+		else
+			c->cls[i] = 29;
+	}
+	for (i = 0; i < c->nfrags; i++)
+		for (j = 0; j < c->frags[i].len; j++)
+			if (c->cls[(uint8_t)c->fragtext[c->frags[i].off + j]] >=
+			    28)
+				c->frags[i].verify = 1;
 	/* trie; state 0 is the root, transitions 0 mean "none yet" */
 	cap = 1024;
-	c->delta = xcalloc((size_t)cap * c->ncls, sizeof(uint32_t));
+	c->delta32 = xcalloc((size_t)cap * c->ncls, sizeof(uint32_t));
 	outv = xcalloc(cap, sizeof(*outv));
 	outn = xcalloc(cap, sizeof(*outn));
 	c->nstates = 1;
@@ -656,12 +676,12 @@ build_automaton(struct classifier *c)
 		p = (const uint8_t *)c->fragtext + c->frags[i].off;
 		for (s = 0, j = 0; j < c->frags[i].len; j++) {
 			ch = c->cls[p[j]];
-			if (c->delta[(size_t)s * c->ncls + ch] == 0) {
+			if (c->delta32[(size_t)s * c->ncls + ch] == 0) {
 				if (c->nstates == cap) {
-					c->delta = xrealloc(c->delta,
+					c->delta32 = xrealloc(c->delta32,
 					    (size_t)cap * 2 * c->ncls *
 					    sizeof(uint32_t));
-					memset(c->delta + (size_t)cap * c->ncls,
+					memset(c->delta32 + (size_t)cap * c->ncls,
 					       0, (size_t)cap * c->ncls *
 					       sizeof(uint32_t));
 					outv = xrealloc(outv, cap * 2 *
@@ -674,19 +694,26 @@ build_automaton(struct classifier *c)
 					       cap * sizeof(*outn));
 					cap *= 2;
 				}
-				c->delta[(size_t)s * c->ncls + ch] =
+				c->delta32[(size_t)s * c->ncls + ch] =
 				    c->nstates++;
 			}
-			s = c->delta[(size_t)s * c->ncls + ch];
+			s = c->delta32[(size_t)s * c->ncls + ch];
 		}
 		outv[s] = xrealloc(outv[s], (outn[s] + 1) * sizeof(uint32_t));
 		outv[s][outn[s]++] = i;
+	}
+	if (c->nstates > CLS_MAX_STATES) {
+		for (s = 0; s < c->nstates; s++)
+			free(outv[s]);
+		free(outv);
+		free(outn);
+		return -1;
 	}
 	/* breadth first: fail links, full transitions, merged outputs */
 	fail = xcalloc(c->nstates, sizeof(uint32_t));
 	queue = xcalloc(c->nstates, sizeof(uint32_t));
 	for (ch = 0; ch < c->ncls; ch++)
-		if ((t = c->delta[ch]) != 0) {
+		if ((t = c->delta32[ch]) != 0) {
 			fail[t] = 0;
 			queue[qt++] = t;
 		}
@@ -700,36 +727,58 @@ build_automaton(struct classifier *c)
 			outn[s] += outn[fail[s]];
 		}
 		for (ch = 0; ch < c->ncls; ch++) {
-			t = c->delta[(size_t)s * c->ncls + ch];
+			t = c->delta32[(size_t)s * c->ncls + ch];
 			if (t != 0 && ch != 0) {
-				fail[t] = c->delta[(size_t)fail[s] * c->ncls +
+				fail[t] = c->delta32[(size_t)fail[s] * c->ncls +
 						   ch];
 				queue[qt++] = t;
 			} else {
-				c->delta[(size_t)s * c->ncls + ch] =
-				    c->delta[(size_t)fail[s] * c->ncls + ch];
+				c->delta32[(size_t)s * c->ncls + ch] =
+				    c->delta32[(size_t)fail[s] * c->ncls + ch];
 			}
 		}
 	}
-	c->delta = xrealloc(c->delta, (size_t)c->nstates * c->ncls *
-			    sizeof(uint32_t));
+	/*
+	 * Renumber in breadth-first order, so the shallow states that most
+	 * bytes of a reply visit share cache lines, and store each transition
+	 * as the target's row offset with CLS_OUT_FLAG set when the target
+	 * ends a fragment: the matcher then needs no multiply and no second
+	 * table read per byte.
+	 */
+	newid = xcalloc(c->nstates, sizeof(uint32_t));
+	newid[0] = 0;
+	for (i = 0; i < qt; i++)
+		newid[queue[i]] = i + 1;
+	nd = xcalloc((size_t)c->nstates * c->ncls, sizeof(uint16_t));
+	for (s = 0; s < c->nstates; s++)
+		for (ch = 0; ch < c->ncls; ch++) {
+			t = c->delta32[(size_t)s * c->ncls + ch];
+			nd[(size_t)newid[s] * c->ncls + ch] = (uint16_t)
+			    (newid[t] | (outn[t] ? CLS_OUT_FLAG : 0));
+		}
+	free(c->delta32);
+	c->delta32 = NULL;
+	c->delta = nd;
 	c->out_start = xcalloc(c->nstates + 1, sizeof(uint32_t));
-	for (total = 0, s = 0; s < c->nstates; s++) {
-		c->out_start[s] = total;
+	for (total = 0, i = 0; i <= qt; i++) {
+		s = i == 0 ? 0 : queue[i - 1];
+		c->out_start[i] = total;
 		total += outn[s];
 	}
 	c->out_start[c->nstates] = total;
 	c->outs = xcalloc(total + 1, sizeof(uint32_t));
 	for (s = 0; s < c->nstates; s++) {
 		if (outn[s])
-			memcpy(c->outs + c->out_start[s], outv[s],
+			memcpy(c->outs + c->out_start[newid[s]], outv[s],
 			       outn[s] * sizeof(uint32_t));
 		free(outv[s]);
 	}
+	free(newid);
 	free(outv);
 	free(outn);
 	free(fail);
 	free(queue);
+	return 0;
 }
 
 /* compile - order rules, share fragments, build the automaton */
@@ -812,9 +861,14 @@ compile(struct builder *b)
 	c->nnames = b->nnames;
 	c->wheretext = b->where.data;
 	b->where.data = NULL;
-	build_automaton(c);
 	free(order);
 	free(newpos);
+	if (build_automaton(c) < 0) {
+		buf_addf(b->why, "%s: the phrases of all rules are too many to "
+			 "compile", b->file);
+		classify_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -924,6 +978,7 @@ classify_free(struct classifier *c)
 	free(c->always);
 	free(c->wheretext);
 	free(c->delta);
+	free(c->delta32);
 	free(c->out_start);
 	free(c->outs);
 	free(c);
