@@ -245,13 +245,6 @@ classify_retry_after(const char *text, size_t len)
 	return w;
 }
 
-/* Word characters for "|" boundaries: ASCII letters, digits, UTF-8. */
-static int
-wordchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
-}
-
 /* ordered - the parts of a multi-fragment phrase occur in order */
 static int
 ordered(const struct classifier *c, const struct cls_phrase *ph,
@@ -375,6 +368,31 @@ dsn_step(const struct facts *f)
 	return dsncode_subject_reason(f->dsn.subject);
 }
 
+/* put_num - write 0..999 at p; returns the end */
+static char *
+put_num(char *p, int v)
+{
+	if (v >= 100)
+		*p++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/* format_dsn - "5.7.1" into out (at least 12 bytes), without printf */
+static void
+format_dsn(char *out, const struct dsn *d)
+{
+	char *p = put_num(out, d->cls);
+
+	*p++ = '.';
+	p = put_num(p, d->subject);
+	*p++ = '.';
+	p = put_num(p, d->detail);
+	*p = '\0';
+}
+
 /* decide - walk candidate and condition-only rules in order */
 static void
 decide(const struct classifier *c, const struct facts *f,
@@ -437,33 +455,63 @@ insert_sorted(uint32_t *a, size_t *n, size_t max, uint32_t v)
 	(*n)++;
 }
 
-/* A place in the normalised text where some fragment ends. */
+/* A fragment found in the normalised text. */
 struct hit {
-	uint32_t row;		/* automaton state entered */
-	uint32_t end;		/* index of the fragment's last byte */
+	uint32_t frag;
+	uint32_t end;		/* index of its last byte */
 };
 
+/* probe - the fragments of one bucket that occur at t[p] */
+static void
+probe(const struct classifier *c, const char *t, size_t n, size_t p,
+      uint32_t len, struct hit *hits, size_t *nh)
+{
+	uint32_t key = cls_key(t + p, len), slot, i;
+	const struct cls_bucket *bk;
+	const struct cls_frag *fr;
+
+	for (slot = cls_slot(key, len, c->nbuckets); ;
+	     slot = (slot + 1) & (c->nbuckets - 1)) {
+		bk = &c->buckets[slot];
+		if (bk->len == 0)
+			return;
+		if (bk->key == key && bk->len == len)
+			break;
+	}
+	for (i = 0; i < bk->n; i++) {
+		fr = &c->frags[c->bucket_frags[bk->start + i]];
+		if (p + fr->len > n ||
+		    memcmp(t + p, c->fragtext + fr->off, fr->len) != 0)
+			continue;
+		if (fr->right_bound && p + fr->len < n &&
+		    cls_wordchar((unsigned char)t[p + fr->len]))
+			continue;
+		if (*nh < MAX_HITS) {
+			hits[*nh].frag = c->bucket_frags[bk->start + i];
+			hits[*nh].end = (uint32_t)(p + fr->len - 1);
+			(*nh)++;
+		}
+	}
+}
+
 /*
- * scan - normalise text into t (as cls_normalize does) and run the
- * automaton in the same pass, recording where fragments end.  Doing both
- * at once lets the byte work overlap the table loads.  Returns the
- * normalised length.
+ * scan - normalise text into t (as cls_normalize does) noting where words
+ * start, then look up the fragments that begin at each word start.
+ * Returns the normalised length.
  */
-static __attribute__((noinline)) size_t
+static size_t
 scan(const struct classifier *c, const char *s, size_t len, char *t,
      size_t size, struct hit *hits, size_t *nhits)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + len;
-	const uint8_t *cls = c->cls;
-	const uint16_t *delta = c->delta;
 	char *o = t, *limit = t + size - 2;
-	unsigned state;
+	uint16_t starts[CLS_NORM_MAX + 4];
+	size_t nstarts = 0, n, i, w;
 	unsigned char ch;
-	int space = 1, is_space;
-	size_t nh = 0;
+	int space = 1, is_space, prev_word = 0, is_word;
+	uint8_t sf;
 
 	*o++ = ' ';
-	state = delta[cls[' ']] & ~CLS_OUT_FLAG;	/* from the root */
 	while (p < e && o < limit) {
 		ch = *p++;
 		/* continuation prefix "550-5.1.1 " at the start of a word */
@@ -480,35 +528,35 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 			p = q;
 			continue;
 		}
-		is_space = ch <= ' ' || ch == 0x7f;
-		if (is_space & space)
-			continue;
-		ch = is_space ? ' ' : (unsigned char)(ch + ((unsigned)(ch - 'A')
-							    < 26u) * 32);
-		*o++ = (char)ch;
+		/* branch-free: lower case, one space for a run of blanks,
+		 * note each byte that starts a word */
+		ch = c->lower[ch];
+		is_space = ch == ' ';
+		is_word = c->word[ch];
+		starts[nstarts] = (uint16_t)(o - t);
+		nstarts += (size_t)(is_word & !prev_word);
+		prev_word = is_word;
+		*o = (char)ch;
+		o += !(is_space & space);
 		space = is_space;
-		state = delta[(state << CLS_SHIFT) + cls[ch]];
-		if (state & CLS_OUT_FLAG) {
-			state &= ~CLS_OUT_FLAG;
-			if (nh < MAX_HITS) {
-				hits[nh].row = state;
-				hits[nh].end = (uint32_t)(o - t - 1);
-				nh++;
-			}
-		}
 	}
-	if (!space) {
+	if (!space)
 		*o++ = ' ';
-		state = delta[(state << CLS_SHIFT) + cls[' ']];
-		if ((state & CLS_OUT_FLAG) && nh < MAX_HITS) {
-			hits[nh].row = state & ~CLS_OUT_FLAG;
-			hits[nh].end = (uint32_t)(o - t - 1);
-			nh++;
+	*o = '\0';
+	n = (size_t)(o - t);
+	*nhits = 0;
+	for (i = 0; i < nstarts; i++) {
+		w = starts[i];
+		if (w + CLS_KEY_MAX <= n)
+			probe(c, t, n, w, CLS_KEY_MAX, hits, nhits);
+		if ((sf = c->short_first[(unsigned char)t[w]]) != 0) {
+			if ((sf & 8) && w + 3 <= n)
+				probe(c, t, n, w, 3, hits, nhits);
+			if ((sf & 4) && w + 2 <= n)
+				probe(c, t, n, w, 2, hits, nhits);
 		}
 	}
-	*o = '\0';
-	*nhits = nh;
-	return (size_t)(o - t);
+	return n;
 }
 
 void
@@ -517,8 +565,8 @@ classify_reply(const struct classifier *c, const struct classify_input *in,
 {
 	char t[CLS_NORM_MAX + 3];
 	uint32_t matched[MAX_MATCHED], cand[MAX_CAND], veto[MAX_CAND];
-	size_t n, i, k, nm = 0, ncand = 0, nveto = 0, codelen, off;
-	uint32_t a, b, f, p;
+	size_t n, i, k, nm = 0, ncand = 0, nveto = 0, codelen;
+	uint32_t f, p;
 	struct hit hits[MAX_HITS];
 	size_t nhits = 0, h;
 	const struct cls_frag *fr;
@@ -539,33 +587,19 @@ classify_reply(const struct classifier *c, const struct classify_input *in,
 		scanlen = 0;
 	n = scan(c, text, scanlen, t, sizeof(t), hits, &nhits);
 
-	/* the fragments that ended at each hit, with word boundaries */
+	/* what the fragments found mean */
 	for (h = 0; h < nhits; h++) {
+		f = hits[h].frag;
+		fr = &c->frags[f];
 		i = hits[h].end;
-		a = c->out_start[hits[h].row];
-		b = c->out_start[hits[h].row + 1];
-		for (; a < b; a++) {
-			f = c->outs[a];
-			fr = &c->frags[f];
-			off = i + 1 - fr->len;
-			if (fr->verify && memcmp(t + off, c->fragtext + fr->off,
-						 fr->len) != 0)
-				continue;
-			if (fr->left_bound && off > 0 &&
-			    wordchar((unsigned char)t[off - 1]))
-				continue;
-			if (fr->right_bound && i + 1 < n &&
-			    wordchar((unsigned char)t[i + 1]))
-				continue;
-			if (fr->kind == FRAG_STAGE)
-				text_stage = (enum classify_stage)fr->value;
-			else if (fr->kind == FRAG_RETRY) {
-				if (out->retry_after < 0)
-					out->retry_after =
-					    cls_parse_wait(t + i + 1, t + n);
-			} else if (nm < MAX_MATCHED && !has(matched, nm, f))
-				matched[nm++] = f;
-		}
+		if (fr->kind == FRAG_STAGE)
+			text_stage = (enum classify_stage)fr->value;
+		else if (fr->kind == FRAG_RETRY) {
+			if (out->retry_after < 0)
+				out->retry_after = cls_parse_wait(t + i + 1,
+								  t + n);
+		} else if (nm < MAX_MATCHED && !has(matched, nm, f))
+			matched[nm++] = f;
 	}
 
 	/* facts: stage, status, codes */
@@ -638,8 +672,7 @@ classify_reply(const struct classifier *c, const struct classify_input *in,
 	out->stage = facts.stage;
 	out->smtp_code = facts.code;
 	if (facts.have_dsn)
-		snprintf(out->dsn, sizeof(out->dsn), "%d.%d.%d", facts.dsn.cls,
-			 facts.dsn.subject, facts.dsn.detail);
+		format_dsn(out->dsn, &facts.dsn);
 	out->permanent = facts.cls == 5;
 	rule = out->rule >= 0 ? &c->rules[out->rule] : NULL;
 	out->actor = rule && rule->actor >= 0 ? (enum actor)rule->actor

@@ -2,10 +2,13 @@
  * classify_int.h - the compiled form of the classification rules, shared
  * by the loader (classify_rules.c) and the matcher (classify.c) only.
  *
- * Phrases are split into fragments ("mailbox ... full" has two); every
- * distinct fragment is a pattern of one Aho-Corasick automaton, stored as
- * a full transition table over a reduced alphabet, so matching is one
- * table step per byte of the normalised reply and nothing else.
+ * Phrases are split into fragments ("mailbox ... full" has two).  Every
+ * fragment starts at the start of a word, so the matcher looks only at
+ * word starts: the first four bytes there (or two or three for short
+ * fragments) are looked up in a small hash table that lists the
+ * fragments beginning with them, which are then compared byte by byte.
+ * The table fits in the first-level cache; a reply costs one pass to
+ * normalise it and one probe per word.
  */
 #ifndef PB_CLASSIFY_INT_H
 #define PB_CLASSIFY_INT_H
@@ -19,10 +22,7 @@
 #define CLS_MAX_DSNS	8	/* dsn= patterns per rule */
 #define CLS_MAX_NAMES	64	/* entries of [names], one bit each */
 #define CLS_NORM_MAX	4096	/* bytes of a reply that are examined */
-#define CLS_NCLS	32	/* alphabet classes: a-z, space, digit, other */
-#define CLS_SHIFT	5	/* log2(CLS_NCLS) */
-#define CLS_OUT_FLAG	0x8000u	/* transition enters a matching state */
-#define CLS_MAX_STATES	0x7fff	/* state ids must stay below the flag */
+#define CLS_KEY_MAX	4	/* bytes of a word start used as hash key */
 
 /* Sections of a rules file, in decision order. */
 enum cls_section {
@@ -47,11 +47,16 @@ struct cls_frag {
 	uint8_t left_bound;	/* must start at a word boundary */
 	uint8_t right_bound;	/* must end at a word boundary */
 	uint8_t kind;		/* enum cls_frag_kind */
-	uint8_t verify;		/* has digits or punctuation: the automaton
-				 * only knows their class, so compare bytes */
 	uint8_t value;		/* FRAG_STAGE: the stage */
 	uint32_t ph_start;	/* phrases using it: frag_phrases[start..+n) */
 	uint32_t ph_n;
+};
+
+struct cls_bucket {
+	uint32_t key;		/* the first len bytes, little-endian */
+	uint32_t len;		/* 2, 3 or 4; 0 marks an empty slot */
+	uint32_t start;		/* fragments: bucket_frags[start..+n) */
+	uint32_t n;
 };
 
 struct cls_phrase {
@@ -99,15 +104,40 @@ struct classifier {
 	uint32_t nnames;
 	char *wheretext;
 
-	/* the automaton */
-	uint8_t cls[256];	/* byte -> alphabet class (0: no pattern has it) */
-	uint32_t ncls;		/* CLS_NCLS */
-	uint32_t nstates;
-	uint16_t *delta;	/* nstates << CLS_SHIFT: target | CLS_OUT_FLAG */
-	uint32_t *delta32;	/* the same while it is being built */
-	uint32_t *out_start;	/* nstates + 1, by breadth-first state id */
-	uint32_t *outs;		/* fragment ids per state */
+	/* fragments by the first bytes of the word they start with */
+	struct cls_bucket *buckets;	/* nbuckets, a power of two */
+	uint32_t nbuckets;
+	uint32_t *bucket_frags;
+	uint8_t short_first[256];	/* bit 2, 3: some fragment of that
+					 * length starts with this byte */
+	uint8_t lower[256];	/* ASCII lower case; controls become ' ' */
+	uint8_t word[256];	/* 1 for bytes that make up words */
 };
+
+/* cls_key - the hash key of len (2..4) bytes at p */
+static inline uint32_t
+cls_key(const char *p, uint32_t len)
+{
+	uint32_t k = 0, i;
+
+	for (i = 0; i < len; i++)
+		k |= (uint32_t)(unsigned char)p[i] << (8 * i);
+	return k;
+}
+
+/* cls_slot - the first slot to probe for a key */
+static inline uint32_t
+cls_slot(uint32_t key, uint32_t len, uint32_t nbuckets)
+{
+	return ((key ^ len) * 2654435761u >> 7) & (nbuckets - 1);
+}
+
+/* cls_wordchar - bytes that make up words: ASCII letters, digits, UTF-8 */
+static inline int
+cls_wordchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
 
 /* cls_section_rank - the sort key of a section (site first) */
 int cls_section_rank(enum cls_section s);

@@ -1,6 +1,6 @@
 /*
  * classify_rules.c - read classification rules files and compile them
- * into one Aho-Corasick automaton (see classify_int.h).
+ * into the word-start index the matcher uses (see classify_int.h).
  *
  * Format (documented for users in config/classify.rules and the man
  * page): "#" starts a comment; "[provider]", "[phrase]", "[code]" and
@@ -9,8 +9,9 @@
  * conditions key=value[,value...] (cmd, status, class, code, dsn,
  * provider) and options (actor, retry), then phrases in double quotes, of
  * which any one must occur in the lower-cased reply; "!" before a phrase
- * vetoes the rule; " ... " inside a phrase means "followed later by"; a
- * "|" at either end of a phrase demands a word boundary there.  A rule
+ * vetoes the rule; " ... " inside a phrase means "followed later by".
+ * Every phrase (and every part of one) matches from the start of a word;
+ * a "|" at its end demands that a word ends there too.  A rule
  * without phrases decides on its conditions alone.  In [names] the first
  * token is the name reported as provider or blocklist.
  *
@@ -223,6 +224,12 @@ add_phrase(struct builder *b, uint32_t r, const char *text, int negative)
 		if (end - start < 2) {
 			fail(b, "phrase part \"%s\" is shorter than 2 bytes",
 			     frag);
+			goto bad;
+		}
+		if (!cls_wordchar((unsigned char)frag[start])) {
+			fail(b, "phrase part \"%s\" must start with a letter "
+			     "or digit: phrases match from the start of a "
+			     "word", frag);
 			goto bad;
 		}
 		p->frag[p->nfrag].text = xstrndup(frag + start, end - start);
@@ -629,159 +636,58 @@ frag_id(struct classifier *c, size_t *cap, struct buf *text,
 	return c->nfrags++;
 }
 
-/* build_automaton - the trie of all fragments, then full transitions */
-static int
-build_automaton(struct classifier *c)
+/* build_index - the hash table from word-start bytes to fragments */
+static void
+build_index(struct classifier *c)
 {
-	uint32_t i, j, s, t, ch, cap, *fail, *queue, qh = 0, qt = 0;
-	uint32_t **outv, *outn, total, *newid;
-	uint16_t *nd;
-	const uint8_t *p;
-	uint8_t used[256] = { 0 };
+	uint32_t i, j, len, slot, *fill;
+	const char *p;
+	struct cls_bucket *bk;
 
-	/*
-	 * The alphabet: each letter and the space a class of its own; digits
-	 * share one class and all other bytes another, and fragments with
-	 * such bytes are compared byte by byte when the automaton reports
-	 * them.  Fewer classes keep the table small enough for the cache.
-	 */
-	for (i = 0; i < c->nfrags; i++)
-		for (j = 0; j < c->frags[i].len; j++)
-			used[(uint8_t)c->fragtext[c->frags[i].off + j]] = 1;
-	c->ncls = CLS_NCLS;
-	for (i = 0; i < 256; i++) {
-		if (i >= 'a' && i <= 'z')
-			c->cls[i] = (uint8_t)(1 + i - 'a');
-		else if (i == ' ')
-			c->cls[i] = 27;
-		else if (!used[i])
-			c->cls[i] = 0;
-		else if (i >= '0' && i <= '9')
-			c->cls[i] = 28;
-		else
-			c->cls[i] = 29;
-	}
-	for (i = 0; i < c->nfrags; i++)
-		for (j = 0; j < c->frags[i].len; j++)
-			if (c->cls[(uint8_t)c->fragtext[c->frags[i].off + j]] >=
-			    28)
-				c->frags[i].verify = 1;
-	/* trie; state 0 is the root, transitions 0 mean "none yet" */
-	cap = 1024;
-	c->delta32 = xcalloc((size_t)cap * c->ncls, sizeof(uint32_t));
-	outv = xcalloc(cap, sizeof(*outv));
-	outn = xcalloc(cap, sizeof(*outn));
-	c->nstates = 1;
+	for (c->nbuckets = 64; c->nbuckets < c->nfrags * 4; c->nbuckets *= 2)
+		;
+	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
+	/* first pass: find or make each fragment's bucket and count */
 	for (i = 0; i < c->nfrags; i++) {
-		p = (const uint8_t *)c->fragtext + c->frags[i].off;
-		for (s = 0, j = 0; j < c->frags[i].len; j++) {
-			ch = c->cls[p[j]];
-			if (c->delta32[(size_t)s * c->ncls + ch] == 0) {
-				if (c->nstates == cap) {
-					c->delta32 = xrealloc(c->delta32,
-					    (size_t)cap * 2 * c->ncls *
-					    sizeof(uint32_t));
-					memset(c->delta32 + (size_t)cap * c->ncls,
-					       0, (size_t)cap * c->ncls *
-					       sizeof(uint32_t));
-					outv = xrealloc(outv, cap * 2 *
-							sizeof(*outv));
-					outn = xrealloc(outn, cap * 2 *
-							sizeof(*outn));
-					memset(outv + cap, 0,
-					       cap * sizeof(*outv));
-					memset(outn + cap, 0,
-					       cap * sizeof(*outn));
-					cap *= 2;
-				}
-				c->delta32[(size_t)s * c->ncls + ch] =
-				    c->nstates++;
+		p = c->fragtext + c->frags[i].off;
+		len = c->frags[i].len < CLS_KEY_MAX ? c->frags[i].len
+						    : CLS_KEY_MAX;
+		if (len < CLS_KEY_MAX)
+			c->short_first[(unsigned char)p[0]] |=
+			    (uint8_t)(1u << len);
+		for (slot = cls_slot(cls_key(p, len), len, c->nbuckets); ;
+		     slot = (slot + 1) & (c->nbuckets - 1)) {
+			bk = &c->buckets[slot];
+			if (bk->len == 0) {
+				bk->key = cls_key(p, len);
+				bk->len = len;
 			}
-			s = c->delta32[(size_t)s * c->ncls + ch];
+			if (bk->key == cls_key(p, len) && bk->len == len)
+				break;
 		}
-		outv[s] = xrealloc(outv[s], (outn[s] + 1) * sizeof(uint32_t));
-		outv[s][outn[s]++] = i;
+		bk->n++;
 	}
-	if (c->nstates > CLS_MAX_STATES) {
-		for (s = 0; s < c->nstates; s++)
-			free(outv[s]);
-		free(outv);
-		free(outn);
-		return -1;
+	for (i = 0, j = 0; i < c->nbuckets; i++) {
+		c->buckets[i].start = j;
+		j += c->buckets[i].n;
 	}
-	/* breadth first: fail links, full transitions, merged outputs */
-	fail = xcalloc(c->nstates, sizeof(uint32_t));
-	queue = xcalloc(c->nstates, sizeof(uint32_t));
-	for (ch = 0; ch < c->ncls; ch++)
-		if ((t = c->delta32[ch]) != 0) {
-			fail[t] = 0;
-			queue[qt++] = t;
-		}
-	while (qh < qt) {
-		s = queue[qh++];
-		if (outn[fail[s]] > 0) {
-			outv[s] = xrealloc(outv[s], (outn[s] + outn[fail[s]]) *
-					   sizeof(uint32_t));
-			memcpy(outv[s] + outn[s], outv[fail[s]],
-			       outn[fail[s]] * sizeof(uint32_t));
-			outn[s] += outn[fail[s]];
-		}
-		for (ch = 0; ch < c->ncls; ch++) {
-			t = c->delta32[(size_t)s * c->ncls + ch];
-			if (t != 0 && ch != 0) {
-				fail[t] = c->delta32[(size_t)fail[s] * c->ncls +
-						   ch];
-				queue[qt++] = t;
-			} else {
-				c->delta32[(size_t)s * c->ncls + ch] =
-				    c->delta32[(size_t)fail[s] * c->ncls + ch];
-			}
-		}
+	c->bucket_frags = xcalloc(j + 1, sizeof(uint32_t));
+	fill = xcalloc(c->nbuckets, sizeof(uint32_t));
+	for (i = 0; i < c->nfrags; i++) {
+		p = c->fragtext + c->frags[i].off;
+		len = c->frags[i].len < CLS_KEY_MAX ? c->frags[i].len
+						    : CLS_KEY_MAX;
+		for (slot = cls_slot(cls_key(p, len), len, c->nbuckets);
+		     c->buckets[slot].key != cls_key(p, len) ||
+		     c->buckets[slot].len != len;
+		     slot = (slot + 1) & (c->nbuckets - 1))
+			;
+		c->bucket_frags[c->buckets[slot].start + fill[slot]++] = i;
 	}
-	/*
-	 * Renumber in breadth-first order, so the shallow states that most
-	 * bytes of a reply visit share cache lines, and store each transition
-	 * as the target's row offset with CLS_OUT_FLAG set when the target
-	 * ends a fragment: the matcher then needs no multiply and no second
-	 * table read per byte.
-	 */
-	newid = xcalloc(c->nstates, sizeof(uint32_t));
-	newid[0] = 0;
-	for (i = 0; i < qt; i++)
-		newid[queue[i]] = i + 1;
-	nd = xcalloc((size_t)c->nstates * c->ncls, sizeof(uint16_t));
-	for (s = 0; s < c->nstates; s++)
-		for (ch = 0; ch < c->ncls; ch++) {
-			t = c->delta32[(size_t)s * c->ncls + ch];
-			nd[(size_t)newid[s] * c->ncls + ch] = (uint16_t)
-			    (newid[t] | (outn[t] ? CLS_OUT_FLAG : 0));
-		}
-	free(c->delta32);
-	c->delta32 = NULL;
-	c->delta = nd;
-	c->out_start = xcalloc(c->nstates + 1, sizeof(uint32_t));
-	for (total = 0, i = 0; i <= qt; i++) {
-		s = i == 0 ? 0 : queue[i - 1];
-		c->out_start[i] = total;
-		total += outn[s];
-	}
-	c->out_start[c->nstates] = total;
-	c->outs = xcalloc(total + 1, sizeof(uint32_t));
-	for (s = 0; s < c->nstates; s++) {
-		if (outn[s])
-			memcpy(c->outs + c->out_start[newid[s]], outv[s],
-			       outn[s] * sizeof(uint32_t));
-		free(outv[s]);
-	}
-	free(newid);
-	free(outv);
-	free(outn);
-	free(fail);
-	free(queue);
-	return 0;
+	free(fill);
 }
 
-/* compile - order rules, share fragments, build the automaton */
+/* compile - order rules, share fragments, index them */
 static struct classifier *
 compile(struct builder *b)
 {
@@ -863,11 +769,11 @@ compile(struct builder *b)
 	b->where.data = NULL;
 	free(order);
 	free(newpos);
-	if (build_automaton(c) < 0) {
-		buf_addf(b->why, "%s: the phrases of all rules are too many to "
-			 "compile", b->file);
-		classify_free(c);
-		return NULL;
+	build_index(c);
+	for (i = 0; i < 256; i++) {
+		c->lower[i] = (uint8_t)(i <= ' ' || i == 0x7f ? ' ' :
+		    i >= 'A' && i <= 'Z' ? i + 32 : i);
+		c->word[i] = (uint8_t)cls_wordchar((unsigned char)i);
 	}
 	return c;
 }
@@ -977,10 +883,8 @@ classify_free(struct classifier *c)
 	free(c->frag_phrases);
 	free(c->always);
 	free(c->wheretext);
-	free(c->delta);
-	free(c->delta32);
-	free(c->out_start);
-	free(c->outs);
+	free(c->buckets);
+	free(c->bucket_frags);
 	free(c);
 }
 
