@@ -37,6 +37,8 @@ struct cfg {
 	struct cfg_strlist trusted_networks;
 	struct cfg_strlist local_domains;
 	char *notice_locale;
+	char *classify_rules;
+	char *classify_site_rules;
 };
 
 struct cfg_key {
