@@ -110,6 +110,16 @@ void classify_free(struct classifier *c);
 /* classify_input_init - an input with everything unknown */
 void classify_input_init(struct classify_input *in);
 
+struct logline;
+
+/*
+ * classify_input_from_logline - the input for a parsed delivery line
+ * (status, dsn, reply code and text, stage, relay).  tried_for is left
+ * unknown: the caller knows when the message arrived.
+ */
+void classify_input_from_logline(struct classify_input *in,
+				 const struct logline *ll);
+
 /* classify_reply - classify one reply; never fails, never allocates */
 void classify_reply(const struct classifier *c,
 		    const struct classify_input *in,
