@@ -509,6 +509,7 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 	size_t nstarts = 0, n, i, w;
 	unsigned char ch;
 	int space = 1, is_space, prev_word = 0, is_word;
+	uint32_t pair;
 	uint8_t sf;
 
 	*o++ = ' ';
@@ -547,6 +548,10 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 	*nhits = 0;
 	for (i = 0; i < nstarts; i++) {
 		w = starts[i];
+		pair = (uint32_t)(unsigned char)t[w] << 8 |
+		    (unsigned char)t[w + 1];
+		if (!(c->first2[pair >> 6] >> (pair & 63) & 1))
+			continue;
 		if (w + CLS_KEY_MAX <= n)
 			probe(c, t, n, w, CLS_KEY_MAX, hits, nhits);
 		if ((sf = c->short_first[(unsigned char)t[w]]) != 0) {

@@ -110,6 +110,8 @@ struct classifier {
 	uint32_t *bucket_frags;
 	uint8_t short_first[256];	/* bit 2, 3: some fragment of that
 					 * length starts with this byte */
+	uint64_t first2[1024];	/* bit per byte pair some fragment starts
+				 * with: words starting otherwise are skipped */
 	uint8_t lower[256];	/* ASCII lower case; controls become ' ' */
 	uint8_t word[256];	/* 1 for bytes that make up words */
 };

@@ -655,6 +655,8 @@ build_index(struct classifier *c)
 		if (len < CLS_KEY_MAX)
 			c->short_first[(unsigned char)p[0]] |=
 			    (uint8_t)(1u << len);
+		j = (uint32_t)(unsigned char)p[0] << 8 | (unsigned char)p[1];
+		c->first2[j >> 6] |= (uint64_t)1 << (j & 63);
 		for (slot = cls_slot(cls_key(p, len), len, c->nbuckets); ;
 		     slot = (slot + 1) & (c->nbuckets - 1)) {
 			bk = &c->buckets[slot];
