@@ -466,9 +466,10 @@ static void
 probe(const struct classifier *c, const char *t, size_t n, size_t p,
       uint32_t len, struct hit *hits, size_t *nh)
 {
-	uint32_t key = cls_key(t + p, len), slot, i;
+	uint32_t key = cls_key(t + p, len), slot, i, j;
 	const struct cls_bucket *bk;
 	const struct cls_frag *fr;
+	const char *fx;
 
 	for (slot = cls_slot(key, len, c->nbuckets); ;
 	     slot = (slot + 1) & (c->nbuckets - 1)) {
@@ -480,8 +481,13 @@ probe(const struct classifier *c, const char *t, size_t n, size_t p,
 	}
 	for (i = 0; i < bk->n; i++) {
 		fr = &c->frags[c->bucket_frags[bk->start + i]];
-		if (p + fr->len > n ||
-		    memcmp(t + p, c->fragtext + fr->off, fr->len) != 0)
+		if (p + fr->len > n)
+			continue;
+		/* the first len bytes matched the key already */
+		fx = c->fragtext + fr->off;
+		for (j = len; j < fr->len && t[p + j] == fx[j]; j++)
+			;
+		if (j < fr->len)
 			continue;
 		if (fr->right_bound && p + fr->len < n &&
 		    cls_wordchar((unsigned char)t[p + fr->len]))

@@ -52,12 +52,15 @@ struct cls_frag {
 	uint32_t ph_n;
 };
 
-struct cls_bucket {
+struct cls_bucket {		/* 8 bytes: the table stays in L1 cache */
 	uint32_t key;		/* the first len bytes, little-endian */
-	uint32_t len;		/* 2, 3 or 4; 0 marks an empty slot */
-	uint32_t start;		/* fragments: bucket_frags[start..+n) */
-	uint32_t n;
+	uint16_t start;		/* fragments: bucket_frags[start..+n) */
+	uint8_t n;
+	uint8_t len;		/* 2, 3 or 4; 0 marks an empty slot */
 };
+
+#define CLS_MAX_FRAGMENTS 65535	/* bucket_frags index is 16 bits */
+#define CLS_MAX_PER_BUCKET 255	/* fragments sharing their first bytes */
 
 struct cls_phrase {
 	uint32_t rule;

@@ -637,14 +637,19 @@ frag_id(struct classifier *c, size_t *cap, struct buf *text,
 }
 
 /* build_index - the hash table from word-start bytes to fragments */
-static void
-build_index(struct classifier *c)
+static int
+build_index(struct classifier *c, struct buf *why)
 {
 	uint32_t i, j, len, slot, *fill;
 	const char *p;
 	struct cls_bucket *bk;
 
-	for (c->nbuckets = 64; c->nbuckets < c->nfrags * 4; c->nbuckets *= 2)
+	if (c->nfrags > CLS_MAX_FRAGMENTS) {
+		buf_addf(why, "more than %d distinct phrase parts",
+			 CLS_MAX_FRAGMENTS);
+		return -1;
+	}
+	for (c->nbuckets = 64; c->nbuckets < c->nfrags * 2; c->nbuckets *= 2)
 		;
 	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
 	/* first pass: find or make each fragment's bucket and count */
@@ -662,15 +667,20 @@ build_index(struct classifier *c)
 			bk = &c->buckets[slot];
 			if (bk->len == 0) {
 				bk->key = cls_key(p, len);
-				bk->len = len;
+				bk->len = (uint8_t)len;
 			}
 			if (bk->key == cls_key(p, len) && bk->len == len)
 				break;
 		}
+		if (bk->n == CLS_MAX_PER_BUCKET) {
+			buf_addf(why, "more than %d phrase parts start with "
+				 "\"%.*s\"", CLS_MAX_PER_BUCKET, (int)len, p);
+			return -1;
+		}
 		bk->n++;
 	}
 	for (i = 0, j = 0; i < c->nbuckets; i++) {
-		c->buckets[i].start = j;
+		c->buckets[i].start = (uint16_t)j;
 		j += c->buckets[i].n;
 	}
 	c->bucket_frags = xcalloc(j + 1, sizeof(uint32_t));
@@ -687,6 +697,7 @@ build_index(struct classifier *c)
 		c->bucket_frags[c->buckets[slot].start + fill[slot]++] = i;
 	}
 	free(fill);
+	return 0;
 }
 
 /* compile - order rules, share fragments, index them */
@@ -697,7 +708,7 @@ compile(struct builder *b)
 	uint32_t *order, *newpos, i, j, k, n = 0, f;
 	size_t capfrags = 0, nlinks = 0;
 	int rank;
-	struct buf text;
+	struct buf text, ierr;
 	struct raw_frag rf;
 
 	/* stable order by section: site, provider, phrase, code, names */
@@ -771,7 +782,14 @@ compile(struct builder *b)
 	b->where.data = NULL;
 	free(order);
 	free(newpos);
-	build_index(c);
+	buf_init(&ierr, 512);
+	if (build_index(c, &ierr) < 0) {
+		buf_addf(b->why, "%s: %s", b->file, buf_str(&ierr));
+		buf_free(&ierr);
+		classify_free(c);
+		return NULL;
+	}
+	buf_free(&ierr);
 	for (i = 0; i < 256; i++) {
 		c->lower[i] = (uint8_t)(i <= ' ' || i == 0x7f ? ' ' :
 		    i >= 'A' && i <= 'Z' ? i + 32 : i);
