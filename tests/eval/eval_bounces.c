@@ -108,7 +108,7 @@ main(int argc, char **argv)
 	char path[4096], rules[4096], *line = NULL, *f[NCOL];
 	const char *src = getenv("PB_SRCDIR");
 	size_t cap = 0, nsrc = 0, i, j;
-	unsigned total = 0, ok = 0, *used;
+	unsigned total = 0, ok = 0, *used, delayed = 0, nostage = 0;
 	unsigned conf[REASON_COUNT][REASON_COUNT];
 	unsigned lab_n[REASON_COUNT] = { 0 }, lab_ok[REASON_COUNT] = { 0 };
 	unsigned pred_n[REASON_COUNT] = { 0 };
@@ -169,6 +169,14 @@ main(int argc, char **argv)
 		}
 		if (res.rule >= 0)
 			used[res.rule]++;
+		/* the two label groups the report disputes (see below) */
+		if (want == REASON_DELIVERY_EXPIRED &&
+		    st == CLS_STATUS_DEFERRED && res.reason != want)
+			delayed++;
+		if (want == REASON_RECIPIENT_REFUSED &&
+		    in.stage == CLS_STAGE_NONE && res.stage == CLS_STAGE_NONE &&
+		    res.reason == REASON_ADDRESS_UNKNOWN)
+			nostage++;
 		tally_add(srcs, &nsrc, 16, f[C_LABEL_SRC], res.reason == want);
 		if (verbose && res.reason != want)
 			printf("MISS %s -> %s [%s %s] %s|%s|%s|%s| %.300s\n",
@@ -182,6 +190,11 @@ main(int argc, char **argv)
 	fclose(fp);
 	printf("bounces: %u rows, %u agree with project_reason: %.1f%%\n",
 	       total, ok, total ? 100.0 * ok / total : 0.0);
+	printf("disputed labels: %u rows are delay reports (status deferred) "
+	       "labelled delivery_expired, %u rows a \"user unknown\" with "
+	       "no stage labelled recipient_refused; counting them as "
+	       "agreement: %.1f%%\n", delayed, nostage,
+	       total ? 100.0 * (ok + delayed + nostage) / total : 0.0);
 	printf("\nper label_source:\n");
 	for (i = 0; i < nsrc; i++)
 		printf("  %-22s %4u/%-4u %5.1f%%\n", srcs[i].name, srcs[i].ok,
