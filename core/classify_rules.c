@@ -497,74 +497,84 @@ parse_section(struct builder *b, const char *line)
 	return fail(b, "unknown section \"%s\"", line);
 }
 
+/* flush - parse the logical line collected so far, if any */
+static int
+flush(struct builder *b, struct buf *logical, unsigned start)
+{
+	int rc;
+
+	if (logical->len == 0)
+		return 0;
+	b->line = start;
+	rc = logical->data[0] == '[' ? parse_section(b, logical->data)
+				     : parse_rule(b, logical->data);
+	buf_reset(logical);
+	return rc;
+}
+
+/* content_len - length of a line without its comment and trailing blanks */
+static size_t
+content_len(const char *line, size_t len)
+{
+	size_t cut;
+	int inq = 0;
+
+	for (cut = 0; cut < len; cut++) {
+		if (line[cut] == '"' && (cut == 0 || line[cut - 1] != '\\'))
+			inq = !inq;
+		if (line[cut] == '#' && !inq)
+			break;
+	}
+	while (cut > 0 && (line[cut - 1] == ' ' || line[cut - 1] == '\t' ||
+			   line[cut - 1] == '\r'))
+		cut--;
+	return cut;
+}
+
 /* parse_text - every logical line of one file's text */
 static int
 parse_text(struct builder *b, const char *name, const char *text, int site)
 {
 	struct buf logical;
-	const char *p = text, *eol, *q;
+	const char *p = text, *eol;
 	unsigned lineno = 0, start = 0;
-	int inq, rc = 0;
+	int rc = 0;
 	size_t len, cut;
 
 	b->file = name;
 	b->site = site;
 	b->section = site ? SEC_SITE : SEC_PHRASE;
 	buf_init(&logical, LINE_MAX_LEN);
-	for (;;) {
-		eol = p ? strchr(p, '\n') : NULL;
-		len = p ? (eol ? (size_t)(eol - p) : strlen(p)) : 0;
-		if (p)
-			lineno++;
-		/* cut the comment: '#' outside a quoted phrase */
-		for (cut = 0, inq = 0; p && cut < len; cut++) {
-			if (p[cut] == '"' && (cut == 0 || p[cut - 1] != '\\'))
-				inq = !inq;
-			if (p[cut] == '#' && !inq)
-				break;
-		}
-		q = p;
-		while (q && cut > 0 && (q[cut - 1] == ' ' || q[cut - 1] == '\t'
-					|| q[cut - 1] == '\r'))
-			cut--;
-		if (p && cut > 0 && (p[0] == ' ' || p[0] == '\t')) {
-			/* a continuation line */
+	for (; rc == 0 && *p != '\0'; p = eol ? eol + 1 : p + len) {
+		eol = strchr(p, '\n');
+		len = eol ? (size_t)(eol - p) : strlen(p);
+		lineno++;
+		if ((cut = content_len(p, len)) == 0)
+			continue;
+		if (p[0] == ' ' || p[0] == '\t') {
+			/* a continuation of the rule above */
 			if (logical.len == 0) {
 				b->line = lineno;
 				rc = fail(b, "continuation line without a "
 					  "rule%s", "");
-				break;
-			}
-			if (buf_addc(&logical, ' ') < 0 ||
-			    buf_add(&logical, p, cut) < 0) {
+			} else if (buf_addc(&logical, ' ') < 0 ||
+				   buf_add(&logical, p, cut) < 0) {
 				b->line = start;
-				rc = fail(b, "rule longer than %s bytes",
-					  "16384");
-				break;
+				rc = fail(b, "rule longer than %d bytes",
+					  LINE_MAX_LEN);
 			}
-		} else if (!p || cut > 0) {
-			/* a new logical line ends the previous one */
-			if (logical.len > 0) {
-				b->line = start;
-				rc = logical.data[0] == '['
-				    ? parse_section(b, logical.data)
-				    : parse_rule(b, logical.data);
-				if (rc < 0)
-					break;
-				buf_reset(&logical);
-			}
-			if (!p)
-				break;
-			start = lineno;
-			if (buf_add(&logical, p, cut) < 0) {
-				b->line = start;
-				rc = fail(b, "rule longer than %s bytes",
-					  "16384");
-				break;
-			}
+			continue;
 		}
-		p = eol ? eol + 1 : NULL;
+		if ((rc = flush(b, &logical, start)) < 0)
+			break;
+		start = lineno;
+		if (buf_add(&logical, p, cut) < 0) {
+			b->line = start;
+			rc = fail(b, "rule longer than %d bytes", LINE_MAX_LEN);
+		}
 	}
+	if (rc == 0)
+		rc = flush(b, &logical, start);
 	buf_free(&logical);
 	return rc;
 }
