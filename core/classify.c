@@ -336,15 +336,12 @@ conditions_hold(const struct cls_rule *r, const struct facts *f)
 	return 1;
 }
 
-/* code_from_text - the reply code after "said: " or at the start */
+/* code_from_text - the reply code at t[pos] ("said: 550"), or at the start */
 static unsigned
-code_from_text(const char *t, size_t n)
+code_from_text(const char *t, size_t n, size_t pos)
 {
-	const char *p = memmem(t, n, "said: ", 6);
+	const char *p = t + pos;
 
-	if (p == NULL)
-		p = memmem(t, n, "talk to me: ", 12);
-	p = p ? memchr(p, ' ', n - (size_t)(p - t)) : t;
 	while (p < t + n && *p == ' ')
 		p++;
 	if (is_code3(p, (size_t)(t + n - p)))
@@ -502,24 +499,36 @@ probe(const struct classifier *c, const char *t, size_t n, size_t p,
 
 /*
  * scan - normalise text into t (as cls_normalize does) noting where words
- * start, then look up the fragments that begin at each word start.
- * Returns the normalised length.
+ * start, then look up the fragments that begin at each word start.  The
+ * first loop has no branches, so the compiler can make vector code of
+ * it.  Also notes the first enhanced status code standing at a word
+ * start.  Returns the normalised length.
  */
 static size_t
 scan(const struct classifier *c, const char *s, size_t len, char *t,
-     size_t size, struct hit *hits, size_t *nhits)
+     size_t size, struct hit *hits, size_t *nhits, struct dsn *dsn,
+     bool *have_dsn)
 {
-	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+	unsigned char m[CLS_NORM_MAX];
+	const unsigned char *u = (const unsigned char *)s, *p, *e;
 	char *o = t, *limit = t + size - 2;
 	uint16_t starts[CLS_NORM_MAX + 4];
-	size_t nstarts = 0, n, i, w;
+	size_t nstarts = 0, n, i, w, codelen;
 	unsigned char ch;
 	int space = 1, is_space, prev_word = 0, is_word;
 	uint32_t pair;
 	uint8_t sf;
 
+	if (len > sizeof(m))
+		len = sizeof(m);
+	/* lower case; blanks and control bytes become spaces */
+	for (i = 0; i < len; i++) {
+		ch = u[i];
+		m[i] = (unsigned char)(ch <= ' ' || ch == 0x7f ? ' ' :
+		    ch + ((unsigned)(ch - 'A') < 26u) * 32);
+	}
 	*o++ = ' ';
-	while (p < e && o < limit) {
+	for (p = m, e = m + len; p < e && o < limit; ) {
 		ch = *p++;
 		/* continuation prefix "550-5.1.1 " at the start of a word */
 		if ((unsigned)(ch - '2') < 4u && space && e - p >= 3 &&
@@ -535,9 +544,8 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 			p = q;
 			continue;
 		}
-		/* branch-free: lower case, one space for a run of blanks,
-		 * note each byte that starts a word */
-		ch = c->lower[ch];
+		/* branch-free: one space for a run of blanks, note each byte
+		 * that starts a word */
 		is_space = ch == ' ';
 		is_word = c->word[ch];
 		starts[nstarts] = (uint16_t)(o - t);
@@ -552,8 +560,15 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 	*o = '\0';
 	n = (size_t)(o - t);
 	*nhits = 0;
+	*have_dsn = false;
 	for (i = 0; i < nstarts; i++) {
 		w = starts[i];
+		/* "5.1.1" but not "5.1.1.7" nor "1.5.1.1" */
+		if (!*have_dsn && (t[w] == '2' || t[w] == '4' || t[w] == '5') &&
+		    t[w + 1] == '.' &&
+		    dsncode_scan(t + w - 1, n - w + 1 < 16 ? n - w + 1 : 16,
+				 dsn, &codelen) == 1)
+			*have_dsn = true;
 		pair = (uint32_t)(unsigned char)t[w] << 8 |
 		    (unsigned char)t[w + 1];
 		if (!(c->first2[pair >> 6] >> (pair & 63) & 1))
@@ -576,7 +591,9 @@ classify_reply(const struct classifier *c, const struct classify_input *in,
 {
 	char t[CLS_NORM_MAX + 3];
 	uint32_t matched[MAX_MATCHED], cand[MAX_CAND], veto[MAX_CAND];
-	size_t n, i, k, nm = 0, ncand = 0, nveto = 0, codelen;
+	size_t n, i, k, nm = 0, ncand = 0, nveto = 0, code_pos = 0;
+	struct dsn text_dsn;
+	bool have_text_dsn;
 	uint32_t f, p;
 	struct hit hits[MAX_HITS];
 	size_t nhits = 0, h;
@@ -596,7 +613,8 @@ classify_reply(const struct classifier *c, const struct classify_input *in,
 	out->tried_for = -1;
 	if (in->text.p == NULL)
 		scanlen = 0;
-	n = scan(c, text, scanlen, t, sizeof(t), hits, &nhits);
+	n = scan(c, text, scanlen, t, sizeof(t), hits, &nhits, &text_dsn,
+		 &have_text_dsn);
 
 	/* what the fragments found mean */
 	for (h = 0; h < nhits; h++) {
@@ -609,6 +627,9 @@ classify_reply(const struct classifier *c, const struct classify_input *in,
 			if (out->retry_after < 0)
 				out->retry_after = cls_parse_wait(t + i + 1,
 								  t + n);
+		} else if (fr->kind == FRAG_CODE) {
+			if (code_pos == 0)
+				code_pos = i + 1;
 		} else if (nm < MAX_MATCHED && !has(matched, nm, f))
 			matched[nm++] = f;
 	}
@@ -619,18 +640,14 @@ classify_reply(const struct classifier *c, const struct classify_input *in,
 	facts.status = in->status;
 	if (in->dsn.len && dsncode_parse(in->dsn.p, in->dsn.len, &facts.dsn))
 		facts.have_dsn = true;
-	if (!facts.have_dsn || (facts.dsn.subject == 0 &&
-				facts.dsn.detail == 0)) {
-		struct dsn d;
-
-		if (dsncode_scan(text, scanlen, &d, &codelen) != (size_t)-1 &&
-		    !(d.subject == 0 && d.detail == 0)) {
-			facts.dsn = d;
-			facts.have_dsn = true;
-		}
+	if ((!facts.have_dsn || (facts.dsn.subject == 0 &&
+				 facts.dsn.detail == 0)) && have_text_dsn &&
+	    !(text_dsn.subject == 0 && text_dsn.detail == 0)) {
+		facts.dsn = text_dsn;
+		facts.have_dsn = true;
 	}
 	facts.code = in->smtp_code >= 200 && in->smtp_code <= 599
-	    ? in->smtp_code : code_from_text(t, n);
+	    ? in->smtp_code : code_from_text(t, n, code_pos);
 	if (facts.code)
 		facts.cls = (int)(facts.code / 100);
 	else if (facts.have_dsn)

@@ -38,7 +38,8 @@ enum cls_section {
 enum cls_frag_kind {
 	FRAG_RULE = 0,		/* part of rule phrases */
 	FRAG_STAGE,		/* "in reply to rcpt to": sets the stage */
-	FRAG_RETRY		/* "try again in": a wait follows */
+	FRAG_RETRY,		/* "try again in": a wait follows */
+	FRAG_CODE		/* "said:": the reply code follows */
 };
 
 struct cls_frag {

@@ -607,6 +607,8 @@ static const struct {
 	{ "did not like our mail from", FRAG_STAGE, CLS_STAGE_MAIL },
 	{ "did not like our final data", FRAG_STAGE, CLS_STAGE_DATA },
 	{ "failed after i sent the message", FRAG_STAGE, CLS_STAGE_DATA },
+	{ "said:", FRAG_CODE, 0 },
+	{ "talk to me:", FRAG_CODE, 0 },
 };
 
 const char *const cls_retry_anchors[] = {
