@@ -394,7 +394,8 @@ format_dsn(char *out, const struct dsn *d)
 static void
 decide(const struct classifier *c, const struct facts *f,
        const uint32_t *cand, size_t ncand, const uint32_t *veto,
-       size_t nveto, struct classify_result *out)
+       size_t nveto, struct classify_result *out, int *all, size_t max,
+       size_t *nall)
 {
 	size_t ia = 0, ic = 0;
 	uint32_t r;
@@ -415,7 +416,7 @@ decide(const struct classifier *c, const struct facts *f,
 			continue;
 		if (!dsn_done && rule->section >= SEC_CODE) {
 			dsn_done = 1;
-			if ((dr = dsn_step(f)) != REASON_UNKNOWN) {
+			if (!all && (dr = dsn_step(f)) != REASON_UNKNOWN) {
 				out->reason = dr;
 				out->via = CLS_VIA_DSN;
 				return;
@@ -423,6 +424,11 @@ decide(const struct classifier *c, const struct facts *f,
 		}
 		if (!conditions_hold(rule, f))
 			continue;
+		if (all) {
+			if (*nall < max)
+				all[(*nall)++] = (int)r;
+			continue;
+		}
 		out->reason = (enum reason)rule->reason;
 		out->rule = (int)r;
 		out->via = rule->section == SEC_SITE ? CLS_VIA_SITE :
@@ -430,7 +436,7 @@ decide(const struct classifier *c, const struct facts *f,
 		    rule->section == SEC_PHRASE ? CLS_VIA_PHRASE : CLS_VIA_CODE;
 		return;
 	}
-	if (!dsn_done && (dr = dsn_step(f)) != REASON_UNKNOWN) {
+	if (!all && !dsn_done && (dr = dsn_step(f)) != REASON_UNKNOWN) {
 		out->reason = dr;
 		out->via = CLS_VIA_DSN;
 	}
@@ -585,9 +591,10 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 	return n;
 }
 
-void
-classify_reply(const struct classifier *c, const struct classify_input *in,
-	       struct classify_result *out)
+/* run - classify; with all set, list every fitting rule instead */
+static void
+run(const struct classifier *c, const struct classify_input *in,
+    struct classify_result *out, int *all, size_t max, size_t *nall)
 {
 	char t[CLS_NORM_MAX + 3];
 	uint32_t matched[MAX_MATCHED], cand[MAX_CAND], veto[MAX_CAND];
@@ -695,7 +702,7 @@ classify_reply(const struct classifier *c, const struct classify_input *in,
 			break;
 		}
 
-	decide(c, &facts, cand, ncand, veto, nveto, out);
+	decide(c, &facts, cand, ncand, veto, nveto, out, all, max, nall);
 
 	out->stage = facts.stage;
 	out->smtp_code = facts.code;
@@ -723,4 +730,23 @@ classify_reply(const struct classifier *c, const struct classify_input *in,
 	} else if (out->reason == REASON_DELIVERY_EXPIRED) {
 		out->last_reason = REASON_UNKNOWN;
 	}
+}
+
+void
+classify_reply(const struct classifier *c, const struct classify_input *in,
+	       struct classify_result *out)
+{
+	run(c, in, out, NULL, 0, NULL);
+}
+
+size_t
+classify_matching_rules(const struct classifier *c,
+			const struct classify_input *in, int *rules,
+			size_t max)
+{
+	struct classify_result r;
+	size_t n = 0;
+
+	run(c, in, &r, rules, max, &n);
+	return n;
 }

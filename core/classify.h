@@ -125,6 +125,16 @@ void classify_reply(const struct classifier *c,
 		    const struct classify_input *in,
 		    struct classify_result *out);
 
+/*
+ * classify_matching_rules - every rule whose phrases and conditions fit
+ * the input, in decision order (the first is the one classify_reply
+ * uses, unless the status code table decides before it); at most max
+ * indexes are written to rules.  For explaining and for evaluation.
+ */
+size_t classify_matching_rules(const struct classifier *c,
+			       const struct classify_input *in, int *rules,
+			       size_t max);
+
 /* classify_rule_count - how many rules (site + shipped) were loaded */
 size_t classify_rule_count(const struct classifier *c);
 

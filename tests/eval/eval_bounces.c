@@ -108,7 +108,9 @@ main(int argc, char **argv)
 	char path[4096], rules[4096], *line = NULL, *f[NCOL];
 	const char *src = getenv("PB_SRCDIR");
 	size_t cap = 0, nsrc = 0, i, j;
-	unsigned total = 0, ok = 0, *used, delayed = 0, nostage = 0;
+	unsigned total = 0, ok = 0, *used, *fits, delayed = 0, nostage = 0;
+	int all[512];
+	size_t nall, a;
 	unsigned conf[REASON_COUNT][REASON_COUNT];
 	unsigned lab_n[REASON_COUNT] = { 0 }, lab_ok[REASON_COUNT] = { 0 };
 	unsigned pred_n[REASON_COUNT] = { 0 };
@@ -139,6 +141,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	used = xcalloc(classify_rule_count(c) + 1, sizeof(unsigned));
+	fits = xcalloc(classify_rule_count(c) + 1, sizeof(unsigned));
 	memset(conf, 0, sizeof(conf));
 	while (getline(&line, &cap, fp) > 0) {
 		if (split(line, f, NCOL) < C_PROJECT + 1 ||
@@ -159,6 +162,9 @@ main(int argc, char **argv)
 					      &in.stage))
 			in.stage = CLS_STAGE_NONE;
 		classify_reply(c, &in, &res);
+		nall = classify_matching_rules(c, &in, all, 512);
+		for (a = 0; a < nall; a++)
+			fits[all[a]]++;
 		total++;
 		lab_n[want]++;
 		pred_n[res.reason]++;
@@ -229,6 +235,14 @@ main(int argc, char **argv)
 				printf("  %s -> %s: %u\n",
 				       reason_name((enum reason)i),
 				       reason_name((enum reason)j), conf[i][j]);
+	printf("\nrules that match exactly one row (phrases and conditions "
+	       "fit, whether or not the rule decided):\n");
+	for (j = 0, i = 0; i < classify_rule_count(c); i++)
+		if (fits[i] == 1) {
+			printf("  %s\n", classify_rule_where(c, (int)i));
+			j++;
+		}
+	printf("  (%zu of %zu rules)\n", j, classify_rule_count(c));
 	printf("\nrules that decided exactly one row:\n");
 	for (j = 0, nsrc = 0, i = 0; i < classify_rule_count(c); i++) {
 		if (used[i] == 1) {
@@ -242,6 +256,7 @@ main(int argc, char **argv)
 	printf("\n");
 	check_codes(argv[1]);
 	free(used);
+	free(fits);
 	free(line);
 	buf_free(&why);
 	classify_free(c);

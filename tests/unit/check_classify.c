@@ -606,6 +606,33 @@ START_TEST(test_hostile_input)
 }
 END_TEST
 
+START_TEST(test_matching_rules)
+{
+	struct classify_input in;
+	struct classify_result r;
+	int rules[64];
+	size_t n, i;
+	const char *t = "host mx.example.com[192.0.2.10] said: 554 5.7.1 "
+	    "Service unavailable; Client host [203.0.113.7] blocked using "
+	    "zen.spamhaus.org (in reply to RCPT TO command)";
+
+	classify_input_init(&in);
+	in.status = B;
+	in.text = span_make(t, strlen(t));
+	classify_reply(cls, &in, &r);
+	n = classify_matching_rules(cls, &in, rules, 64);
+	/* the deciding rule is the first that fits; others fit too */
+	ck_assert_uint_ge(n, 2);
+	ck_assert_int_eq(rules[0], r.rule);
+	for (i = 1; i < n; i++)
+		ck_assert_int_gt(rules[i], rules[i - 1]);
+	ck_assert_uint_eq(classify_matching_rules(cls, &in, rules, 1), 1);
+	in.text = span_make("zzz", 3);
+	in.status = CLS_STATUS_NONE;
+	ck_assert_uint_eq(classify_matching_rules(cls, &in, rules, 64), 0);
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	enum classify_stage st;
@@ -651,6 +678,7 @@ classify_suite(void)
 	tcase_add_test(tc, test_rules_errors);
 	tcase_add_test(tc, test_phrase_syntax);
 	tcase_add_test(tc, test_hostile_input);
+	tcase_add_test(tc, test_matching_rules);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return s;
