@@ -16,6 +16,8 @@ static const struct command {
 } commands[] = {
 	{ "config", cmd_config,
 	  "config [-c FILE] [-n | --sample]     check or print configuration" },
+	{ "classify", cmd_classify,
+	  "classify [--json] [--tsv | TEXT...]   explain an SMTP reply" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

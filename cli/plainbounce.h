@@ -11,5 +11,6 @@
 #define PB_EXIT_USAGE 2
 
 int cmd_config(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
 
 #endif

@@ -23,10 +23,12 @@
 #define DEF_LOCAL_DOMAINS	"[ ]"
 #define DEF_NOTICE_LOCALE	"en"
 #define DEF_NOTICE_TEMPLATES_DIR PB_DATADIR "/templates"
+#define DEF_CLASSIFY_RULES	PB_DATADIR "/classify.rules"
 
 static const char *check_cidr(const char *value);
 static const char *check_domain(const char *value);
 static const char *check_locale(const char *value);
+static const char *check_path(const char *value);
 
 #define OFF(field) offsetof(struct cfg, field)
 
@@ -46,6 +48,12 @@ static const struct cfg_key cfg_table[] = {
 	{ "notice.templates_dir", CFG_STR, "\"" DEF_NOTICE_TEMPLATES_DIR "\"",
 	  0, 0, OFF(notice_templates_dir), NULL,
 	  "directory holding one template directory per locale" },
+	{ "classify.rules", CFG_STR, "\"" DEF_CLASSIFY_RULES "\"", 0, 0,
+	  OFF(classify_rules), check_path,
+	  "the shipped failure classification rules (must be readable)" },
+	{ "classify.site_rules", CFG_STR, "\"\"", 0, 0,
+	  OFF(classify_site_rules), NULL,
+	  "this site's own rules, same format, tried first; \"\" for none" },
 };
 
 const struct cfg_key *
@@ -435,4 +443,11 @@ check_locale(const char *value)
 		    value[i] != '-')
 			return "not a locale name such as \"en\" or \"de\"";
 	return NULL;
+}
+
+/* check_path - a file name that is not empty */
+static const char *
+check_path(const char *value)
+{
+	return *value == '\0' ? "must name a file" : NULL;
 }

@@ -38,6 +38,8 @@ struct cfg {
 	struct cfg_strlist local_domains;
 	char *notice_locale;
 	char *notice_templates_dir;
+	char *classify_rules;
+	char *classify_site_rules;
 };
 
 struct cfg_key {

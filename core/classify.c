@@ -1,0 +1,752 @@
+/*
+ * classify.c - classify one SMTP reply or Postfix text with the compiled
+ * rules: normalise the text once, look up the phrase parts that start at
+ * each word, then walk the rules that can apply in decision order.
+ *
+ * Guarantees: classify_reply() reads at most CLS_NORM_MAX bytes of the
+ * text, keeps all scratch space on the stack, never allocates, never
+ * fails, and treats every byte value (CR, LF, NUL, invalid UTF-8) as
+ * plain data.  The plain English sentences per reason live here too.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "classify_int.h"
+#include "dsncode.h"
+
+#define MAX_MATCHED	128	/* distinct fragments kept per reply */
+#define MAX_CAND	256	/* rules whose phrases matched */
+#define MAX_HITS	512	/* fragment ends recorded per reply */
+
+/* Per reason: one sentence, who acts, and whether retrying helps. */
+static const struct {
+	const char *sentence;
+	enum actor actor;
+	bool retry;
+} info[REASON_COUNT] = {
+	[REASON_UNKNOWN] = { "We could not tell why; their server's own "
+	    "words are the best clue.", ACTOR_OUR_ADMIN, false },
+	[REASON_ADDRESS_UNKNOWN] = { "The address does not exist at their "
+	    "server; check it for typos.", ACTOR_SENDER, false },
+	[REASON_DOMAIN_UNKNOWN] = { "The part after the @ does not exist or "
+	    "takes no mail; the domain is probably mistyped.", ACTOR_SENDER,
+	    false },
+	[REASON_ADDRESS_MOVED] = { "The person no longer uses this address; "
+	    "the reply may name a new one.", ACTOR_SENDER, false },
+	[REASON_MAILBOX_DISABLED] = { "The mailbox exists but is switched "
+	    "off; reach the person another way.", ACTOR_RECIPIENT, false },
+	[REASON_MAILBOX_FULL] = { "Their mailbox is full; they must make "
+	    "room before mail gets in.", ACTOR_RECIPIENT, true },
+	[REASON_MESSAGE_TOO_LARGE] = { "The message is too big for their "
+	    "server; send smaller files or a link.", ACTOR_SENDER, false },
+	[REASON_RECIPIENT_REFUSED] = { "Their server took the message and "
+	    "then refused it, often by a filter on their side.",
+	    ACTOR_RECIPIENT, false },
+	[REASON_SPAM_SUSPECTED] = { "Their server thought the message "
+	    "looked like spam.", ACTOR_SENDER, false },
+	[REASON_UNSAFE_CONTENT] = { "Their server blocked an attachment or "
+	    "content as unsafe.", ACTOR_SENDER, false },
+	[REASON_POLICY_BLOCKED] = { "Their organisation's rules do not allow "
+	    "this message; their IT can explain.", ACTOR_THEIR_ADMIN, false },
+	[REASON_SENDER_BLOCKED] = { "Their server refuses mail from our "
+	    "server (blocklist or reputation); our helpdesk must fix it.",
+	    ACTOR_OUR_ADMIN, false },
+	[REASON_AUTHENTICATION_FAILED] = { "Their server could not confirm "
+	    "the mail came from our domain (SPF, DKIM, DMARC).",
+	    ACTOR_OUR_ADMIN, false },
+	[REASON_REVERSE_DNS_MISSING] = { "Our server's address lacks the "
+	    "name record their server requires.", ACTOR_OUR_ADMIN, false },
+	[REASON_SENDER_ADDRESS_REJECTED] = { "Their server refused the "
+	    "sender address or its domain.", ACTOR_OUR_ADMIN, false },
+	[REASON_RELAY_DENIED] = { "Their server says it does not take mail "
+	    "for this address; mail routing is set up wrong.",
+	    ACTOR_THEIR_ADMIN, false },
+	[REASON_TLS_REQUIRED] = { "A secure connection was needed but could "
+	    "not be set up.", ACTOR_OUR_ADMIN, false },
+	[REASON_RATE_LIMITED] = { "Their server asked us to slow down; we "
+	    "keep trying on our own.", ACTOR_NOBODY, true },
+	[REASON_GREYLISTED] = { "Their server asked us to come back a bit "
+	    "later, a normal anti-spam delay.", ACTOR_NOBODY, true },
+	[REASON_CANNOT_CONNECT] = { "We could not reach their mail server; "
+	    "we keep trying on our own.", ACTOR_NOBODY, true },
+	[REASON_REMOTE_SERVER_PROBLEM] = { "Their mail server had a problem "
+	    "of its own; we keep trying.", ACTOR_THEIR_ADMIN, true },
+	[REASON_MALFORMED_MESSAGE] = { "Their server refused the technical "
+	    "format of the message.", ACTOR_OUR_ADMIN, false },
+	[REASON_PROTOCOL_ERROR] = { "The two mail servers did not "
+	    "understand each other.", ACTOR_OUR_ADMIN, false },
+	[REASON_SECURITY_REQUIREMENT] = { "Their server asked for a login or "
+	    "security step we did not provide.", ACTOR_OUR_ADMIN, false },
+	[REASON_LOCAL_SYSTEM_PROBLEM] = { "Our own mail server had a problem "
+	    "with this message.", ACTOR_OUR_ADMIN, false },
+	[REASON_DELIVERY_EXPIRED] = { "We kept trying for days and never got "
+	    "through, so we gave up.", ACTOR_SENDER, false },
+	[REASON_AUTO_REPLY] = { "This is an automatic reply, such as "
+	    "out-of-office, not a failure.", ACTOR_NOBODY, false },
+	[REASON_COMPLAINT] = { "The recipient reported the message as "
+	    "spam.", ACTOR_OUR_ADMIN, false },
+	[REASON_DELIVERED] = { "The message was delivered.", ACTOR_NOBODY,
+	    false },
+};
+
+static const char *const via_names[CLS_VIA_COUNT] = {
+	[CLS_VIA_NONE] = "none", [CLS_VIA_SITE] = "site",
+	[CLS_VIA_PROVIDER] = "provider", [CLS_VIA_PHRASE] = "phrase",
+	[CLS_VIA_DSN] = "dsn", [CLS_VIA_CODE] = "code",
+};
+
+const char *
+classify_via_name(enum classify_via v)
+{
+	return (unsigned)v < CLS_VIA_COUNT ? via_names[v] : "none";
+}
+
+const char *
+classify_sentence(enum reason r)
+{
+	return (unsigned)r < REASON_COUNT ? info[r].sentence
+					  : info[REASON_UNKNOWN].sentence;
+}
+
+enum actor
+classify_reason_actor(enum reason r)
+{
+	return (unsigned)r < REASON_COUNT ? info[r].actor : ACTOR_OUR_ADMIN;
+}
+
+void
+classify_input_init(struct classify_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->relay_reached = -1;
+	in->tried_for = -1;
+}
+
+/* is_digit3 - "550" style reply code of class 2, 4 or 5 at p */
+static int
+is_code3(const char *p, size_t avail)
+{
+	return avail >= 3 && (p[0] == '2' || p[0] == '4' || p[0] == '5') &&
+	    p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' &&
+	    (avail == 3 || p[3] == ' ' || p[3] == '-');
+}
+
+size_t
+cls_normalize(const char *s, size_t len, char *out, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+	char *o = out, *limit;
+	unsigned char c;
+	int space = 1;		/* the last byte written is a space */
+	int is_space;
+
+	if (size < 3) {
+		if (size)
+			out[0] = '\0';
+		return 0;
+	}
+	limit = out + size - 2;
+	*o++ = ' ';
+	while (p < e && o < limit) {
+		c = *p++;
+		/* continuation prefix "550-5.1.1 " at the start of a word */
+		if ((unsigned)(c - '2') < 4u && space && e - p >= 3 && p[2] == '-' &&
+		    is_code3((const char *)p - 1, (size_t)(e - p) + 1)) {
+			struct dsn d;
+			const unsigned char *q = p + 3, *k = q;
+
+			while (k < e && *k != ' ' && k - q < 12)
+				k++;
+			if (dsncode_parse((const char *)q, (size_t)(k - q), &d))
+				q = k;
+			p = q;
+			continue;
+		}
+		/* branch-free: lower case, blanks and controls one space */
+		is_space = c <= ' ' || c == 0x7f;
+		c = (unsigned char)(c + ((unsigned)(c - 'A') < 26u) * 32);
+		*o = is_space ? ' ' : (char)c;
+		o += !(is_space & space);
+		space = is_space;
+	}
+	if (!space)
+		*o++ = ' ';
+	*o = '\0';
+	return (size_t)(o - out);
+}
+
+int64_t
+cls_parse_wait(const char *p, const char *end)
+{
+	static const struct {
+		const char *word;
+		int64_t secs;
+	} units[] = {
+		{ "seconds", 1 }, { "second", 1 }, { "secs", 1 }, { "sec", 1 },
+		{ "s", 1 }, { "minutes", 60 }, { "minute", 60 },
+		{ "mins", 60 }, { "min", 60 }, { "m", 60 }, { "hours", 3600 },
+		{ "hour", 3600 }, { "hrs", 3600 }, { "hr", 3600 },
+		{ "h", 3600 }, { "days", 86400 }, { "day", 86400 },
+		{ "d", 86400 },
+	};
+	static const char *const fillers[] = { "at least ", "about ",
+	    "approximately ", "another ", "a further " };
+	int64_t v = 0;
+	size_t i, n, nd = 0;
+
+	for (i = 0; i < sizeof(fillers) / sizeof(fillers[0]); i++) {
+		n = strlen(fillers[i]);
+		if ((size_t)(end - p) >= n && memcmp(p, fillers[i], n) == 0) {
+			p += n;
+			break;
+		}
+	}
+	while (p < end && *p >= '0' && *p <= '9') {
+		if (++nd > 7)
+			return -1;
+		v = v * 10 + (*p++ - '0');
+	}
+	if (nd == 0)
+		return -1;
+	if (p < end && *p == ' ')
+		p++;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		n = strlen(units[i].word);
+		if ((size_t)(end - p) >= n && memcmp(p, units[i].word, n) == 0 &&
+		    ((size_t)(end - p) == n || !((p[n] >= 'a' && p[n] <= 'z') ||
+						 (p[n] >= '0' && p[n] <= '9'))))
+			return v * units[i].secs;
+	}
+	/* a bare number after "retry after" is seconds (as in HTTP) */
+	return v;
+}
+
+int64_t
+classify_retry_after(const char *text, size_t len)
+{
+	char t[CLS_NORM_MAX + 3];
+	size_t n = cls_normalize(text, len, t, sizeof(t)), i, al;
+	const char *p, *best = NULL;
+	int64_t w = -1;
+
+	for (i = 0; i < cls_nretry_anchors; i++) {
+		al = strlen(cls_retry_anchors[i]);
+		for (p = t; (p = memmem(p, n - (size_t)(p - t),
+					cls_retry_anchors[i], al)) != NULL;
+		     p += al) {
+			int64_t v = cls_parse_wait(p + al, t + n);
+
+			if (v >= 0 && (best == NULL || p < best)) {
+				best = p;
+				w = v;
+			}
+		}
+	}
+	return w;
+}
+
+/* ordered - the parts of a multi-fragment phrase occur in order */
+static int
+ordered(const struct classifier *c, const struct cls_phrase *ph,
+	const char *t, size_t n)
+{
+	const char *p = t, *q;
+	uint32_t j;
+	const struct cls_frag *f;
+
+	for (j = 0; j < ph->nfrag; j++) {
+		f = &c->frags[ph->frag[j]];
+		q = memmem(p, n - (size_t)(p - t), c->fragtext + f->off,
+			   f->len);
+		if (q == NULL)
+			return 0;
+		p = q + f->len;
+	}
+	return 1;
+}
+
+/* has - is v among the first n entries of a */
+static int
+has(const uint32_t *a, size_t n, uint32_t v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] == v)
+			return 1;
+	return 0;
+}
+
+/* The facts rule conditions are checked against. */
+struct facts {
+	enum classify_stage stage;
+	enum classify_status status;
+	int cls;		/* 2, 4, 5 or 0 */
+	unsigned code;
+	bool have_dsn;
+	struct dsn dsn;
+	uint64_t names;
+};
+
+/* conditions_hold - every condition of a rule is met by the facts */
+static int
+conditions_hold(const struct cls_rule *r, const struct facts *f)
+{
+	unsigned i;
+	char code[4];
+
+	if (r->stages && !(r->stages & (1u << f->stage)))
+		return 0;
+	if (r->statuses && !(r->statuses & (1u << f->status)))
+		return 0;
+	if (r->classes && !(r->classes & (1u << f->cls)))
+		return 0;
+	if (r->providers && !(r->providers & f->names))
+		return 0;
+	if (r->ncodes) {
+		if (f->code == 0)
+			return 0;
+		code[0] = (char)('0' + f->code / 100);
+		code[1] = (char)('0' + f->code / 10 % 10);
+		code[2] = (char)('0' + f->code % 10);
+		for (i = 0; i < r->ncodes; i++)
+			if ((r->codes[i][0] == code[0]) &&
+			    (r->codes[i][1] == 'x' || r->codes[i][1] == code[1])
+			    && (r->codes[i][2] == 'x' ||
+				r->codes[i][2] == code[2]))
+				break;
+		if (i == r->ncodes)
+			return 0;
+	}
+	if (r->ndsns) {
+		if (!f->have_dsn)
+			return 0;
+		for (i = 0; i < r->ndsns; i++) {
+			const struct cls_dsnpat *d = &r->dsns[i];
+
+			if ((d->cls == 0 || d->cls == f->dsn.cls) &&
+			    (d->subject < 0 || d->subject == f->dsn.subject) &&
+			    (d->lo < 0 || (f->dsn.detail >= d->lo &&
+					   f->dsn.detail <= d->hi)))
+				break;
+		}
+		if (i == r->ndsns)
+			return 0;
+	}
+	return 1;
+}
+
+/* code_from_text - the reply code at t[pos] ("said: 550"), or at the start */
+static unsigned
+code_from_text(const char *t, size_t n, size_t pos)
+{
+	const char *p = t + pos;
+
+	while (p < t + n && *p == ' ')
+		p++;
+	if (is_code3(p, (size_t)(t + n - p)))
+		return (unsigned)((p[0] - '0') * 100 + (p[1] - '0') * 10 +
+				  (p[2] - '0'));
+	return 0;
+}
+
+/* dsn_step - the enhanced status code table's answer, or UNKNOWN */
+static enum reason
+dsn_step(const struct facts *f)
+{
+	const struct dsncode *e;
+
+	if (!f->have_dsn)
+		return REASON_UNKNOWN;
+	if (f->dsn.cls == 2)
+		return REASON_DELIVERED;
+	if ((e = dsncode_get(f->dsn.subject, f->dsn.detail)) != NULL)
+		return e->reason;
+	return dsncode_subject_reason(f->dsn.subject);
+}
+
+/* put_num - write 0..999 at p; returns the end */
+static char *
+put_num(char *p, int v)
+{
+	if (v >= 100)
+		*p++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/* format_dsn - "5.7.1" into out (at least 12 bytes), without printf */
+static void
+format_dsn(char *out, const struct dsn *d)
+{
+	char *p = put_num(out, d->cls);
+
+	*p++ = '.';
+	p = put_num(p, d->subject);
+	*p++ = '.';
+	p = put_num(p, d->detail);
+	*p = '\0';
+}
+
+/* decide - walk candidate and condition-only rules in order */
+static void
+decide(const struct classifier *c, const struct facts *f,
+       const uint32_t *cand, size_t ncand, const uint32_t *veto,
+       size_t nveto, struct classify_result *out, int *all, size_t max,
+       size_t *nall)
+{
+	size_t ia = 0, ic = 0;
+	uint32_t r;
+	int dsn_done = 0;
+	const struct cls_rule *rule;
+	enum reason dr;
+
+	while (ia < c->nalways || ic < ncand) {
+		if (ic == ncand || (ia < c->nalways && c->always[ia] <
+				    cand[ic]))
+			r = c->always[ia++];
+		else
+			r = cand[ic++];
+		rule = &c->rules[r];
+		if (rule->section == SEC_NAMES)
+			continue;
+		if (nveto && has(veto, nveto, r))
+			continue;
+		if (!dsn_done && rule->section >= SEC_CODE) {
+			dsn_done = 1;
+			if (!all && (dr = dsn_step(f)) != REASON_UNKNOWN) {
+				out->reason = dr;
+				out->via = CLS_VIA_DSN;
+				return;
+			}
+		}
+		if (!conditions_hold(rule, f))
+			continue;
+		if (all) {
+			if (*nall < max)
+				all[(*nall)++] = (int)r;
+			continue;
+		}
+		out->reason = (enum reason)rule->reason;
+		out->rule = (int)r;
+		out->via = rule->section == SEC_SITE ? CLS_VIA_SITE :
+		    rule->section == SEC_PROVIDER ? CLS_VIA_PROVIDER :
+		    rule->section == SEC_PHRASE ? CLS_VIA_PHRASE : CLS_VIA_CODE;
+		return;
+	}
+	if (!all && !dsn_done && (dr = dsn_step(f)) != REASON_UNKNOWN) {
+		out->reason = dr;
+		out->via = CLS_VIA_DSN;
+	}
+}
+
+/* insert_sorted - add v to a small sorted set */
+static void
+insert_sorted(uint32_t *a, size_t *n, size_t max, uint32_t v)
+{
+	size_t i = *n;
+
+	if (has(a, *n, v) || *n == max)
+		return;
+	while (i > 0 && a[i - 1] > v) {
+		a[i] = a[i - 1];
+		i--;
+	}
+	a[i] = v;
+	(*n)++;
+}
+
+/* A fragment found in the normalised text. */
+struct hit {
+	uint32_t frag;
+	uint32_t end;		/* index of its last byte */
+};
+
+/* probe - the fragments of one bucket that occur at t[p] */
+static void
+probe(const struct classifier *c, const char *t, size_t n, size_t p,
+      uint32_t len, struct hit *hits, size_t *nh)
+{
+	uint32_t key = cls_key(t + p, len), slot, i, j;
+	const struct cls_bucket *bk;
+	const struct cls_frag *fr;
+	const char *fx;
+
+	for (slot = cls_slot(key, len, c->nbuckets); ;
+	     slot = (slot + 1) & (c->nbuckets - 1)) {
+		bk = &c->buckets[slot];
+		if (bk->len == 0)
+			return;
+		if (bk->key == key && bk->len == len)
+			break;
+	}
+	for (i = 0; i < bk->n; i++) {
+		fr = &c->frags[c->bucket_frags[bk->start + i]];
+		if (p + fr->len > n)
+			continue;
+		/* the first len bytes matched the key already */
+		fx = c->fragtext + fr->off;
+		for (j = len; j < fr->len && t[p + j] == fx[j]; j++)
+			;
+		if (j < fr->len)
+			continue;
+		if (fr->right_bound && p + fr->len < n &&
+		    cls_wordchar((unsigned char)t[p + fr->len]))
+			continue;
+		if (*nh < MAX_HITS) {
+			hits[*nh].frag = c->bucket_frags[bk->start + i];
+			hits[*nh].end = (uint32_t)(p + fr->len - 1);
+			(*nh)++;
+		}
+	}
+}
+
+/*
+ * scan - normalise text into t (as cls_normalize does) noting where words
+ * start, then look up the fragments that begin at each word start.  The
+ * first loop has no branches, so the compiler can make vector code of
+ * it.  Also notes the first enhanced status code standing at a word
+ * start.  Returns the normalised length.
+ */
+static size_t
+scan(const struct classifier *c, const char *s, size_t len, char *t,
+     size_t size, struct hit *hits, size_t *nhits, struct dsn *dsn,
+     bool *have_dsn)
+{
+	unsigned char m[CLS_NORM_MAX];
+	const unsigned char *u = (const unsigned char *)s, *p, *e;
+	char *o = t, *limit = t + size - 2;
+	uint16_t starts[CLS_NORM_MAX + 4];
+	size_t nstarts = 0, n, i, w, codelen;
+	unsigned char ch;
+	int space = 1, is_space, prev_word = 0, is_word;
+	uint32_t pair;
+	uint8_t sf;
+
+	if (len > sizeof(m))
+		len = sizeof(m);
+	/* lower case; blanks and control bytes become spaces */
+	for (i = 0; i < len; i++) {
+		ch = u[i];
+		m[i] = (unsigned char)(ch <= ' ' || ch == 0x7f ? ' ' :
+		    ch + ((unsigned)(ch - 'A') < 26u) * 32);
+	}
+	*o++ = ' ';
+	for (p = m, e = m + len; p < e && o < limit; ) {
+		ch = *p++;
+		/* continuation prefix "550-5.1.1 " at the start of a word */
+		if ((unsigned)(ch - '2') < 4u && space && e - p >= 3 &&
+		    p[2] == '-' && is_code3((const char *)p - 1,
+					    (size_t)(e - p) + 1)) {
+			struct dsn d;
+			const unsigned char *q = p + 3, *k = q;
+
+			while (k < e && *k != ' ' && k - q < 12)
+				k++;
+			if (dsncode_parse((const char *)q, (size_t)(k - q), &d))
+				q = k;
+			p = q;
+			continue;
+		}
+		/* branch-free: one space for a run of blanks, note each byte
+		 * that starts a word */
+		is_space = ch == ' ';
+		is_word = c->word[ch];
+		starts[nstarts] = (uint16_t)(o - t);
+		nstarts += (size_t)(is_word & !prev_word);
+		prev_word = is_word;
+		*o = (char)ch;
+		o += !(is_space & space);
+		space = is_space;
+	}
+	if (!space)
+		*o++ = ' ';
+	*o = '\0';
+	n = (size_t)(o - t);
+	*nhits = 0;
+	*have_dsn = false;
+	for (i = 0; i < nstarts; i++) {
+		w = starts[i];
+		/* "5.1.1" but not "5.1.1.7" nor "1.5.1.1" */
+		if (!*have_dsn && (t[w] == '2' || t[w] == '4' || t[w] == '5') &&
+		    t[w + 1] == '.' &&
+		    dsncode_scan(t + w - 1, n - w + 1 < 16 ? n - w + 1 : 16,
+				 dsn, &codelen) == 1)
+			*have_dsn = true;
+		pair = (uint32_t)(unsigned char)t[w] << 8 |
+		    (unsigned char)t[w + 1];
+		if (!(c->first2[pair >> 6] >> (pair & 63) & 1))
+			continue;
+		if (w + CLS_KEY_MAX <= n)
+			probe(c, t, n, w, CLS_KEY_MAX, hits, nhits);
+		if ((sf = c->short_first[(unsigned char)t[w]]) != 0) {
+			if ((sf & 8) && w + 3 <= n)
+				probe(c, t, n, w, 3, hits, nhits);
+			if ((sf & 4) && w + 2 <= n)
+				probe(c, t, n, w, 2, hits, nhits);
+		}
+	}
+	return n;
+}
+
+/* run - classify; with all set, list every fitting rule instead */
+static void
+run(const struct classifier *c, const struct classify_input *in,
+    struct classify_result *out, int *all, size_t max, size_t *nall)
+{
+	char t[CLS_NORM_MAX + 3];
+	uint32_t matched[MAX_MATCHED], cand[MAX_CAND], veto[MAX_CAND];
+	size_t n, i, k, nm = 0, ncand = 0, nveto = 0, code_pos = 0;
+	struct dsn text_dsn;
+	bool have_text_dsn;
+	uint32_t f, p;
+	struct hit hits[MAX_HITS];
+	size_t nhits = 0, h;
+	const struct cls_frag *fr;
+	const struct cls_phrase *ph;
+	const struct cls_rule *rule;
+	enum classify_stage text_stage = CLS_STAGE_NONE;
+	struct facts facts;
+	size_t scanlen = in->text.len < CLS_NORM_MAX ? in->text.len
+						      : CLS_NORM_MAX;
+	const char *text = in->text.p ? in->text.p : "";
+	unsigned bit;
+
+	memset(out, 0, sizeof(*out));
+	out->rule = -1;
+	out->retry_after = -1;
+	out->tried_for = -1;
+	if (in->text.p == NULL)
+		scanlen = 0;
+	n = scan(c, text, scanlen, t, sizeof(t), hits, &nhits, &text_dsn,
+		 &have_text_dsn);
+
+	/* what the fragments found mean */
+	for (h = 0; h < nhits; h++) {
+		f = hits[h].frag;
+		fr = &c->frags[f];
+		i = hits[h].end;
+		if (fr->kind == FRAG_STAGE)
+			text_stage = (enum classify_stage)fr->value;
+		else if (fr->kind == FRAG_RETRY) {
+			if (out->retry_after < 0)
+				out->retry_after = cls_parse_wait(t + i + 1,
+								  t + n);
+		} else if (fr->kind == FRAG_CODE) {
+			if (code_pos == 0)
+				code_pos = i + 1;
+		} else if (nm < MAX_MATCHED && !has(matched, nm, f))
+			matched[nm++] = f;
+	}
+
+	/* facts: stage, status, codes */
+	memset(&facts, 0, sizeof(facts));
+	facts.stage = in->stage != CLS_STAGE_NONE ? in->stage : text_stage;
+	facts.status = in->status;
+	if (in->dsn.len && dsncode_parse(in->dsn.p, in->dsn.len, &facts.dsn))
+		facts.have_dsn = true;
+	if ((!facts.have_dsn || (facts.dsn.subject == 0 &&
+				 facts.dsn.detail == 0)) && have_text_dsn &&
+	    !(text_dsn.subject == 0 && text_dsn.detail == 0)) {
+		facts.dsn = text_dsn;
+		facts.have_dsn = true;
+	}
+	facts.code = in->smtp_code >= 200 && in->smtp_code <= 599
+	    ? in->smtp_code : code_from_text(t, n, code_pos);
+	if (facts.code)
+		facts.cls = (int)(facts.code / 100);
+	else if (facts.have_dsn)
+		facts.cls = facts.dsn.cls;
+	else if (in->status == CLS_STATUS_DEFERRED)
+		facts.cls = 4;
+	else if (in->status == CLS_STATUS_BOUNCED)
+		facts.cls = 5;
+	else if (in->status == CLS_STATUS_SENT)
+		facts.cls = 2;
+
+	/* complete phrases: each is looked at once, from its first part */
+	for (k = 0; k < nm; k++) {
+		f = matched[k];
+		fr = &c->frags[f];
+		for (i = 0; i < fr->ph_n; i++) {
+			p = c->frag_phrases[fr->ph_start + i];
+			ph = &c->phrases[p];
+			if (ph->frag[0] != f)
+				continue;
+			if (ph->nfrag > 1) {
+				uint32_t j;
+
+				for (j = 1; j < ph->nfrag; j++)
+					if (!has(matched, nm, ph->frag[j]))
+						break;
+				if (j < ph->nfrag || !ordered(c, ph, t, n))
+					continue;
+			}
+			rule = &c->rules[ph->rule];
+			if (rule->section == SEC_NAMES) {
+				if (!ph->negative)
+					facts.names |= (uint64_t)1 << rule->name;
+			} else if (ph->negative) {
+				insert_sorted(veto, &nveto, MAX_CAND, ph->rule);
+			} else {
+				insert_sorted(cand, &ncand, MAX_CAND, ph->rule);
+			}
+		}
+	}
+	/* names may veto themselves: apply name rules' conditions */
+	for (bit = 0; bit < c->nnames; bit++)
+		if (facts.names & ((uint64_t)1 << bit)) {
+			out->provider = c->names[bit];
+			break;
+		}
+
+	decide(c, &facts, cand, ncand, veto, nveto, out, all, max, nall);
+
+	out->stage = facts.stage;
+	out->smtp_code = facts.code;
+	if (facts.have_dsn)
+		format_dsn(out->dsn, &facts.dsn);
+	out->permanent = facts.cls == 5;
+	rule = out->rule >= 0 ? &c->rules[out->rule] : NULL;
+	out->actor = rule && rule->actor >= 0 ? (enum actor)rule->actor
+					      : info[out->reason].actor;
+	if (rule && rule->retry >= 0)
+		out->retry = rule->retry;
+	else if (out->reason == REASON_UNKNOWN)
+		out->retry = facts.cls == 4;
+	else
+		out->retry = info[out->reason].retry;
+	out->last_reason = out->reason;
+	if (in->status == CLS_STATUS_EXPIRED) {
+		out->last_reason = out->reason == REASON_DELIVERY_EXPIRED
+		    ? REASON_UNKNOWN : out->reason;
+		out->retry = info[out->last_reason].retry ||
+		    out->last_reason == REASON_UNKNOWN;
+		out->reason = REASON_DELIVERY_EXPIRED;
+		out->actor = info[REASON_DELIVERY_EXPIRED].actor;
+		out->tried_for = in->tried_for;
+	} else if (out->reason == REASON_DELIVERY_EXPIRED) {
+		out->last_reason = REASON_UNKNOWN;
+	}
+}
+
+void
+classify_reply(const struct classifier *c, const struct classify_input *in,
+	       struct classify_result *out)
+{
+	run(c, in, out, NULL, 0, NULL);
+}
+
+size_t
+classify_matching_rules(const struct classifier *c,
+			const struct classify_input *in, int *rules,
+			size_t max)
+{
+	struct classify_result r;
+	size_t n = 0;
+
+	run(c, in, &r, rules, max, &n);
+	return n;
+}
