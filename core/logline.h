@@ -40,10 +40,16 @@ enum logline_kind {
 	LL_EXPIRED,		/* qmgr: QID: from=<...>, status=expired|force-expired */
 	LL_REMOVED,		/* qmgr/postsuper: QID: removed */
 	LL_NOTIFICATION,	/* bounce: QID: sender ... notification: NEWQID */
-	LL_REJECT,		/* NOQUEUE|QID: reject:, milter-reject:, discard: */
+	LL_REJECT,		/* NOQUEUE|QID: reject:, milter-reject:, discard:,
+				 * hold:, proxy-reject: (other ACTION: STAGE
+				 * lines such as reject_warning: are LL_OTHER
+				 * with reject_action set) */
 	LL_ADMIN,		/* postsuper: QID: expired|placed on hold|released */
 	LL_RESENT,		/* cleanup: QID: resent-message-id=<...> */
 	LL_WARNING,		/* a warning:/error:/fatal:/panic: line */
+	LL_ATTEMPT,		/* smtp/lmtp: QID: host H said: ... (no to=),
+				 * refused to talk, lost connection, SASL
+				 * authentication failed, ...: reply is set */
 	LL_KIND_COUNT
 };
 
@@ -90,7 +96,8 @@ enum logline_own {
 	LL_OWN_REFUSED_TO_TALK,	/* host ... refused to talk to me: ... */
 	LL_OWN_TLS,		/* TLS is required, but ... / TLS failures */
 	LL_OWN_UNKNOWN_USER,	/* unknown user: "x" (local) */
-	LL_OWN_QUEUED_AS,	/* 250 ... queued as NEWID (content filter hop) */
+	LL_OWN_QUEUED_AS,	/* 250 ... queued as NEWID (content filter hop),
+				 * or local(8) "forwarded as NEWID" */
 	LL_OWN_NULL_MX,		/* nullMX / "does not accept mail (nullMX)" */
 	LL_OWN_LOOPS_BACK,	/* mail for X loops back to myself */
 	LL_OWN_OTHER		/* some other text of Postfix's own */
@@ -101,8 +108,11 @@ struct logline_reply {
 	struct span text;	/* everything inside the outer parentheses */
 	struct span host;	/* remote host name ("host H[IP] said:") */
 	struct span addr;	/* remote IP address */
+	struct span port;	/* ":25" of "connect to H[A]:25", as digits */
 	unsigned smtp_code;	/* 550; 0 when there is none */
 	struct span dsn;	/* enhanced code in the reply, "5.1.1" */
+	struct span remote_text;/* the remote's reply as written, codes
+				 * included, before "(in reply to ...)" */
 	struct span message;	/* reply text after the codes, before
 				 * "(in reply to ...)"; multi-line prefixes
 				 * like "550-5.1.1 " are still inside: use
@@ -110,7 +120,9 @@ struct logline_reply {
 	enum logline_command command;
 	struct span command_text; /* "RCPT TO", "end of DATA", ... */
 	enum logline_own own;	/* Postfix's own text, when no remote said */
-	struct span queued_as;	/* NEWID of "queued as NEWID" */
+	struct span queued_as;	/* NEWID of "queued as NEWID" or
+				 * "forwarded as NEWID" */
+	bool multiline;		/* the reply began "550-": several lines */
 };
 
 struct logline_kv {
@@ -125,6 +137,9 @@ struct logline {
 	int pri;		/* <PRI> value, or -1 */
 	int64_t time;		/* seconds since the epoch, UTC; 0 if none */
 	int32_t usec;		/* fraction from RFC 3339, else 0 */
+	int32_t utc_offset;	/* seconds east of UTC the stamp was written
+				 * in: an RFC 3339 offset, or the offset the
+				 * TZ gave a local BSD stamp; 0 for UTC */
 	bool time_rfc3339;	/* the line had an RFC 3339 timestamp */
 	struct span timestamp;	/* the timestamp as written */
 	struct span host;
@@ -139,28 +154,45 @@ struct logline {
 	/* Message */
 	struct span queue_id;	/* hex short ID, long ID, or "NOQUEUE" */
 	bool noqueue;
-	struct span body;	/* text after "QID: " (or all text) */
+	struct span body;	/* text after severity and "QID: " */
 
 	/* key=value fields, in order, unknown keys kept */
 	struct logline_kv kv[LOGLINE_MAX_KV];
 	unsigned nkv;
 
-	/* Common fields, also present in kv[]; empty when absent */
+	/* Common fields, also present in kv[]; empty when absent.  client is
+	 * client= or, on connect/disconnect/reject lines, the "host[ip]" the
+	 * line names; client_name/client_addr split it ("[ip]:port" for
+	 * postscreen gives an empty name). */
 	struct span to, orig_to, from, relay, dsn, message_id, client;
+	struct span client_name, client_addr, client_port;
+	/* relay= split into name, address (or socket path) and port; with
+	 * relay=none or no relay= at all, the remote host the line names
+	 * ("connect to H[A]:25: ..."), else empty */
+	struct span relay_name, relay_addr, relay_port;
 	struct span sasl_method, sasl_username, uid, size, nrcpt;
 	struct span delay;	/* as written, seconds with fraction */
 	double delays[4];	/* a/b/c/d of delays=; -1 when absent */
 	struct span status_word;
 	enum logline_status status;
-	struct logline_reply reply;
+	struct span status_note;/* "returned to sender" in "status=expired,
+				 * returned to sender" */
+	struct logline_reply reply;	/* status= text; also the reply of a
+					 * reject line or an LL_ATTEMPT line */
 
 	/* LL_NOTIFICATION: "sender non-delivery notification: NEWID" */
 	struct span notify_kind;/* "non-delivery", "delay", "delivery status" */
 	struct span notify_qid;	/* NEWID */
+	struct span notify_who;	/* "sender" or "postmaster" */
 
 	/* LL_REJECT: "reject: RCPT from host[ip]: 550 5.1.1 ...; from=..." */
-	struct span reject_stage;	/* "RCPT", "CONNECT", "END-OF-MESSAGE" */
+	struct span reject_stage;	/* "RCPT", "CONNECT", "END-OF-MESSAGE";
+					 * also the stage of smtpd/postscreen
+					 * "lost connection after DATA from"
+					 * and "... after RCPT" session lines */
 	struct span reject_action;	/* "reject", "milter-reject", ... */
+	struct span reject_text;	/* after "ACTION: ", before the
+					 * "; from=<...> ..." tail */
 
 	/* LL_ADMIN: the postsuper action ("expired", "placed on hold") */
 	struct span admin_action;
@@ -169,25 +201,44 @@ struct logline {
 /*
  * How the parser reads times.  ref_time is "about now" (for live logs) or
  * the time of the previous line (for old logs): a BSD timestamp has no
- * year, so the year that puts the line closest before or shortly after
- * ref_time is chosen, which handles New Year.  local_is_utc treats BSD
- * timestamps as UTC (for logs from hosts that run in UTC); otherwise they
- * are local time in the TZ of the process, converted across DST.
+ * year, so the latest year that puts the line no more than 31 days after
+ * ref_time is chosen, which handles New Year both ways (a December line
+ * read in January is last year's; a January line after a December
+ * ref_time is next year's).  local_is_utc treats BSD timestamps as UTC
+ * (for logs from hosts that run in UTC); otherwise they are local time in
+ * the TZ of the process, converted across DST: in the hour repeated when
+ * DST ends the first (summer-time) reading is taken, and a time in the
+ * hour skipped when DST starts is read as standard time.  RFC 3339 stamps
+ * carry their own offset and never consult TZ.
  */
 struct logline_opts {
 	int64_t ref_time;
 	bool local_is_utc;
-	/* a small cache for local-to-UTC conversion; zero it before use */
+	/* a small cache for local-to-UTC conversion; zero it before use
+	 * (logline_opts_init does).  One local day at a time: the UTC time
+	 * of each local hour's hh:00:00, filled on first use, so mktime()
+	 * runs at most once or twice per hour of log, not per line. */
 	struct {
-		int key;	/* year*10000 + month*100 + day, or 0 */
-		int64_t day_start_utc[25];	/* per hour; INT64_MIN unknown */
+		int64_t day_key;	/* local day number + 1; 0 = empty */
+		int64_t hour_utc[24];	/* INT64_MIN = not yet known */
 	} tzcache;
+	/* the year of ref_time and of a month after it, per day of ref_time */
+	struct {
+		int64_t ref_day;	/* day number + 1; 0 = empty */
+		int64_t y0, ylim;
+	} yearcache;
 };
 
 /* logline_opts_init - defaults: local time, reference time as given */
 void logline_opts_init(struct logline_opts *o, int64_t ref_time);
 
-/* logline_parse - parse line[0..len); returns ll->kind. Never fails hard. */
+/*
+ * logline_parse - parse line[0..len); returns ll->kind. Never fails hard.
+ * A trailing CR/LF is ignored and leading NUL bytes are skipped; any other
+ * NUL byte, or more than LOGLINE_MAX_LEN bytes, makes the line
+ * LL_MALFORMED.  opts may be NULL (BSD stamps then read as UTC with a
+ * reference time of 0: only for callers that ignore ll->time).
+ */
 enum logline_kind logline_parse(struct logline *ll, const char *line,
 				size_t len, struct logline_opts *opts);
 

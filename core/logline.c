@@ -1,0 +1,1724 @@
+/*
+ * logline.c - the Postfix log line parser.
+ *
+ * Owns: turning one syslog line into struct logline.  Guarantees: every
+ * field is a span into the caller's line (nothing copied, nothing
+ * allocated, no regex), the parser never reads outside line[0..len), and
+ * any input at all - binary, truncated, 1 MiB long, hostile reply text -
+ * yields a kind (LL_MALFORMED at worst) instead of a crash.
+ *
+ * The line is read left to right with a cursor, once: the syslog head
+ * (<PRI>, timestamp, host, program[pid]), the severity, the queue ID, then
+ * the body.  Bodies made of key=value fields are split generically; the
+ * status word is taken from the status= field at its place in that list,
+ * and everything after it is reply text that can never change the parse.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "logline.h"
+
+#define LIT(s)	(s), (sizeof(s) - 1)
+
+/* at - true when [p, e) starts with the n bytes of lit */
+static inline bool
+at(const char *p, const char *e, const char *lit, size_t n)
+{
+	return (size_t)(e - p) >= n && memcmp(p, lit, n) == 0;
+}
+
+/* after - the position just past lit when [p, e) starts with it, or NULL */
+static inline const char *
+after(const char *p, const char *e, const char *lit, size_t n)
+{
+	return at(p, e, lit, n) ? p + n : NULL;
+}
+
+/* find - first occurrence of lit in [p, e), or NULL */
+static inline const char *
+find(const char *p, const char *e, const char *lit, size_t n)
+{
+	if (p >= e)
+		return NULL;
+	return memmem(p, (size_t)(e - p), lit, n);
+}
+
+/* rfind - last occurrence of lit in [p, e), or NULL */
+static const char *
+rfind(const char *p, const char *e, const char *lit, size_t n)
+{
+	size_t i;
+
+	if (p > e || (size_t)(e - p) < n)
+		return NULL;
+	for (i = (size_t)(e - p) - n + 1; i-- > 0;)
+		if (p[i] == *lit && memcmp(p + i, lit, n) == 0)
+			return p + i;
+	return NULL;
+}
+
+/* Character classes, one table lookup per byte on the hot path. */
+#define C_DIGIT	0x01		/* 0-9 */
+#define C_HEXUP	0x02		/* 0-9 A-F: short queue IDs */
+#define C_ALNUM	0x04		/* 0-9 A-Z a-z */
+#define C_VOWEL	0x08		/* never in a long queue ID */
+#define C_KEY	0x10		/* field names: alnum, '_', '-' */
+#define C_SEP	0x20		/* ',' ' ' ';' end an unbracketed value */
+
+#define D	(C_DIGIT | C_HEXUP | C_ALNUM | C_KEY)
+#define H	(C_HEXUP | C_ALNUM | C_KEY)
+#define A	(C_ALNUM | C_KEY)
+#define V	(C_ALNUM | C_KEY | C_VOWEL)
+#define HV	(C_HEXUP | C_ALNUM | C_KEY | C_VOWEL)
+static const unsigned char cls[256] = {
+	[' '] = C_SEP, [','] = C_SEP, [';'] = C_SEP,
+	['-'] = C_KEY, ['_'] = C_KEY,
+	['0'] = D, ['1'] = D, ['2'] = D, ['3'] = D, ['4'] = D,
+	['5'] = D, ['6'] = D, ['7'] = D, ['8'] = D, ['9'] = D,
+	['A'] = HV, ['B'] = H, ['C'] = H, ['D'] = H, ['E'] = HV, ['F'] = H,
+	['G'] = A, ['H'] = A, ['I'] = V, ['J'] = A, ['K'] = A, ['L'] = A,
+	['M'] = A, ['N'] = A, ['O'] = V, ['P'] = A, ['Q'] = A, ['R'] = A,
+	['S'] = A, ['T'] = A, ['U'] = V, ['V'] = A, ['W'] = A, ['X'] = A,
+	['Y'] = A, ['Z'] = A,
+	['a'] = V, ['b'] = A, ['c'] = A, ['d'] = A, ['e'] = V, ['f'] = A,
+	['g'] = A, ['h'] = A, ['i'] = V, ['j'] = A, ['k'] = A, ['l'] = A,
+	['m'] = A, ['n'] = A, ['o'] = V, ['p'] = A, ['q'] = A, ['r'] = A,
+	['s'] = A, ['t'] = A, ['u'] = V, ['v'] = A, ['w'] = A, ['x'] = A,
+	['y'] = A, ['z'] = A,
+};
+#undef D
+#undef H
+#undef A
+#undef V
+#undef HV
+
+#define CLS(c)	(cls[(unsigned char)(c)])
+
+/* is_digit - ASCII digit, whatever the locale */
+static inline bool
+is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* is_alnum - ASCII letter or digit, by table */
+static inline bool
+is_alnum(int c)
+{
+	return (CLS(c) & C_ALNUM) != 0;
+}
+
+/* sp - a span from p to e */
+static inline struct span
+sp(const char *p, const char *e)
+{
+	return span_make(p, (size_t)(e - p));
+}
+
+/* digits - read exactly n decimal digits at *pp into *out */
+static bool
+digits(const char **pp, const char *e, int n, int *out)
+{
+	const char *p = *pp;
+	int v = 0;
+
+	if (e - p < n)
+		return false;
+	for (int i = 0; i < n; i++) {
+		if (!is_digit(p[i]))
+			return false;
+		v = v * 10 + (p[i] - '0');
+	}
+	*pp = p + n;
+	*out = v;
+	return true;
+}
+
+/* ---------------------------------------------------------------- */
+/* Time */
+
+/* days_from_civil - days since 1970-01-01 of a proleptic Gregorian date */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* year_of_days - the Gregorian year a day number falls in */
+static int64_t
+year_of_days(int64_t z)
+{
+	int64_t era, doe, yoe, doy, mp, y;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	return y + (mp >= 10);
+}
+
+/* leap - Gregorian leap year */
+static bool
+leap(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* mdays - days in month m of year y */
+static int
+mdays(int64_t y, int m)
+{
+	static const int n[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+				   30, 31 };
+
+	return m == 2 && leap(y) ? 29 : n[m - 1];
+}
+
+/* floordiv - division rounding towards minus infinity */
+static int64_t
+floordiv(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* local_roundtrips - whether UTC time u shows as the given local hour */
+static bool
+local_roundtrips(time_t u, int64_t y, int m, int d, int h)
+{
+	struct tm tm;
+
+	if (localtime_r(&u, &tm) == NULL)
+		return false;
+	return tm.tm_year + 1900 == y && tm.tm_mon + 1 == m &&
+	    tm.tm_mday == d && tm.tm_hour == h && tm.tm_min == 0;
+}
+
+/*
+ * local_hour_utc - UTC time of local y-m-d h:00:00 in the process TZ.
+ * In the hour repeated when DST ends, the first (summer time) reading is
+ * chosen; an hour skipped when DST starts is read as standard time.
+ */
+static int64_t
+local_hour_utc(int64_t y, int m, int d, int h)
+{
+	struct tm tm;
+	time_t t0, t1;
+	bool ok0, ok1;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)(y - 1900);
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_isdst = 0;
+	t0 = mktime(&tm);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)(y - 1900);
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_isdst = 1;
+	t1 = mktime(&tm);
+	ok0 = t0 != (time_t)-1 && local_roundtrips(t0, y, m, d, h);
+	ok1 = t1 != (time_t)-1 && local_roundtrips(t1, y, m, d, h);
+	if (ok0 && ok1)
+		return t0 < t1 ? (int64_t)t0 : (int64_t)t1;
+	if (ok1)
+		return (int64_t)t1;
+	if (t0 != (time_t)-1)
+		return (int64_t)t0;
+	/* mktime failed outright: fall back to reading the time as UTC */
+	return (days_from_civil(y, m, d) * 24 + h) * 3600;
+}
+
+/* local_to_utc - convert a local time using the per-day, per-hour cache */
+static int64_t
+local_to_utc(struct logline_opts *o, int64_t y, int m, int d, int h,
+	     int mi, int s)
+{
+	int64_t day = days_from_civil(y, m, d);
+
+	if (o->tzcache.day_key != day + 1) {
+		o->tzcache.day_key = day + 1;
+		for (int i = 0; i < 24; i++)
+			o->tzcache.hour_utc[i] = INT64_MIN;
+	}
+	if (o->tzcache.hour_utc[h] == INT64_MIN)
+		o->tzcache.hour_utc[h] = local_hour_utc(y, m, d, h);
+	return o->tzcache.hour_utc[h] + mi * 60 + s;
+}
+
+#define BSD_FUTURE_SLACK (31 * 86400)	/* how far past ref_time a line may be */
+
+/*
+ * bsd_time - a yearless BSD stamp to UTC.  The year is the latest one that
+ * puts the line no more than a month after ref_time: live logs are never
+ * from the future, and a December line read in January is last year's.
+ */
+static int64_t
+bsd_time(struct logline_opts *o, int mon, int day, int h, int mi, int s,
+	 int32_t *offset)
+{
+	int64_t ref = o ? o->ref_time : 0;
+	int64_t rday = floordiv(ref, 86400), y0, ylim;
+
+	/* the years around ref_time, worked out once per day of ref_time */
+	if (o != NULL && o->yearcache.ref_day == rday + 1) {
+		y0 = o->yearcache.y0;
+		ylim = o->yearcache.ylim;
+	} else {
+		y0 = year_of_days(rday);
+		ylim = year_of_days(floordiv(ref + BSD_FUTURE_SLACK, 86400) + 1);
+		if (o != NULL) {
+			o->yearcache.ref_day = rday + 1;
+			o->yearcache.y0 = y0;
+			o->yearcache.ylim = ylim;
+		}
+	}
+	/* next year is possible only when ref_time is late in December */
+	for (int64_t y = ylim > y0 ? y0 + 1 : y0; y >= y0 - 1; y--) {
+		int64_t t, u;
+
+		if (day > mdays(y, mon))
+			continue;
+		t = ((days_from_civil(y, mon, day) * 24 + h) * 60 + mi) * 60 +
+		    s;
+		if (t > ref + BSD_FUTURE_SLACK)
+			continue;
+		*offset = 0;
+		if (o == NULL || o->local_is_utc)
+			return t;
+		u = local_to_utc(o, y, mon, day, h, mi, s);
+		*offset = (int32_t)(t - u);
+		return u;
+	}
+	*offset = 0;
+	return 0;		/* Feb 29 with no leap year near ref_time */
+}
+
+/* month_of - "Jan".."Dec" to 1..12, or 0 */
+static int
+month_of(const char *p)
+{
+#define M3(a, b, c) ((unsigned)(a) << 16 | (unsigned)(b) << 8 | (unsigned)(c))
+	switch (M3((unsigned char)p[0], (unsigned char)p[1],
+		   (unsigned char)p[2])) {
+	case M3('J', 'a', 'n'): return 1;
+	case M3('F', 'e', 'b'): return 2;
+	case M3('M', 'a', 'r'): return 3;
+	case M3('A', 'p', 'r'): return 4;
+	case M3('M', 'a', 'y'): return 5;
+	case M3('J', 'u', 'n'): return 6;
+	case M3('J', 'u', 'l'): return 7;
+	case M3('A', 'u', 'g'): return 8;
+	case M3('S', 'e', 'p'): return 9;
+	case M3('O', 'c', 't'): return 10;
+	case M3('N', 'o', 'v'): return 11;
+	case M3('D', 'e', 'c'): return 12;
+	default: return 0;
+	}
+#undef M3
+}
+
+/* parse_hms - "hh:mm:ss" */
+static bool
+parse_hms(const char **pp, const char *e, int *h, int *mi, int *s)
+{
+	const char *p = *pp;
+
+	if (!digits(&p, e, 2, h) || p >= e || *p++ != ':' ||
+	    !digits(&p, e, 2, mi) || p >= e || *p++ != ':' ||
+	    !digits(&p, e, 2, s))
+		return false;
+	if (*h > 23 || *mi > 59 || *s > 60)
+		return false;
+	*pp = p;
+	return true;
+}
+
+/* parse_bsd_stamp - "Mmm dd hh:mm:ss" with the day space- or zero-padded */
+static bool
+parse_bsd_stamp(struct logline *ll, const char **pp, const char *e,
+		struct logline_opts *o)
+{
+	const char *p = *pp;
+	int mon, day, h, mi, s;
+
+	if (e - p < 14 || (mon = month_of(p)) == 0 || p[3] != ' ')
+		return false;
+	p += 4;
+	if (*p == ' ')
+		p++;
+	if (p < e && is_digit(*p) && p + 1 < e && is_digit(p[1])) {
+		day = (p[0] - '0') * 10 + (p[1] - '0');
+		p += 2;
+	} else if (p < e && is_digit(*p)) {
+		day = *p++ - '0';
+	} else {
+		return false;
+	}
+	if (day < 1 || day > 31 || p >= e || *p++ != ' ' ||
+	    !parse_hms(&p, e, &h, &mi, &s))
+		return false;
+	ll->timestamp = sp(*pp, p);
+	ll->time = bsd_time(o, mon, day, h, mi, s, &ll->utc_offset);
+	*pp = p;
+	return true;
+}
+
+/* parse_rfc3339 - "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)" */
+static bool
+parse_rfc3339(struct logline *ll, const char **pp, const char *e)
+{
+	const char *p = *pp;
+	int y, mon, day, h, mi, s, oh, om, usec = 0, sign;
+	int64_t t;
+
+	if (!digits(&p, e, 4, &y) || p >= e || *p++ != '-' ||
+	    !digits(&p, e, 2, &mon) || p >= e || *p++ != '-' ||
+	    !digits(&p, e, 2, &day) || p >= e || (*p != 'T' && *p != 't'))
+		return false;
+	p++;
+	if (mon < 1 || mon > 12 || day < 1 || day > mdays(y, mon) ||
+	    !parse_hms(&p, e, &h, &mi, &s))
+		return false;
+	if (p < e && *p == '.') {
+		int n = 0;
+
+		p++;
+		if (p >= e || !is_digit(*p))
+			return false;
+		for (; p < e && is_digit(*p); p++, n++)
+			if (n < 6)
+				usec = usec * 10 + (*p - '0');
+		for (; n < 6; n++)
+			usec *= 10;
+	}
+	t = ((days_from_civil(y, mon, day) * 24 + h) * 60 + mi) * 60 + s;
+	if (p < e && (*p == 'Z' || *p == 'z')) {
+		p++;
+	} else if (p < e && (*p == '+' || *p == '-')) {
+		sign = *p++ == '+' ? 1 : -1;
+		if (!digits(&p, e, 2, &oh) || p >= e || *p++ != ':' ||
+		    !digits(&p, e, 2, &om) || oh > 23 || om > 59)
+			return false;
+		ll->utc_offset = sign * (oh * 3600 + om * 60);
+		t -= ll->utc_offset;
+	} else {
+		return false;
+	}
+	ll->timestamp = sp(*pp, p);
+	ll->time = t;
+	ll->usec = usec;
+	ll->time_rfc3339 = true;
+	*pp = p;
+	return true;
+}
+
+/* ---------------------------------------------------------------- */
+/* Small field shapes */
+
+/*
+ * is_queue_id - Postfix queue IDs: short ones are upper-case hex (at least
+ * 6 digits: 5 for the microseconds, then the inode); long ones
+ * (enable_long_queue_ids) use digits and consonants with a 'z' between
+ * the time and the inode, at least 12 characters.
+ */
+static bool
+is_queue_id(const char *p, size_t n)
+{
+	unsigned all = C_HEXUP | C_ALNUM, any = 0;
+	bool z = false;
+
+	if (n == 7 && memcmp(p, "NOQUEUE", 7) == 0)
+		return true;
+	if (n < 6 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = CLS(p[i]);
+
+		all &= c;
+		any |= c;
+		z |= p[i] == 'z';
+	}
+	if (!(all & C_ALNUM))
+		return false;
+	return (all & C_HEXUP) || (!(any & C_VOWEL) && n >= 12 && z);
+}
+
+/*
+ * split_hostaddr - "host[addr]" or "host[addr]:port" into its parts; false
+ * when the text has no such shape.  port may be NULL.
+ */
+static bool
+split_hostaddr(struct span s, struct span *host, struct span *addr,
+	       struct span *port)
+{
+	const char *p = s.p, *e, *lb, *rb, *d;
+
+	if (s.p == NULL || (lb = memchr(p, '[', s.len)) == NULL)
+		return false;
+	e = s.p + s.len;
+	if ((rb = memchr(lb, ']', (size_t)(e - lb))) == NULL)
+		return false;
+	*host = sp(p, lb);
+	*addr = sp(lb + 1, rb);
+	if (port != NULL && rb + 1 < e && rb[1] == ':') {
+		for (d = rb + 2; d < e && is_digit(*d); d++)
+			;
+		if (d > rb + 2)
+			*port = sp(rb + 2, d);
+	}
+	return true;
+}
+
+/*
+ * A host name is at most 255 bytes and an address (IPv6, or an LMTP socket
+ * path) well under 256: bounding the scans keeps hostile lines full of '['
+ * linear instead of quadratic.
+ */
+#define HOSTADDR_MAX	256
+#define PEER_TRIES	8	/* bracketed words looked at on a session line */
+
+/* hostaddr_end - end of a "host[addr]" or "host[addr]:port" token at p */
+static const char *
+hostaddr_end(const char *p, const char *e)
+{
+	const char *q = p, *lim;
+
+	lim = (size_t)(e - p) > HOSTADDR_MAX ? p + HOSTADDR_MAX : e;
+	while (q < lim && *q != '[' && *q != ' ')
+		q++;
+	if (q >= lim || *q != '[')
+		return NULL;
+	lim = (size_t)(e - q) > HOSTADDR_MAX ? q + HOSTADDR_MAX : e;
+	q = memchr(q, ']', (size_t)(lim - q));
+	if (q == NULL)
+		return NULL;
+	q++;
+	if (q < e && *q == ':' && q + 1 < e && is_digit(q[1]))
+		for (q++; q < e && is_digit(*q) && q - p < 2 * HOSTADDR_MAX;
+		     q++)
+			;
+	return q;
+}
+
+/* parse_double - a decimal like "0.04", "92777", "1e-05"; -1 if not one */
+static double
+parse_double(struct span s)
+{
+	const char *p = s.p, *e;
+	double v = 0, scale = 1;
+	int ex = 0, esign = 1;
+
+	if (p == NULL)
+		return -1;
+	e = p + s.len;
+	if (p >= e || !is_digit(*p))
+		return -1;
+	for (; p < e && is_digit(*p); p++)
+		v = v * 10 + (*p - '0');
+	if (p < e && *p == '.')
+		for (p++; p < e && is_digit(*p); p++) {
+			scale /= 10;
+			v += (*p - '0') * scale;
+		}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '-' || *p == '+'))
+			esign = *p++ == '-' ? -1 : 1;
+		if (p >= e || !is_digit(*p))
+			return -1;
+		for (; p < e && is_digit(*p) && ex < 400; p++)
+			ex = ex * 10 + (*p - '0');
+		for (; ex > 0; ex--)
+			v = esign > 0 ? v * 10 : v / 10;
+	}
+	return p == e ? v : -1;
+}
+
+/* parse_delays - "a/b/c/d" into four doubles (-1 where unreadable) */
+static void
+parse_delays(struct logline *ll, struct span s)
+{
+	const char *p = s.p, *e;
+
+	if (p == NULL)
+		return;
+	e = p + s.len;
+	for (int i = 0; i < 4 && p <= e; i++) {
+		const char *q = memchr(p, '/', (size_t)(e - p));
+
+		if (q == NULL)
+			q = e;
+		ll->delays[i] = parse_double(sp(p, q));
+		if (q == e)
+			break;
+		p = q + 1;
+	}
+}
+
+/* status_of - the status word to its enum */
+static enum logline_status
+status_of(struct span w)
+{
+	if (span_eq(w, "sent"))
+		return LL_STATUS_SENT;
+	if (span_eq(w, "deferred"))
+		return LL_STATUS_DEFERRED;
+	if (span_eq(w, "bounced"))
+		return LL_STATUS_BOUNCED;
+	if (span_eq(w, "expired"))
+		return LL_STATUS_EXPIRED;
+	if (span_eq(w, "force-expired"))
+		return LL_STATUS_FORCE_EXPIRED;
+	if (at(w.p, w.p + w.len, LIT("undeliverable")))
+		return LL_STATUS_UNDELIVERABLE;
+	if (at(w.p, w.p + w.len, LIT("deliverable")))
+		return LL_STATUS_DELIVERABLE;
+	return LL_STATUS_OTHER;
+}
+
+/* ---------------------------------------------------------------- */
+/* Reply text */
+
+/* command_of - the SMTP command a reply answered, from its name */
+static enum logline_command
+command_of(struct span c)
+{
+	static const struct {
+		const char *name;
+		enum logline_command cmd;
+	} tab[] = {
+		{ "RCPT TO", LL_CMD_RCPT }, { "MAIL FROM", LL_CMD_MAIL },
+		{ "end of DATA", LL_CMD_END_OF_DATA }, { "DATA", LL_CMD_DATA },
+		{ "EHLO", LL_CMD_HELO }, { "HELO", LL_CMD_HELO },
+		{ "LHLO", LL_CMD_HELO }, { "STARTTLS", LL_CMD_STARTTLS },
+		{ "AUTH", LL_CMD_AUTH }, { "BDAT", LL_CMD_BDAT },
+		{ "QUIT", LL_CMD_QUIT }, { "RSET", LL_CMD_RSET },
+		{ "CONNECT", LL_CMD_CONNECT },
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (span_eq(c, tab[i].name))
+			return tab[i].cmd;
+	return c.len ? LL_CMD_OTHER : LL_CMD_NONE;
+}
+
+/* command_while - the command in "... while sending RCPT TO" phrases */
+static void
+command_while(struct logline_reply *r, const char *p, const char *e)
+{
+	static const struct {
+		const char *phrase;
+		size_t n;
+		enum logline_command cmd;
+	} tab[] = {
+		{ LIT("receiving the initial server greeting"), LL_CMD_CONNECT },
+		{ LIT("performing the initial protocol handshake"), LL_CMD_CONNECT },
+		{ LIT("performing the EHLO handshake"), LL_CMD_HELO },
+		{ LIT("performing the HELO handshake"), LL_CMD_HELO },
+		{ LIT("performing the LHLO handshake"), LL_CMD_HELO },
+		{ LIT("performing the TLS handshake"), LL_CMD_STARTTLS },
+		{ LIT("sending STARTTLS"), LL_CMD_STARTTLS },
+		{ LIT("sending MAIL FROM"), LL_CMD_MAIL },
+		{ LIT("sending RCPT TO"), LL_CMD_RCPT },
+		{ LIT("sending DATA command"), LL_CMD_DATA },
+		{ LIT("sending message body"), LL_CMD_END_OF_DATA },
+		{ LIT("sending end of data"), LL_CMD_END_OF_DATA },
+		{ LIT("sending BDAT"), LL_CMD_BDAT },
+		{ LIT("sending QUIT"), LL_CMD_QUIT },
+		{ LIT("sending RSET"), LL_CMD_RSET },
+		{ LIT("sending AUTH"), LL_CMD_AUTH },
+		{ LIT("sending EHLO"), LL_CMD_HELO },
+		{ LIT("sending HELO"), LL_CMD_HELO },
+		{ LIT("sending LHLO"), LL_CMD_HELO },
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (at(p, e, tab[i].phrase, tab[i].n)) {
+			r->command = tab[i].cmd;
+			r->command_text = span_make(p, tab[i].n);
+			return;
+		}
+	r->command = p < e ? LL_CMD_OTHER : LL_CMD_NONE;
+	r->command_text = sp(p, e);
+}
+
+/* smtp_code_at - a 3-digit reply code at p followed by ' ', '-' or end */
+static bool
+smtp_code_at(const char *p, const char *e, unsigned *code)
+{
+	if (e - p < 3 || p[0] < '2' || p[0] > '5' || !is_digit(p[1]) ||
+	    !is_digit(p[2]))
+		return false;
+	if (e - p > 3 && p[3] != ' ' && p[3] != '-')
+		return false;
+	*code = (unsigned)((p[0] - '0') * 100 + (p[1] - '0') * 10 +
+			   (p[2] - '0'));
+	return true;
+}
+
+/* dsn_end - end of an enhanced status code "c.sss.ddd" at p, or NULL */
+static const char *
+dsn_end(const char *p, const char *e)
+{
+	const char *q = p;
+	int n;
+
+	if (q >= e || (*q != '2' && *q != '4' && *q != '5'))
+		return NULL;
+	q++;
+	for (int part = 0; part < 2; part++) {
+		if (q >= e || *q != '.')
+			return NULL;
+		q++;
+		for (n = 0; q < e && is_digit(*q) && n < 3; q++, n++)
+			;
+		if (n == 0)
+			return NULL;
+	}
+	if (q < e && *q != ' ' && *q != ';' && *q != ',')
+		return NULL;
+	return q;
+}
+
+/*
+ * remote_reply - "550 5.1.1 text (in reply to RCPT TO command)" and the
+ * like: code and enhanced code when present, the message, the command.
+ */
+static void
+remote_reply(struct logline_reply *r, const char *p, const char *e)
+{
+	const char *q, *start = p;
+
+	if (smtp_code_at(p, e, &r->smtp_code)) {
+		p += 3;
+		if (p < e)
+			r->multiline = *p++ == '-';
+	}
+	if ((q = dsn_end(p, e)) != NULL) {
+		r->dsn = sp(p, q);
+		p = q;
+		while (p < e && *p == ' ')
+			p++;
+	}
+	/* "(in reply to X command)" must close the text */
+	if (e - p > 2 && e[-1] == ')' &&
+	    (q = rfind(p, e, LIT("(in reply to "))) != NULL &&
+	    at(e - 9, e, LIT(" command)"))) {
+		const char *c = q + sizeof("(in reply to ") - 1;
+
+		if (c <= e - 9) {
+			r->command_text = sp(c, e - 9);
+			r->command = command_of(r->command_text);
+			e = q;
+			while (e > p && e[-1] == ' ')
+				e--;
+		}
+	}
+	r->message = sp(p, e);
+	r->remote_text = sp(start, e);
+	if (r->smtp_code / 100 == 2 &&
+	    (q = rfind(p, e, LIT("queued as "))) != NULL) {
+		const char *id = q + sizeof("queued as ") - 1, *ie = id;
+
+		while (ie < e && is_alnum(*ie))
+			ie++;
+		if (is_queue_id(id, (size_t)(ie - id)))
+			r->queued_as = sp(id, ie);
+	}
+}
+
+/* host_then - parse "H[A]" at p; returns the end or NULL */
+static const char *
+host_then(struct logline_reply *r, const char *p, const char *e)
+{
+	const char *q = hostaddr_end(p, e);
+
+	if (q == NULL)
+		return NULL;
+	split_hostaddr(sp(p, q), &r->host, &r->addr, &r->port);
+	return q;
+}
+
+/*
+ * parse_reply - take apart the text Postfix puts in parentheses after
+ * status=, or the body of a per-attempt line.  Remote replies give host,
+ * codes, message and command; Postfix's own texts set r->own.
+ */
+static void
+parse_reply(struct logline_reply *r, const char *p, const char *e)
+{
+	const char *q, *h, *start = p;
+	bool suspended = false;
+
+	r->text = sp(p, e);
+	/* error(8) repeats an earlier reason after this prefix */
+	while ((q = after(p, e, LIT("delivery temporarily suspended: "))) !=
+	    NULL) {
+		suspended = true;
+		p = q;
+	}
+	if (suspended) {
+		parse_reply(r, p, e);	/* once: the prefix is gone now */
+		r->text = sp(start, e);
+		r->own = LL_OWN_SUSPENDED;
+		return;
+	}
+	if ((h = after(p, e, LIT("host "))) != NULL &&
+	    (q = host_then(r, h, e)) != NULL) {
+		if ((h = after(q, e, LIT(" said: "))) != NULL) {
+			remote_reply(r, h, e);
+			return;
+		}
+		if ((h = after(q, e, LIT(" refused to talk to me: "))) != NULL) {
+			r->own = LL_OWN_REFUSED_TO_TALK;
+			remote_reply(r, h, e);
+			if (r->command == LL_CMD_NONE)
+				r->command = LL_CMD_CONNECT;
+			return;
+		}
+		r->own = LL_OWN_OTHER;
+		r->message = sp(p, e);
+		return;
+	}
+	if ((h = after(p, e, LIT("connect to "))) != NULL &&
+	    (q = host_then(r, h, e)) != NULL &&
+	    (q = after(q, e, LIT(": "))) != NULL) {
+		if (at(q, e, LIT("Connection refused")))
+			r->own = LL_OWN_CONNECT_REFUSED;
+		else if (at(q, e, LIT("Connection timed out")))
+			r->own = LL_OWN_CONNECT_TIMEOUT;
+		else
+			r->own = LL_OWN_CONNECT_OTHER;
+		r->command = LL_CMD_CONNECT;
+		r->message = sp(q, e);
+		return;
+	}
+	if ((h = after(p, e, LIT("lost connection with "))) != NULL &&
+	    (q = host_then(r, h, e)) != NULL) {
+		r->own = LL_OWN_LOST_CONNECTION;
+		r->message = sp(p, e);
+		if ((h = after(q, e, LIT(" while "))) != NULL)
+			command_while(r, h, e);
+		return;
+	}
+	if ((h = after(p, e, LIT("conversation with "))) != NULL &&
+	    (q = host_then(r, h, e)) != NULL) {
+		r->own = LL_OWN_CONVERSATION_TIMEOUT;
+		r->message = sp(p, e);
+		if ((h = after(q, e, LIT(" timed out while "))) != NULL)
+			command_while(r, h, e);
+		return;
+	}
+	if ((h = after(p, e, LIT("SASL authentication failed; server "))) !=
+	    NULL && (q = host_then(r, h, e)) != NULL &&
+	    (h = after(q, e, LIT(" said: "))) != NULL) {
+		remote_reply(r, h, e);
+		r->command = LL_CMD_AUTH;
+		return;
+	}
+	if ((h = after(p, e, LIT("SSL_connect error to "))) != NULL &&
+	    (q = host_then(r, h, e)) != NULL &&
+	    (h = after(q, e, LIT(": "))) != NULL) {
+		r->own = LL_OWN_TLS;
+		r->command = LL_CMD_STARTTLS;
+		r->message = sp(h, e);
+		return;
+	}
+	if (at(p, e, LIT("Host or domain name not found"))) {
+		r->own = LL_OWN_HOST_NOT_FOUND;
+		r->message = sp(p, e);
+		return;
+	}
+	if (at(p, e, LIT("unknown user: "))) {
+		r->own = LL_OWN_UNKNOWN_USER;
+		r->message = sp(p, e);
+		return;
+	}
+	if (smtp_code_at(p, e, &r->smtp_code)) {
+		/* a reply without "host said", e.g. from a content filter */
+		remote_reply(r, p, e);
+		if (r->queued_as.p != NULL)
+			r->own = LL_OWN_QUEUED_AS;
+		return;
+	}
+	r->message = sp(p, e);
+	if ((q = after(p, e, LIT("forwarded as "))) != NULL) {
+		/* local(8) re-queued the message for an alias: a new ID */
+		for (h = q; h < e && is_alnum(*h); h++)
+			;
+		if (h == e && is_queue_id(q, (size_t)(h - q))) {
+			r->queued_as = sp(q, h);
+			r->own = LL_OWN_QUEUED_AS;
+			return;
+		}
+	}
+	if (at(p, e, LIT("TLS is required")) ||
+	    at(p, e, LIT("Cannot start TLS")) ||
+	    at(p, e, LIT("Server certificate not")) ||
+	    find(p, e, LIT("TLS handshake")) != NULL)
+		r->own = LL_OWN_TLS;
+	else if (find(p, e, LIT("loops back to myself")) != NULL)
+		r->own = LL_OWN_LOOPS_BACK;
+	else if (find(p, e, LIT("nullMX")) != NULL)
+		r->own = LL_OWN_NULL_MX;
+	else if (p < e)
+		r->own = LL_OWN_OTHER;
+}
+
+/* ---------------------------------------------------------------- */
+/* key=value fields */
+
+/* is_key_char - characters Postfix uses in field names */
+static inline bool
+is_key_char(int c)
+{
+	return (CLS(c) & C_KEY) != 0;
+}
+
+/* key_end - end of a "key=" at p (pointing at '='), or NULL */
+static const char *
+key_end(const char *p, const char *e)
+{
+	const char *q = p;
+
+	while (q < e && is_key_char(*q))
+		q++;
+	if (q == p || q >= e || *q != '=' || q - p > 40)
+		return NULL;
+	return q;
+}
+
+/* is_sep - bytes that end an unbracketed value */
+static inline bool
+is_sep(int c)
+{
+	return (CLS(c) & C_SEP) != 0;
+}
+
+/* set_common - fill the named fields for a known key */
+static void
+set_common(struct logline *ll, struct span k, struct span v)
+{
+	switch (k.len) {
+	case 2:
+		if (span_eq(k, "to"))
+			ll->to = v;
+		break;
+	case 3:
+		if (span_eq(k, "dsn"))
+			ll->dsn = v;
+		else if (span_eq(k, "uid"))
+			ll->uid = v;
+		break;
+	case 4:
+		if (span_eq(k, "from"))
+			ll->from = v;
+		else if (span_eq(k, "size"))
+			ll->size = v;
+		break;
+	case 5:
+		if (span_eq(k, "relay")) {
+			ll->relay = v;
+			split_hostaddr(v, &ll->relay_name, &ll->relay_addr,
+				       &ll->relay_port);
+			/* local, virtual, a pipe transport; "none" is none */
+			if (ll->relay_name.p == NULL && !span_eq(v, "none"))
+				ll->relay_name = v;
+		}
+		else if (span_eq(k, "delay"))
+			ll->delay = v;
+		else if (span_eq(k, "nrcpt"))
+			ll->nrcpt = v;
+		break;
+	case 6:
+		if (span_eq(k, "delays"))
+			parse_delays(ll, v);
+		else if (span_eq(k, "client")) {
+			ll->client = v;
+			split_hostaddr(v, &ll->client_name, &ll->client_addr,
+				       &ll->client_port);
+		}
+		break;
+	case 7:
+		if (span_eq(k, "orig_to"))
+			ll->orig_to = v;
+		break;
+	case 10:
+		if (span_eq(k, "message-id"))
+			ll->message_id = v;
+		break;
+	case 11:
+		if (span_eq(k, "sasl_method"))
+			ll->sasl_method = v;
+		break;
+	case 13:
+		if (span_eq(k, "sasl_username"))
+			ll->sasl_username = v;
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * parse_kv - key=value fields from p, separated by ", ", " " or "; ".  A
+ * value in <...> keeps everything inside (quoted local parts may hold
+ * commas and spaces); it ends at the '>' that is followed by a separator
+ * or the end.  Parsing stops at the first thing that is not key=value and
+ * at status=, whose trailing text becomes the reply.  Returns where it
+ * stopped.
+ */
+static const char *
+parse_kv(struct logline *ll, const char *p, const char *e)
+{
+	while (p < e) {
+		const char *k = p, *ke, *v, *ve, *next, *q;
+
+		if ((ke = key_end(p, e)) == NULL)
+			break;
+		v = ke + 1;
+		if (v < e && *v == '<') {
+			const char *last = NULL;
+
+			q = v + 1;
+			for (;;) {
+				q = memchr(q, '>', (size_t)(e - q));
+				if (q == NULL || q + 1 == e || is_sep(q[1]) ||
+				    q[1] == ':' || q[1] == ')')
+					break;
+				last = q++;
+			}
+			/* "<id>junk": the last '>' closes the value */
+			if (q == NULL)
+				q = last;
+			if (q == NULL) {	/* truncated: take the rest */
+				v++;
+				ve = e;
+				next = e;
+			} else {
+				v++;
+				ve = q;
+				next = q + 1;
+			}
+		} else if (v < e && *v == '"' &&
+			   (q = memchr(v + 1, '"', (size_t)(e - v - 1))) != NULL &&
+			   (q + 1 == e || is_sep(q[1]))) {
+			/* a quoted value (third-party programs) */
+			v++;
+			ve = q;
+			next = q + 1;
+		} else {
+			ve = v;
+			while (ve < e && !is_sep(*ve))
+				ve++;
+			next = ve;
+		}
+		{
+			struct span ks = sp(k, ke), vs = sp(v, ve);
+
+			if (ll->nkv < LOGLINE_MAX_KV) {
+				ll->kv[ll->nkv].key = ks;
+				ll->kv[ll->nkv].val = vs;
+				ll->nkv++;
+			}
+			if (span_eq(ks, "status")) {
+				ll->status_word = vs;
+				ll->status = status_of(vs);
+				return next;
+			}
+			set_common(ll, ks, vs);
+		}
+		p = next;
+		if (p < e && (*p == ',' || *p == ';'))
+			p++;
+		while (p < e && *p == ' ')
+			p++;
+	}
+	return p;
+}
+
+/* status_tail - what follows status=WORD: " (reply)" or ", note" */
+static void
+status_tail(struct logline *ll, const char *p, const char *e)
+{
+	if (at(p, e, LIT(" ("))) {
+		const char *te = e;
+
+		p += 2;
+		if (te > p && te[-1] == ')')
+			te--;	/* the outer parenthesis; truncated lines lack it */
+		parse_reply(&ll->reply, p, te);
+	} else if (at(p, e, LIT(", "))) {
+		ll->status_note = sp(p + 2, e);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* Line kinds */
+
+/* set_client - "host[ip]" (or "[ip]:port") named by a session line */
+static void
+set_client(struct logline *ll, const char *p, const char *e)
+{
+	ll->client = sp(p, e);
+	split_hostaddr(ll->client, &ll->client_name, &ll->client_addr,
+		       &ll->client_port);
+}
+
+/* kv_kind - the kind of a QID line made of key=value fields */
+static enum logline_kind
+kv_kind(struct logline *ll)
+{
+	if (ll->status != LL_STATUS_NONE) {
+		if (ll->to.p == NULL &&
+		    (ll->status == LL_STATUS_EXPIRED ||
+		     ll->status == LL_STATUS_FORCE_EXPIRED))
+			return LL_EXPIRED;
+		return LL_DELIVERY;
+	}
+	if (ll->nkv == 0)
+		return LL_OTHER;
+	if (span_eq(ll->kv[0].key, "client"))
+		return LL_CLIENT;
+	if (span_eq(ll->kv[0].key, "uid"))
+		return LL_PICKUP;
+	if (span_eq(ll->kv[0].key, "message-id"))
+		return LL_MESSAGE_ID;
+	if (span_eq(ll->kv[0].key, "resent-message-id"))
+		return LL_RESENT;
+	if (ll->from.p != NULL && (ll->size.p != NULL || ll->nrcpt.p != NULL))
+		return LL_QUEUED;
+	return LL_OTHER;
+}
+
+/*
+ * parse_reject - "ACTION: STAGE from host[ip]: CODE D.S.N text; from=<a>
+ * to=<b> proto=P helo=<h>" from smtpd, postscreen and cleanup, and the
+ * header/body check form "ACTION: header NAME: VALUE from host[ip];
+ * from=<a> ...: D.S.N text".
+ */
+static void
+parse_reject(struct logline *ll, const char *p, const char *e)
+{
+	const char *stage = p, *se, *tail = NULL, *re, *q;
+
+	while (p < e && *p != ' ' && *p != ':')
+		p++;
+	se = p;
+	ll->reject_stage = sp(stage, se);
+	/* the "; key=" tail that Postfix appends */
+	for (q = se; q < e && (q = memchr(q, ';', (size_t)(e - q))) != NULL;
+	     q++) {
+		if (q + 1 < e && q[1] == ' ' && key_end(q + 2, e) != NULL) {
+			tail = q;
+			break;
+		}
+	}
+	ll->reject_text = sp(stage, tail ? tail : e);
+	if (span_eq(ll->reject_stage, "header") ||
+	    span_eq(ll->reject_stage, "body")) {
+		const char *end = tail ? tail : e, *f;
+
+		if ((f = rfind(se, end, LIT(" from "))) != NULL)
+			set_client(ll, f + 6, end);
+		if (tail != NULL) {
+			q = parse_kv(ll, tail + 2, e);
+			if (at(q, e, LIT(": ")))
+				remote_reply(&ll->reply, q + 2, e),
+				    ll->reply.text = sp(q + 2, e);
+		}
+		return;
+	}
+	re = tail ? tail : e;
+	if (at(p, re, LIT(" from "))) {
+		const char *c = p + 6, *ce = hostaddr_end(c, re);
+
+		if (ce != NULL) {
+			set_client(ll, c, ce);
+			p = ce;
+		}
+	}
+	if (at(p, re, LIT(": "))) {
+		ll->reply.text = sp(p + 2, re);
+		remote_reply(&ll->reply, p + 2, re);
+	}
+	if (tail != NULL)
+		parse_kv(ll, tail + 2, e);
+}
+
+/* is_stage - the SMTP stage word that follows "ACTION: " */
+static bool
+is_stage(const char *p, const char *e)
+{
+	static const struct {
+		const char *w;
+		size_t n;
+	} tab[] = {
+		{ LIT("RCPT") }, { LIT("CONNECT") }, { LIT("END-OF-MESSAGE") },
+		{ LIT("MAIL") }, { LIT("DATA") }, { LIT("EHLO") },
+		{ LIT("HELO") }, { LIT("VRFY") }, { LIT("ETRN") },
+		{ LIT("BDAT") }, { LIT("AUTH") }, { LIT("STARTTLS") },
+		{ LIT("UNKNOWN") }, { LIT("header") }, { LIT("body") },
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (at(p, e, tab[i].w, tab[i].n) &&
+		    (p + tab[i].n == e || p[tab[i].n] == ' ' ||
+		     p[tab[i].n] == ':'))
+			return true;
+	return false;
+}
+
+/*
+ * reject_action - length of "ACTION" in "ACTION: STAGE ..." at body start
+ * (reject, milter-reject, discard, hold, reject_warning, proxy-accept,
+ * milter-header-redirect, ...), else 0.  *stops is set for the actions
+ * after which the message, or this recipient, goes no further.
+ */
+static size_t
+reject_action(const char *p, const char *e, bool *stops)
+{
+	static const char *const stopping[] = {
+		"reject", "milter-reject", "discard", "milter-discard",
+		"hold", "milter-hold", "defer", "proxy-reject",
+	};
+	const char *q = p;
+
+	while (q < e && ((*q >= 'a' && *q <= 'z') || *q == '-' || *q == '_'))
+		q++;
+	if (q == p || q - p > 40 || !at(q, e, LIT(": ")) ||
+	    !is_stage(q + 2, e))
+		return 0;
+	*stops = false;
+	for (size_t i = 0; i < sizeof(stopping) / sizeof(stopping[0]); i++)
+		if (span_eq(sp(p, q), stopping[i]))
+			*stops = true;
+	return (size_t)(q - p);
+}
+
+/* parse_qid_body - the body of a line that names a queue ID */
+static enum logline_kind
+parse_qid_body(struct logline *ll, const char *p, const char *e)
+{
+	const char *q;
+	size_t n;
+	bool stops;
+
+	if ((at(p, e, LIT("message-id=")) && (p + 11 == e || p[11] != '<')) ||
+	    (at(p, e, LIT("resent-message-id=")) &&
+	     (p + 18 == e || p[18] != '<'))) {
+		/* an unbracketed Message-ID is free text to the end */
+		q = memchr(p, '=', (size_t)(e - p));
+		ll->kv[0].key = sp(p, q);
+		ll->kv[0].val = sp(q + 1, e);
+		ll->nkv = 1;
+		if (*p == 'm')
+			ll->message_id = ll->kv[0].val;
+		return kv_kind(ll);
+	}
+	if (key_end(p, e) != NULL) {
+		q = parse_kv(ll, p, e);
+		if (ll->status != LL_STATUS_NONE)
+			status_tail(ll, q, e);
+		return kv_kind(ll);
+	}
+	if (span_eq(sp(p, e), "removed"))
+		return LL_REMOVED;
+	if ((n = reject_action(p, e, &stops)) != 0) {
+		ll->reject_action = span_make(p, n);
+		parse_reject(ll, p + n + 2, e);
+		return stops ? LL_REJECT : LL_OTHER;
+	}
+	if (span_eq(sp(p, e), "expired") ||
+	    span_eq(sp(p, e), "placed on hold") ||
+	    span_eq(sp(p, e), "released from hold") ||
+	    span_eq(sp(p, e), "requeued")) {
+		ll->admin_action = sp(p, e);
+		return LL_ADMIN;
+	}
+	if ((q = find(p, e, LIT(" notification: "))) != NULL) {
+		const char *w = memchr(p, ' ', (size_t)(q - p + 1));
+
+		if (w != NULL && w < q && (at(p, e, LIT("sender ")) ||
+					   at(p, e, LIT("postmaster ")))) {
+			ll->notify_who = sp(p, w);
+			ll->notify_kind = sp(w + 1, q);
+			ll->notify_qid = sp(q + 15, e);
+			return LL_NOTIFICATION;
+		}
+	}
+	parse_reply(&ll->reply, p, e);
+	if (ll->reply.host.p != NULL || (ll->reply.own != LL_OWN_NONE &&
+					 ll->reply.own != LL_OWN_OTHER))
+		return LL_ATTEMPT;
+	memset(&ll->reply, 0, sizeof(ll->reply));
+	return LL_OTHER;
+}
+
+/*
+ * session_peer - the client named by an smtpd, postscreen or tlsproxy
+ * session line ("lost connection after DATA from H[A]", "PASS NEW
+ * [A]:port", "COMMAND TIME LIMIT from [A]:port after RCPT") and the SMTP
+ * stage such a line names.
+ */
+static void
+session_peer(struct logline *ll, const char *p, const char *e)
+{
+	const char *q, *c;
+	int tries = 0;
+
+	for (q = p; tries < PEER_TRIES &&
+	     (q = find(q, e, LIT(" from "))) != NULL; q += 6, tries++)
+		if ((c = hostaddr_end(q + 6, e)) != NULL) {
+			set_client(ll, q + 6, c);
+			break;
+		}
+	tries = 0;
+	if (ll->client.p == NULL)	/* "PASS OLD [A]:port" and the like */
+		for (q = p; tries < PEER_TRIES &&
+		     (q = memchr(q, '[', (size_t)(e - q))) != NULL; q++)
+			if (q == p || q[-1] == ' ') {
+				tries++;
+				if ((c = hostaddr_end(q, e)) != NULL &&
+				    c[-1] != ']') {
+					set_client(ll, q, c);
+					break;
+				}
+			}
+	if ((q = find(p, e, LIT(" after "))) != NULL) {
+		const char *st = q + 7;
+
+		for (c = st; c < e && ((*c >= 'A' && *c <= 'Z') || *c == '-');
+		     c++)
+			;
+		if (c == st && c < e && *c == '.')
+			c++;
+		if (c > st && (c == e || *c == ' ' || *c == ':'))
+			ll->reject_stage = sp(st, c);
+	}
+}
+
+/* parse_session_body - a body with no queue ID: sessions and noise */
+static enum logline_kind
+parse_session_body(struct logline *ll, const char *p, const char *e)
+{
+	const char *q;
+	size_t n;
+	bool stops;
+
+	if (at(p, e, LIT("connect from "))) {
+		q = hostaddr_end(p + 13, e);
+		set_client(ll, p + 13, q ? q : e);
+		return LL_CONNECT;
+	}
+	if (at(p, e, LIT("disconnect from "))) {
+		q = hostaddr_end(p + 16, e);
+		set_client(ll, p + 16, q ? q : e);
+		if (q != NULL && at(q, e, LIT(" ")))
+			parse_kv(ll, q + 1, e);
+		return LL_DISCONNECT;
+	}
+	if (at(p, e, LIT("CONNECT from "))) {	/* postscreen */
+		q = p + 13;
+		while (q < e && *q != ' ')
+			q++;
+		set_client(ll, p + 13, q);
+		return LL_CONNECT;
+	}
+	if ((n = reject_action(p, e, &stops)) != 0) {	/* proxy-accept */
+		ll->reject_action = span_make(p, n);
+		parse_reject(ll, p + n + 2, e);
+		return stops ? LL_REJECT : LL_OTHER;
+	}
+	if (key_end(p, e) != NULL) {	/* third-party key=value lines */
+		parse_kv(ll, p, e);
+		return LL_OTHER;
+	}
+	if (at(p, e, LIT("connect to ")) || at(p, e, LIT("host ")) ||
+	    at(p, e, LIT("lost connection with ")) ||
+	    at(p, e, LIT("conversation with ")) ||
+	    at(p, e, LIT("SSL_connect error to "))) {
+		parse_reply(&ll->reply, p, e);
+		return LL_OTHER;
+	}
+	if ((q = find(p, e, LIT(" connection established to "))) != NULL) {
+		const char *h = q + sizeof(" connection established to ") - 1;
+		const char *he = hostaddr_end(h, e);
+
+		if (he != NULL)
+			split_hostaddr(sp(h, he), &ll->relay_name,
+				       &ll->relay_addr, &ll->relay_port);
+		return LL_OTHER;
+	}
+	session_peer(ll, p, e);
+	return LL_OTHER;
+}
+
+/* ---------------------------------------------------------------- */
+/* The syslog head */
+
+/* parse_prog - "name[pid]: " with the name split at its slashes */
+static bool
+parse_prog(struct logline *ll, const char **pp, const char *e)
+{
+	const char *p = *pp, *n = p, *ne, *s1, *s2;
+
+	while (p < e && *p != '[' && *p != ':' && *p != ' ')
+		p++;
+	ne = p;
+	if (ne == n)
+		return false;
+	ll->syslog_name = sp(n, ne);
+	if (p < e && *p == '[') {
+		long pid = 0;
+		const char *d = ++p;
+
+		for (; p < e && is_digit(*p) && p - d < 10; p++)
+			pid = pid * 10 + (*p - '0');
+		if (p == d || p >= e || *p != ']')
+			return false;
+		ll->pid = pid;
+		p++;
+	}
+	if (p < e && *p == ':')
+		p++;
+	if (p < e && *p == ' ')
+		p++;
+	else if (p < e)
+		return false;
+	if (*n == '/' && ne - n > 1)	/* "/postfix-script" */
+		n++;
+	s1 = memchr(n, '/', (size_t)(ne - n));
+	if (s1 == NULL) {
+		ll->instance = sp(n, ne);
+	} else {
+		ll->instance = sp(n, s1);
+		for (s2 = ne; s2[-1] != '/'; s2--)
+			;
+		ll->daemon = sp(s2, ne);
+		if (s2 - 1 > s1)
+			ll->qualifier = sp(s1 + 1, s2 - 1);
+	}
+	*pp = p;
+	return true;
+}
+
+/* first_hostaddr - the first "host[addr]" or "host[addr]:port" word */
+static struct span
+first_hostaddr(const char *p, const char *e)
+{
+	const char *w = p, *te, *end;
+	int tries = 0;
+
+	/* word by word; only the first few bracketed words are candidates */
+	while (w < e && tries < PEER_TRIES) {
+		te = memchr(w, ' ', (size_t)(e - w));
+		if (te == NULL)
+			te = e;
+		if (memchr(w, '[', (size_t)(te - w)) != NULL) {
+			tries++;
+			if ((end = hostaddr_end(w, e)) != NULL)
+				return sp(w, end);
+		}
+		w = te + 1;
+	}
+	return SPAN_NULL;
+}
+
+/* is_postfix - the name (or its instance part) is "postfix" or "postfix-..." */
+static bool
+is_postfix(struct span inst)
+{
+	return inst.p != NULL &&
+	    at(inst.p, inst.p + inst.len, LIT("postfix")) &&
+	    (inst.len == 7 || inst.p[7] == '-' || inst.p[7] == '/');
+}
+
+/*
+ * reset - clear a struct logline, leaving kv[] slots past nkv untouched.
+ * The kv[] array is most of the struct and needs no clearing.
+ */
+static void
+reset(struct logline *ll)
+{
+	static const struct logline zero;
+	size_t head = offsetof(struct logline, kv);
+	size_t tail = offsetof(struct logline, nkv);
+
+	memcpy(ll, &zero, head);
+	memcpy((char *)ll + tail, (const char *)&zero + tail,
+	       sizeof(*ll) - tail);
+	ll->pri = -1;
+	ll->pid = -1;
+	for (int i = 0; i < 4; i++)
+		ll->delays[i] = -1;
+}
+
+/* logline_opts_init - defaults: local time, empty caches */
+void
+logline_opts_init(struct logline_opts *o, int64_t ref_time)
+{
+	memset(o, 0, sizeof(*o));
+	o->ref_time = ref_time;
+}
+
+/*
+ * logline_parse - head, severity, queue ID, then the body by its shape;
+ * every early return leaves a valid kind and whatever was read so far.
+ */
+enum logline_kind
+logline_parse(struct logline *ll, const char *line, size_t len,
+	      struct logline_opts *opts)
+{
+	const char *p = line, *e, *q;
+	static const struct {
+		const char *w;
+		size_t n;
+	} sev[] = {
+		{ LIT("warning: ") }, { LIT("error: ") }, { LIT("fatal: ") },
+		{ LIT("panic: ") },
+	};
+
+	reset(ll);
+	if (line == NULL || len > LOGLINE_MAX_LEN)
+		return ll->kind = LL_MALFORMED;
+	e = line + len;
+	while (e > p && (e[-1] == '\n' || e[-1] == '\r'))
+		e--;
+	while (p < e && *p == '\0')	/* runs of NULs left by a crash */
+		p++;
+	if (p == e || memchr(p, '\0', (size_t)(e - p)) != NULL)
+		return ll->kind = LL_MALFORMED;
+
+	/* <PRI> */
+	if (*p == '<') {
+		int pri = 0;
+		const char *d = ++p;
+
+		for (; p < e && is_digit(*p) && p - d < 3; p++)
+			pri = pri * 10 + (*p - '0');
+		if (p == d || p >= e || *p != '>' || pri > 191)
+			return ll->kind = LL_MALFORMED;
+		ll->pri = pri;
+		p++;
+		if (p >= e)
+			return ll->kind = LL_MALFORMED;
+	}
+	/* timestamp, then host */
+	if (is_digit(*p)) {
+		if (!parse_rfc3339(ll, &p, e))
+			return ll->kind = LL_MALFORMED;
+		/* a collector's stamp in front of the syslog one */
+		q = p + 1;
+		if (p < e && *p == ' ' && e - q > 15 && month_of(q) != 0 &&
+		    q[3] == ' ') {
+			struct logline tmp;
+
+			tmp.time = 0;
+			if (parse_bsd_stamp(&tmp, &q, e, NULL))
+				p = q;
+		}
+	} else if (!parse_bsd_stamp(ll, &p, e, opts)) {
+		return ll->kind = LL_MALFORMED;
+	}
+	if (p >= e || *p++ != ' ')
+		return ll->kind = LL_MALFORMED;
+	q = p;
+	while (p < e && *p != ' ')
+		p++;
+	if (p == q || p >= e)
+		return ll->kind = LL_MALFORMED;
+	ll->host = sp(q, p);
+	p++;
+	if (!parse_prog(ll, &p, e)) {
+		if (ll->syslog_name.p != NULL && is_postfix(ll->syslog_name))
+			return ll->kind = LL_MALFORMED;
+		return ll->kind = LL_NOT_POSTFIX;
+	}
+	if (!is_postfix(ll->instance))
+		return ll->kind = LL_NOT_POSTFIX;
+	ll->text = sp(p, e);
+
+	/* severity (a cheap first-letter test keeps memcmp off the hot path) */
+	for (size_t i = 0; p < e && i < sizeof(sev) / sizeof(sev[0]); i++)
+		if (*p == sev[i].w[0] && at(p, e, sev[i].w, sev[i].n)) {
+			ll->severity = span_make(p, sev[i].n - 2);
+			p += sev[i].n;
+			break;
+		}
+	/* queue ID */
+	for (q = p; q < e && is_alnum(*q) && q - p <= 32; q++)
+		;
+	if (q - p >= 6 && q < e && *q == ':' && (q + 1 == e || q[1] == ' ') &&
+	    is_queue_id(p, (size_t)(q - p))) {
+		ll->queue_id = sp(p, q);
+		ll->noqueue = span_eq(ll->queue_id, "NOQUEUE");
+		p = q + 1 < e ? q + 2 : e;
+	}
+	ll->body = sp(p, e);
+	if (ll->severity.p != NULL) {
+		/* "warning: H[A]: SASL LOGIN authentication failed: ..." */
+		if ((q = hostaddr_end(p, e)) != NULL && at(q, e, LIT(": ")))
+			set_client(ll, p, q);
+		return ll->kind = LL_WARNING;
+	}
+	if (ll->queue_id.p != NULL)
+		ll->kind = parse_qid_body(ll, p, e);
+	else
+		ll->kind = parse_session_body(ll, p, e);
+	if (ll->relay_name.p == NULL && ll->reply.host.p != NULL) {
+		/* no relay= or relay=none: the host the reply names */
+		ll->relay_name = ll->reply.host;
+		ll->relay_addr = ll->reply.addr;
+		ll->relay_port = ll->reply.port;
+	} else if (ll->relay_name.p == NULL && ll->relay.p == NULL &&
+		   (span_eq(ll->daemon, "smtp") || span_eq(ll->daemon, "lmtp"))) {
+		/* "certificate verification failed for H[A]:25", ... */
+		struct span t = first_hostaddr(p, e);
+
+		split_hostaddr(t, &ll->relay_name, &ll->relay_addr,
+			       &ll->relay_port);
+	}
+	return ll->kind;
+}
+
+/* logline_kv_get - linear: lines hold a handful of fields */
+struct span
+logline_kv_get(const struct logline *ll, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (unsigned i = 0; i < ll->nkv; i++)
+		if (ll->kv[i].key.len == n &&
+		    memcmp(ll->kv[i].key.p, key, n) == 0)
+			return ll->kv[i].val;
+	return SPAN_NULL;
+}
+
+/*
+ * fold_prefix_len - length of a " 550-5.1.1" or " 550 5.1.1" continuation
+ * prefix at p repeating the reply's own code (and enhanced code), else 0.
+ */
+static size_t
+fold_prefix_len(const struct logline_reply *r, const char *p, const char *e)
+{
+	const char *q = p + 1;
+	unsigned code;
+
+	if (*p != ' ' || !smtp_code_at(q, e, &code) || code != r->smtp_code)
+		return 0;
+	q += 3;
+	if (q == e)
+		return (size_t)(q - p);
+	q++;			/* ' ' or '-' */
+	if (r->dsn.len && at(q, e, r->dsn.p, r->dsn.len) &&
+	    (q + r->dsn.len == e || q[r->dsn.len] == ' '))
+		q += r->dsn.len;
+	else
+		q--;
+	return (size_t)(q - p);
+}
+
+/* logline_reply_fold - copy the message, dropping repeated code prefixes */
+size_t
+logline_reply_fold(const struct logline_reply *r, char *out, size_t size)
+{
+	const char *p = r->message.p, *e;
+	size_t n = 0;
+	bool multi;
+
+	if (size == 0)
+		return 0;
+	if (p == NULL) {
+		out[0] = '\0';
+		return 0;
+	}
+	e = p + r->message.len;
+	/* only replies Postfix flattened from several lines are folded */
+	multi = r->multiline;
+	while (p < e && n + 1 < size) {
+		size_t k = multi ? fold_prefix_len(r, p, e) : 0;
+
+		if (k > 0) {
+			p += k;
+			if (p < e && *p != ' ')
+				out[n++] = ' ';
+			continue;
+		}
+		out[n++] = *p++;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* logline_kind_name - stable names for explain and JSON */
+const char *
+logline_kind_name(enum logline_kind k)
+{
+	static const char *const names[LL_KIND_COUNT] = {
+		"malformed", "not-postfix", "other", "connect", "disconnect",
+		"client", "pickup", "message-id", "queued", "delivery",
+		"expired", "removed", "notification", "reject", "admin",
+		"resent", "warning", "attempt",
+	};
+
+	return (unsigned)k < LL_KIND_COUNT ? names[k] : "unknown";
+}
+
+/* logline_status_name - stable names for explain and JSON */
+const char *
+logline_status_name(enum logline_status s)
+{
+	static const char *const names[] = {
+		"none", "sent", "deferred", "bounced", "expired",
+		"force-expired", "undeliverable", "deliverable", "other",
+	};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] :
+	    "unknown";
+}
+
+/* logline_command_name - stable names for explain and JSON */
+const char *
+logline_command_name(enum logline_command c)
+{
+	static const char *const names[] = {
+		"none", "connect", "helo", "starttls", "auth", "mail", "rcpt",
+		"data", "end-of-data", "bdat", "quit", "rset", "other",
+	};
+
+	return (unsigned)c < sizeof(names) / sizeof(names[0]) ? names[c] :
+	    "unknown";
+}
+
+/* logline_own_name - stable names for explain and JSON */
+const char *
+logline_own_name(enum logline_own o)
+{
+	static const char *const names[] = {
+		"none", "connect-refused", "connect-timeout", "connect-other",
+		"host-not-found", "lost-connection", "conversation-timeout",
+		"suspended", "refused-to-talk", "tls", "unknown-user",
+		"queued-as", "null-mx", "loops-back", "other",
+	};
+
+	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] :
+	    "unknown";
+}
