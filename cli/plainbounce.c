@@ -18,6 +18,8 @@ static const struct command {
 	  "config [-c FILE] [-n | --sample]     check or print configuration" },
 	{ "classify", cmd_classify,
 	  "classify [--json] [--tsv | TEXT...]   explain an SMTP reply" },
+	{ "explain", cmd_explain,
+	  "explain [--json] ['LOG LINE'...]      read log lines field by field" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
