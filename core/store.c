@@ -1,0 +1,369 @@
+/*
+ * store.c - open, migrate and write the SQLite store.
+ *
+ * Owns the connection and its prepared statements.  Guarantees: the
+ * schema is at STORE_SCHEMA_VERSION after a successful open, or the open
+ * fails; every write is one BEGIN IMMEDIATE transaction that is either
+ * committed whole or rolled back; SQLITE_BUSY and SQLITE_LOCKED come back
+ * as STORE_RETRY and nothing else does.  Only this file talks SQL.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_schema.h"
+#include "xalloc.h"
+
+enum {
+	ST_MILTER_REC,
+	ST_MILTER_RCPT,
+	ST_COUNTER_ADD,
+	ST_COUNTER_GET,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_MILTER_REC] =
+	"INSERT INTO milter_records (instance, queue_id, recorded_at,"
+	" message_id, subject, from_header, auto_submitted, precedence,"
+	" list_id, sender, sasl_user, client_name, client_addr, daemon_name,"
+	" submission) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+	"?14,?15)",
+	[ST_MILTER_RCPT] =
+	"INSERT INTO milter_recipients (record, address, notify)"
+	" VALUES (?1, ?2, ?3)",
+	[ST_COUNTER_ADD] =
+	"INSERT INTO counters (name, value) VALUES (?1, ?2)"
+	" ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+	[ST_COUNTER_GET] =
+	"SELECT value FROM counters WHERE name = ?1",
+};
+
+struct store {
+	sqlite3 *db;
+	int version;
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+/* status - map an SQLite result to RETRY/FAIL, filling err */
+static int
+status(struct store *s, int rc, const char *what, struct store_err *err)
+{
+	int prim = rc & 0xff;
+
+	if (err)
+		snprintf(err->msg, sizeof(err->msg), "%s: %s", what,
+			 s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	return prim == SQLITE_BUSY || prim == SQLITE_LOCKED ? STORE_RETRY
+							     : STORE_FAIL;
+}
+
+/* exec - run SQL without results */
+static int
+exec(struct store *s, const char *sql, const char *what, struct store_err *err)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? STORE_OK : status(s, rc, what, err);
+}
+
+/* rollback - end a failed transaction, keeping the first error */
+static void
+rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* read_version - PRAGMA user_version into *v */
+static int
+read_version(struct store *s, int *v, struct store_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return status(s, rc, "read schema version", err);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? STORE_OK
+			       : status(s, rc, "read schema version", err);
+}
+
+/* migrate - apply each missing migration in its own transaction */
+static int
+migrate(struct store *s, struct store_err *err)
+{
+	char sql[64];
+	int v, rc;
+
+	for (;;) {
+		if ((rc = exec(s, "BEGIN IMMEDIATE", "migrate", err)) != 0)
+			return rc;
+		/* re-read under the write lock: another process may have won */
+		if ((rc = read_version(s, &v, err)) != 0)
+			goto fail;
+		if (v >= store_schema_count()) {
+			s->version = v;
+			return exec(s, "COMMIT", "migrate", err);
+		}
+		if ((rc = exec(s, store_schema_migration(v), "migrate",
+			       err)) != 0)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if ((rc = exec(s, sql, "migrate", err)) != 0 ||
+		    (rc = exec(s, "COMMIT", "migrate", err)) != 0)
+			goto fail;
+	}
+fail:
+	rollback(s);
+	return rc;
+}
+
+int
+store_open(struct store **sp, const char *path, int busy_timeout_ms,
+	   int flags, struct store_err *err)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	int rc, i, oflags;
+
+	*sp = NULL;
+	oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
+		 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = status(s, rc, path, err);
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, busy_timeout_ms);
+	sqlite3_extended_result_codes(s->db, 1);
+	if ((rc = exec(s, "PRAGMA foreign_keys = ON", path, err)) != 0 ||
+	    (rc = read_version(s, &s->version, err)) != 0)
+		goto fail;
+	if (s->version > store_schema_count()) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "%s: schema version %d is newer than this program's "
+			 "%d: upgrade plainbounce", path, s->version,
+			 store_schema_count());
+		rc = STORE_FAIL;
+		goto fail;
+	}
+	if (!(flags & STORE_READONLY)) {
+		if ((rc = exec(s, "PRAGMA journal_mode = WAL", path, err)) ||
+		    (rc = exec(s, "PRAGMA synchronous = NORMAL", path, err)))
+			goto fail;
+		if (s->version < store_schema_count() &&
+		    (rc = migrate(s, err)) != 0)
+			goto fail;
+	} else if (s->version < store_schema_count()) {
+		snprintf(err->msg, sizeof(err->msg), "%s: schema version %d "
+			 "is older than %d and the store is read-only", path,
+			 s->version, store_schema_count());
+		rc = STORE_FAIL;
+		goto fail;
+	}
+	for (i = 0; i < ST_COUNT; i++) {
+		if (i != ST_COUNTER_GET && (flags & STORE_READONLY))
+			continue;
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+					SQLITE_PREPARE_PERSISTENT, &s->st[i],
+					NULL);
+		if (rc != SQLITE_OK) {
+			rc = status(s, rc, "prepare", err);
+			goto fail;
+		}
+	}
+	*sp = s;
+	return STORE_OK;
+fail:
+	store_close(s);
+	return rc;
+}
+
+void
+store_close(struct store *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int
+store_version(const struct store *s)
+{
+	return s->version;
+}
+
+int
+store_migration_count(void)
+{
+	return store_schema_count();
+}
+
+void
+store_milter_record_free(struct store_milter_record *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	free(r->instance);
+	free(r->queue_id);
+	free(r->message_id);
+	free(r->subject);
+	free(r->from_header);
+	free(r->auto_submitted);
+	free(r->precedence);
+	free(r->list_id);
+	free(r->sender);
+	free(r->sasl_user);
+	free(r->client_name);
+	free(r->client_addr);
+	free(r->daemon_name);
+	for (i = 0; i < r->nrcpts; i++) {
+		free(r->rcpts[i].address);
+		free(r->rcpts[i].notify);
+	}
+	free(r->rcpts);
+	free(r);
+}
+
+/* bind_text - bind a string or NULL */
+static int
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
+		 : sqlite3_bind_null(st, i);
+}
+
+/* step_done - run a bound INSERT/UPDATE and reset it */
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* put_one - one milter record and its recipients, inside a transaction */
+static int
+put_one(struct store *s, const struct store_milter_record *r)
+{
+	sqlite3_stmt *st = s->st[ST_MILTER_REC];
+	sqlite3_int64 id;
+	size_t i;
+	int rc;
+
+	bind_text(st, 1, r->instance);
+	bind_text(st, 2, r->queue_id);
+	sqlite3_bind_int64(st, 3, r->recorded_at);
+	bind_text(st, 4, r->message_id);
+	bind_text(st, 5, r->subject);
+	bind_text(st, 6, r->from_header);
+	bind_text(st, 7, r->auto_submitted);
+	bind_text(st, 8, r->precedence);
+	bind_text(st, 9, r->list_id);
+	bind_text(st, 10, r->sender);
+	bind_text(st, 11, r->sasl_user);
+	bind_text(st, 12, r->client_name);
+	bind_text(st, 13, r->client_addr);
+	bind_text(st, 14, r->daemon_name);
+	bind_text(st, 15, r->submission);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		return rc;
+	id = sqlite3_last_insert_rowid(s->db);
+	st = s->st[ST_MILTER_RCPT];
+	for (i = 0; i < r->nrcpts; i++) {
+		sqlite3_bind_int64(st, 1, id);
+		bind_text(st, 2, r->rcpts[i].address);
+		bind_text(st, 3, r->rcpts[i].notify);
+		if ((rc = step_done(st)) != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+/* counter_add - the upsert, inside the caller's transaction */
+static int
+counter_add(struct store *s, const char *name, int64_t delta)
+{
+	sqlite3_stmt *st = s->st[ST_COUNTER_ADD];
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, delta);
+	return step_done(st);
+}
+
+int
+store_milter_put(struct store *s, struct store_milter_record *const *recs,
+		 size_t n, int64_t dropped, struct store_err *err)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "milter record", err)) != 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if ((rc = put_one(s, recs[i])) != SQLITE_OK)
+			goto fail;
+	if (dropped > 0 && (rc = counter_add(s, STORE_COUNTER_MILTER_DROPPED,
+					     dropped)) != SQLITE_OK)
+		goto fail;
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "milter record", err);
+	rollback(s);
+	return rc;
+}
+
+int
+store_counter_add(struct store *s, const char *name, int64_t delta,
+		  struct store_err *err)
+{
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "counter", err)) != 0)
+		return rc;
+	if ((rc = counter_add(s, name, delta)) != SQLITE_OK ||
+	    (rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
+		rc = status(s, rc, "counter", err);
+		rollback(s);
+		return rc;
+	}
+	return STORE_OK;
+}
+
+int
+store_counter_get(struct store *s, const char *name, int64_t *value,
+		  struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_COUNTER_GET];
+	int rc;
+
+	*value = 0;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*value = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "counter", err);
+}

@@ -1,0 +1,112 @@
+/*
+ * store.h - the SQLite store: the contract between milter, watcher,
+ * responder and the CLI.
+ *
+ * One struct store is one connection, used by one thread.  The database
+ * runs in WAL mode so readers never block the writer; every writer
+ * transaction starts with BEGIN IMMEDIATE so lock waits happen at the
+ * start (bounded by busy_timeout) and never mid-transaction.  The schema
+ * is versioned with PRAGMA user_version and migrated forward at open;
+ * docs/store.md documents every table.
+ *
+ * Errors are graded as in Postfix: STORE_RETRY means another process held
+ * the lock longer than busy_timeout (try again later, nothing was
+ * written); STORE_FAIL is anything else, with SQLite's message in the
+ * caller's struct store_err.  A failed call leaves no partial write.
+ */
+#ifndef PB_STORE_H
+#define PB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION	1
+
+enum store_status {
+	STORE_OK = 0,
+	STORE_NOTFOUND = 1,
+	STORE_RETRY = -1,		/* busy/locked: try again later */
+	STORE_FAIL = -2			/* anything else; see store_err */
+};
+
+struct store_err {
+	char msg[256];
+};
+
+struct store;
+
+/* flags for store_open */
+#define STORE_READONLY	(1 << 0)	/* no create, no migration */
+
+/*
+ * store_open - open (creating if needed) path, set WAL and busy_timeout,
+ * and migrate the schema to STORE_SCHEMA_VERSION.  A database written by
+ * a newer plainbounce (user_version too high) is refused with STORE_FAIL.
+ */
+int store_open(struct store **sp, const char *path, int busy_timeout_ms,
+	       int flags, struct store_err *err);
+
+/* store_close - finalize statements and close; NULL is a no-op */
+void store_close(struct store *s);
+
+/* store_version - the schema version found on disk after open */
+int store_version(const struct store *s);
+
+/* store_migration_count - migrations known to this build (tests) */
+int store_migration_count(void);
+
+/* Submission kinds, as the milter decided them. */
+#define STORE_SUBMIT_AUTHENTICATED	"authenticated"
+#define STORE_SUBMIT_TRUSTED		"trusted"
+#define STORE_SUBMIT_LOCAL		"local"
+#define STORE_SUBMIT_INBOUND		"inbound"
+
+struct store_milter_rcpt {
+	char *address;			/* {rcpt_addr} */
+	char *notify;			/* RFC 3461 NOTIFY= value, or NULL */
+};
+
+/* What the milter saw for one accepted message.  NULL = absent. */
+struct store_milter_record {
+	char *instance;			/* milter.instance (syslog name) */
+	char *queue_id;			/* {i} */
+	int64_t recorded_at;		/* unix seconds at end of message */
+	char *message_id;
+	char *subject;			/* decoded, bounded, safe UTF-8 */
+	char *from_header;		/* decoded, bounded, safe UTF-8 */
+	char *auto_submitted;
+	char *precedence;
+	char *list_id;
+	char *sender;			/* {mail_addr}; "" = null sender */
+	char *sasl_user;		/* {auth_authen} */
+	char *client_name;
+	char *client_addr;
+	char *daemon_name;		/* {daemon_name} */
+	const char *submission;		/* one of STORE_SUBMIT_* */
+	struct store_milter_rcpt *rcpts;
+	size_t nrcpts;
+};
+
+/* store_milter_record_free - free the strings, the array and rec itself */
+void store_milter_record_free(struct store_milter_record *rec);
+
+/*
+ * store_milter_put - write n records with their recipients, and add
+ * dropped to the "milter_dropped" counter, in one transaction.  Either
+ * all of it is written or none.
+ */
+int store_milter_put(struct store *s, struct store_milter_record *const *recs,
+		     size_t n, int64_t dropped, struct store_err *err);
+
+/* store_counter_add - add delta to a named counter (created at 0) */
+int store_counter_add(struct store *s, const char *name, int64_t delta,
+		      struct store_err *err);
+
+/* store_counter_get - a counter's value; 0 when it was never written */
+int store_counter_get(struct store *s, const char *name, int64_t *value,
+		      struct store_err *err);
+
+/* The name of the counter of milter records that could not be stored. */
+#define STORE_COUNTER_MILTER_DROPPED	"milter_dropped"
+
+#endif

@@ -1,0 +1,303 @@
+/*
+ * check_store.c - the store on a real temp file: migrations, reopen,
+ * refusal of a newer schema, busy handling, milter records and counters.
+ */
+#include <check.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "testutil.h"
+#include "xalloc.h"
+
+static char *dir;
+static char path[4096];
+
+static void
+setup(void)
+{
+	dir = tu_tmpdir();
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+}
+
+static void
+teardown(void)
+{
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* raw_int - one integer from a query on a separate plain connection */
+static long long
+raw_int(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* raw_exec - run SQL on a separate plain connection */
+static void
+raw_exec(const char *sql)
+{
+	sqlite3 *db;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* record - a milter record with n recipients */
+static struct store_milter_record *
+record(const char *qid, size_t n)
+{
+	struct store_milter_record *r = xcalloc(1, sizeof(*r));
+	char addr[64];
+	size_t i;
+
+	r->instance = xstrdup("postfix");
+	r->queue_id = xstrdup(qid);
+	r->recorded_at = 1764300000;
+	r->message_id = xstrdup("<abc@example.org>");
+	r->subject = xstrdup("caf\xc3\xa9");
+	r->sender = xstrdup("");
+	r->client_addr = xstrdup("192.0.2.1");
+	r->submission = STORE_SUBMIT_INBOUND;
+	r->rcpts = xcalloc(n ? n : 1, sizeof(*r->rcpts));
+	for (i = 0; i < n; i++) {
+		snprintf(addr, sizeof(addr), "rcpt%zu@example.net", i);
+		r->rcpts[i].address = xstrdup(addr);
+		r->rcpts[i].notify = i == 0 ? xstrdup("FAILURE,DELAY") : NULL;
+	}
+	r->nrcpts = n;
+	return r;
+}
+
+START_TEST(test_migrate_from_empty)
+{
+	static const char *const tables[] = {
+		"messages", "recipients", "attempts", "events", "outbox",
+		"outbox_events", "cursors", "gaps", "milter_records",
+		"milter_recipients", "counters" };
+	char sql[256];
+	struct store *s;
+	struct store_err err;
+	size_t i;
+
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	ck_assert_int_eq(store_version(s), STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(store_migration_count(), STORE_SCHEMA_VERSION);
+	store_close(s);
+	ck_assert_int_eq(raw_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_master"
+			 " WHERE type = 'table' AND name = '%s'", tables[i]);
+		ck_assert_msg(raw_int(sql) == 1, "table %s", tables[i]);
+	}
+	/* WAL mode is a property of the file */
+	{
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+		sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		ck_assert_str_eq((const char *)sqlite3_column_text(st, 0),
+				 "wal");
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+}
+END_TEST
+
+START_TEST(test_reopen_keeps_data)
+{
+	struct store *s;
+	struct store_err err;
+	struct store_milter_record *r = record("4abcXYZ", 3);
+	int64_t v;
+
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	ck_assert_int_eq(store_milter_put(s, &r, 1, 0, &err), STORE_OK);
+	store_close(s);
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	ck_assert_int_eq(store_version(s), STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(store_counter_get(s, STORE_COUNTER_MILTER_DROPPED,
+					   &v, &err), STORE_OK);
+	ck_assert_int_eq(v, 0);
+	store_close(s);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM milter_records"), 1);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM milter_recipients"), 3);
+	/* a read-only open of the current schema works */
+	ck_assert_int_eq(store_open(&s, path, 1000, STORE_READONLY, &err),
+			 STORE_OK);
+	store_close(s);
+	store_milter_record_free(r);
+}
+END_TEST
+
+START_TEST(test_newer_version_refused)
+{
+	struct store *s;
+	struct store_err err;
+
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	store_close(s);
+	raw_exec("PRAGMA user_version = 99");
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_FAIL);
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(strstr(err.msg, "newer"));
+	/* and nothing was changed */
+	ck_assert_int_eq(raw_int("PRAGMA user_version"), 99);
+}
+END_TEST
+
+START_TEST(test_failed_migration_is_atomic)
+{
+	struct store *s;
+	struct store_err err;
+
+	/* a stray table makes migration 0 -> 1 fail half way */
+	raw_exec("CREATE TABLE counters (x)");
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_FAIL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "counters"));
+	ck_assert_int_eq(raw_int("PRAGMA user_version"), 0);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM sqlite_master WHERE"
+				 " name = 'messages'"), 0);
+	/* read-only open of an old schema is refused, not migrated */
+	ck_assert_int_eq(store_open(&s, path, 1000, STORE_READONLY, &err),
+			 STORE_FAIL);
+}
+END_TEST
+
+START_TEST(test_busy_is_retry)
+{
+	struct store *s;
+	struct store_err err;
+	struct store_milter_record *r = record("4busy", 1);
+	sqlite3 *other;
+	int64_t v;
+
+	ck_assert_int_eq(store_open(&s, path, 100, 0, &err), STORE_OK);
+	ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL,
+				      NULL), SQLITE_OK);
+	ck_assert_int_eq(store_milter_put(s, &r, 1, 5, &err), STORE_RETRY);
+	ck_assert_ptr_nonnull(strstr(err.msg, "locked"));
+	ck_assert_int_eq(store_counter_add(s, "x", 1, &err), STORE_RETRY);
+	/* readers are not blocked by a writer in WAL mode */
+	ck_assert_int_eq(store_counter_get(s, "x", &v, &err), STORE_OK);
+	ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL),
+			 SQLITE_OK);
+	/* the lock is gone: the same batch goes in whole */
+	ck_assert_int_eq(store_milter_put(s, &r, 1, 5, &err), STORE_OK);
+	ck_assert_int_eq(store_counter_get(s, STORE_COUNTER_MILTER_DROPPED,
+					   &v, &err), STORE_OK);
+	ck_assert_int_eq(v, 5);
+	sqlite3_close(other);
+	store_close(s);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM milter_records"), 1);
+	store_milter_record_free(r);
+}
+END_TEST
+
+START_TEST(test_batch_rows)
+{
+	struct store *s;
+	struct store_err err;
+	struct store_milter_record *recs[50];
+	char qid[32];
+	size_t i;
+	int64_t v;
+
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	for (i = 0; i < 50; i++) {
+		snprintf(qid, sizeof(qid), "4Q%zu", i);
+		recs[i] = record(qid, i % 4);
+	}
+	ck_assert_int_eq(store_milter_put(s, recs, 50, 2, &err), STORE_OK);
+	ck_assert_int_eq(store_counter_add(s, STORE_COUNTER_MILTER_DROPPED, 3,
+					   &err), STORE_OK);
+	ck_assert_int_eq(store_counter_get(s, STORE_COUNTER_MILTER_DROPPED,
+					   &v, &err), STORE_OK);
+	ck_assert_int_eq(v, 5);
+	store_close(s);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM milter_records"), 50);
+	/* 0+1+2+3 repeated: 12 full cycles and 0+1 -> 12*6+1 */
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM milter_recipients"), 73);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM milter_recipients r"
+		" JOIN milter_records m ON m.id = r.record"
+		" WHERE m.queue_id = '4Q3'"), 3);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM milter_records WHERE"
+		" sender = '' AND sasl_user IS NULL AND"
+		" subject = 'caf\xc3\xa9'"), 50);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM milter_recipients"
+		" WHERE notify = 'FAILURE,DELAY'"), 37);
+	for (i = 0; i < 50; i++)
+		store_milter_record_free(recs[i]);
+}
+END_TEST
+
+START_TEST(test_failed_batch_writes_nothing)
+{
+	struct store *s;
+	struct store_err err;
+	struct store_milter_record *recs[2];
+
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	recs[0] = record("4ok", 1);
+	recs[1] = record("4bad", 1);
+	recs[1]->submission = "somewhere";	/* violates the CHECK */
+	ck_assert_int_eq(store_milter_put(s, recs, 2, 1, &err), STORE_FAIL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "CHECK"));
+	store_close(s);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM milter_records"), 0);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM counters"), 0);
+	recs[1]->submission = NULL;
+	store_milter_record_free(recs[0]);
+	store_milter_record_free(recs[1]);
+}
+END_TEST
+
+START_TEST(test_open_bad_path)
+{
+	struct store *s;
+	struct store_err err;
+
+	ck_assert_int_eq(store_open(&s, "/nonexistent/dir/x.db", 100, 0, &err),
+			 STORE_FAIL);
+	ck_assert_ptr_null(s);
+	ck_assert_uint_gt(strlen(err.msg), 0);
+	store_close(NULL);
+}
+END_TEST
+
+Suite *
+store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("sqlite");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_migrate_from_empty);
+	tcase_add_test(tc, test_reopen_keeps_data);
+	tcase_add_test(tc, test_newer_version_refused);
+	tcase_add_test(tc, test_failed_migration_is_atomic);
+	tcase_add_test(tc, test_busy_is_retry);
+	tcase_add_test(tc, test_batch_rows);
+	tcase_add_test(tc, test_failed_batch_writes_nothing);
+	tcase_add_test(tc, test_open_bad_path);
+	suite_add_tcase(s, tc);
+	return s;
+}
