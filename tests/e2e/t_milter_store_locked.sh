@@ -1,0 +1,61 @@
+#!/bin/sh
+# t_milter_store_locked.sh - another process holds the store's write lock
+# for 6 s while 100 messages arrive: every callback still answers at
+# once, records beyond the queue are dropped and counted, and recording
+# resumes when the lock goes.  milter.queue_size is made small (16) so the
+# queue fills; in production it is 10000.
+set -u
+. "$(dirname "$0")/milter_lib.sh"
+
+write_conf "queue_size = 16;"
+start_milter
+
+# hold BEGIN IMMEDIATE for 6 s from a separate process
+/usr/bin/python3 - "$DB" "$T/locked" <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(6)
+db.execute("ROLLBACK")
+PY
+LPID=$!
+while [ ! -e "$T/locked" ]; do sleep 0.05; done
+
+start=$(date +%s%N)
+mt many
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "100 messages took ${ms} ms with the store locked"
+[ "$ms" -lt 4000 ] || fail "mail was held up: ${ms} ms for 100 messages"
+kill -0 "$LPID" 2>/dev/null || fail "the lock ended before the messages did"
+wait "$LPID"
+
+# after the lock: the held batch and the queue are written, drops counted
+i=0
+while [ "$(q "SELECT ifnull(sum(value), 0) FROM counters
+               WHERE name = 'milter_dropped'")" = 0 ]; do
+	i=$((i + 1)); [ $i -gt 50 ] && fail "drop counter never written"
+	sleep 0.1
+done
+stored=$(q "SELECT count(*) FROM milter_records")
+dropped=$(q "SELECT value FROM counters WHERE name = 'milter_dropped'")
+echo "stored $stored, dropped $dropped"
+eq "stored + dropped" "$((stored + dropped))" 100
+[ "$stored" -ge 16 ] || fail "fewer than a queue's worth stored: $stored"
+[ "$dropped" -gt 0 ] || fail "nothing dropped"
+grep -q "dropped [0-9]* milter record" "$T/milter.log" ||
+	fail "drop not logged"
+grep -q "store busy" "$T/milter.log" || fail "busy store not logged"
+[ "$(grep -c 'dropped [0-9]* milter record' "$T/milter.log")" -eq 1 ] ||
+	fail "drop warnings not rate limited"
+
+# recording resumes: the same 100 again, none dropped now
+mt many
+i=0
+while [ "$(q "SELECT count(*) FROM milter_records")" -lt $((stored + 100)) ]; do
+	i=$((i + 1)); [ $i -gt 50 ] && fail "recording did not resume"
+	sleep 0.1
+done
+eq "no new drops" "$(q "SELECT value FROM counters WHERE name = 'milter_dropped'")" "$dropped"
+stop_milter
+echo "PASS"
