@@ -2,9 +2,10 @@
 # t_milter_postfix.sh - plainbounce-milter wired into a real Postfix (the
 # harness's instance A) through smtpd_milters and non_smtpd_milters, as
 # contrib/postfix-main.cf says.  The store's rows must match the log's
-# message-id= and from= lines for SMTP and for sendmail submissions; a
-# missing Message-ID is the one cleanup adds; with the milter stopped,
-# mail is still delivered and costs under 0.5 s more.
+# message-id= and from= lines for SMTP, for sendmail submissions and for
+# a SASL-authenticated submission (Postfix's dovecot SASL client against
+# dovecot_auth.py); a missing Message-ID is the one cleanup adds; with the
+# milter stopped, mail is still delivered and costs under 0.5 s more.
 set -u
 . "$(dirname "$0")/milter_lib.sh"
 . "$(dirname "$0")/harness.sh"
@@ -16,11 +17,24 @@ write_conf ""
 sed -i 's/socket_group = "";/socket_group = "postfix";/; s/instance = "postfix-test";/instance = "postfix";/' "$CONF"
 start_milter
 
+# SASL: Postfix's own dovecot client, talking to a stand-in auth service
+/usr/bin/python3 "$(dirname "$0")/dovecot_auth.py" "$T/auth" alice:s3cret &
+APID=$!
+PB_ON_EXIT="kill $APID; cleanup"
+i=0
+while [ ! -S "$T/auth" ]; do
+	i=$((i + 1)); [ $i -gt 50 ] && fail "auth stand-in did not start"
+	sleep 0.1
+done
+
 M="{ unix:$SOCK, default_action=accept, connect_timeout=5s, command_timeout=5s, content_timeout=10s }"
 PB_A_MAIN_EXTRA="smtpd_milters = $M
 non_smtpd_milters = $M
 milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}
-enable_long_queue_ids = yes"
+enable_long_queue_ids = yes
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $T/auth"
 pb_start
 
 # wait_record QID - until the milter's row for QID is in the store
@@ -81,7 +95,16 @@ q "SELECT message_id FROM milter_records WHERE queue_id = '$nqid'" |
 	grep -q "^<$nqid@mail.client.test>$" ||
 	fail "expected cleanup's Message-ID <$nqid@mail.client.test>"
 
-# 4. the milter stopped: mail still flows, and fast
+# 4. SASL-authenticated submission: the log's sasl_username= and the record
+aqid=$(pb_send --auth alice:s3cret --from alice@client.test --to ok6@sink.test \
+	--subject "authenticated") || fail "SASL submission refused"
+check_against_log "$aqid" sasl
+pb_wait_log -t 10 "]: $aqid: client=.*sasl_username=alice" >/dev/null ||
+	fail "log has no sasl_username=alice for $aqid"
+eq "sasl facts" "$(q "SELECT submission || '|' || sasl_user FROM milter_records
+  WHERE queue_id = '$aqid'")" "authenticated|alice"
+
+# 5. the milter stopped: mail still flows, and fast
 t0=$(date +%s%N)
 pb_send --from alice@client.test --to ok4@sink.test --subject "with milter" >/dev/null ||
 	fail "send with milter"
