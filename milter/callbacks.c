@@ -7,8 +7,9 @@
  * abort).  Each has exactly one free function, called from every path
  * that ends it: close may be the only callback of a connection, abort
  * may come at any time, and one connection may carry many messages.
- * Guarantees: every callback returns SMFIS_CONTINUE, so mail is never
- * delayed or refused by bookkeeping; every value kept is bounded, and
+ * Guarantees: every callback returns SMFIS_CONTINUE (or no reply at all
+ * where the MTA agreed to that), so mail is never delayed or refused by
+ * bookkeeping; every value kept is bounded, and
  * header values are decoded to safe one-line UTF-8 before they are kept.
  */
 #include <arpa/inet.h>
@@ -58,8 +59,19 @@ struct conn_ctx {
 	char *daemon_name;
 	bool local_submission;		/* cleanup's emulated connect */
 	bool trusted;			/* client in trusted_networks */
+	unsigned long noreply;		/* SMFIP_NR_* agreed with the MTA */
 	struct msg_ctx *msg;		/* the open message, or NULL */
 };
+
+/*
+ * Steps we ask the MTA to skip, and steps it need not wait for our reply
+ * to: we never act on any of them, so only end of message costs the MTA
+ * a round trip.
+ */
+#define WANT_SKIP	(SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NODATA | \
+			 SMFIP_NOUNKNOWN)
+#define WANT_NOREPLY	(SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT | \
+			 SMFIP_NR_HDR | SMFIP_NR_EOH)
 
 static const struct milter_conf *conf;
 
@@ -171,15 +183,44 @@ macro_dup(SMFICTX *ctx, const char *name, size_t max)
 	return v && *v ? safe_dup(v, max) : NULL;
 }
 
+/* reply - CONTINUE, or no reply at all when the MTA agreed to that */
+static sfsistat
+reply(const struct conn_ctx *c, unsigned long step)
+{
+	return c && (c->noreply & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* mlfi_negotiate - skip unused steps, drop replies; starts the context */
+static sfsistat
+mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+	       unsigned long f2, unsigned long f3, unsigned long *pf0,
+	       unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct conn_ctx *c = xcalloc(1, sizeof(*c));
+
+	(void)f0;
+	(void)f2;
+	(void)f3;
+	conn_free(smfi_getpriv(ctx));	/* never set here; defensive */
+	*pf0 = 0;			/* we never modify a message */
+	*pf1 = f1 & (WANT_SKIP | WANT_NOREPLY);
+	*pf2 = 0;
+	*pf3 = 0;
+	c->noreply = *pf1 & WANT_NOREPLY;
+	smfi_setpriv(ctx, c);
+	return SMFIS_CONTINUE;
+}
+
 /* mlfi_connect - remember who connected and how */
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
-	struct conn_ctx *c = xcalloc(1, sizeof(*c));
+	struct conn_ctx *c = smfi_getpriv(ctx);
 	char addr[INET6_ADDRSTRLEN] = "";
 	unsigned port = 1;
 
-	conn_free(smfi_getpriv(ctx));	/* never set here; defensive */
+	if (c == NULL)			/* an MTA that did not negotiate */
+		c = xcalloc(1, sizeof(*c));
 	c->client_name = safe_dup(hostname ? hostname : "", HOST_MAX);
 	if (sa && sa->sa_family == AF_INET) {
 		const struct sockaddr_in *sin = (const void *)sa;
@@ -204,7 +245,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 			      strcmp(c->client_name, "localhost") == 0;
 	c->trusted = netaddr_match_sa(&conf->trusted, sa);
 	smfi_setpriv(ctx, c);
-	return SMFIS_CONTINUE;
+	return reply(c, SMFIP_NR_CONN);
 }
 
 /* mlfi_envfrom - a new message: envelope sender and the SASL login */
@@ -216,7 +257,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	const char *v;
 
 	if (c == NULL)
-		return SMFIS_CONTINUE;
+		return SMFIS_CONTINUE;	/* no context: nothing negotiated */
 	msg_free(c->msg);		/* a message without abort; defensive */
 	c->msg = m = xcalloc(1, sizeof(*m));
 	if ((v = smfi_getsymval(ctx, "{mail_addr}")) != NULL)
@@ -224,7 +265,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	else
 		m->sender = addr_dup(argv && argv[0] ? argv[0] : "");
 	m->sasl_user = macro_dup(ctx, "{auth_authen}", ADDR_MAX);
-	return SMFIS_CONTINUE;
+	return reply(c, SMFIP_NR_MAIL);
 }
 
 /* notify_param - the NOTIFY= value among ESMTP RCPT parameters */
@@ -249,10 +290,10 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	struct store_milter_rcpt *r;
 
 	if (m == NULL)
-		return SMFIS_CONTINUE;
+		return reply(c, SMFIP_NR_RCPT);
 	if (m->nrcpts == RCPT_MAX) {
 		m->rcpts_over++;
-		return SMFIS_CONTINUE;
+		return reply(c, SMFIP_NR_RCPT);
 	}
 	if (m->nrcpts == m->cap) {
 		m->cap = m->cap ? m->cap * 2 : 4;
@@ -266,7 +307,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	else
 		r->address = addr_dup(argv && argv[0] ? argv[0] : "");
 	r->notify = notify_param(argv);
-	return SMFIS_CONTINUE;
+	return reply(c, SMFIP_NR_RCPT);
 }
 
 /* keep_first - set *field from value unless an earlier header set it */
@@ -285,7 +326,7 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	struct msg_ctx *m = c ? c->msg : NULL;
 
 	if (m == NULL || name == NULL || value == NULL)
-		return SMFIS_CONTINUE;
+		return reply(c, SMFIP_NR_HDR);
 	if (strcasecmp(name, "Message-ID") == 0)
 		keep_first(&m->message_id, value, MSGID_MAX, false);
 	else if (strcasecmp(name, "Subject") == 0)
@@ -298,7 +339,7 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 		keep_first(&m->precedence, value, SHORT_MAX, false);
 	else if (strcasecmp(name, "List-Id") == 0)
 		keep_first(&m->list_id, value, LISTID_MAX, true);
-	return SMFIS_CONTINUE;
+	return reply(c, SMFIP_NR_HDR);
 }
 
 /* read_queue_id - {i}, which Postfix defines by end of headers */
@@ -317,7 +358,7 @@ mlfi_eoh(SMFICTX *ctx)
 
 	if (c && c->msg)
 		read_queue_id(ctx, c->msg);
-	return SMFIS_CONTINUE;
+	return reply(c, SMFIP_NR_EOH);
 }
 
 /* submission - how the message came in, strongest evidence first */
@@ -422,4 +463,5 @@ struct smfiDesc milter_desc = {
 	.xxfi_eom = mlfi_eom,
 	.xxfi_abort = mlfi_abort,
 	.xxfi_close = mlfi_close,
+	.xxfi_negotiate = mlfi_negotiate,
 };

@@ -16,7 +16,12 @@ function ok(err, what)
 	end
 end
 
-function cont(conn, what)
+-- cont - the step was answered CONTINUE; a step the milter asked not to be
+-- answered for (nr, an SMFIP_NR_* flag) must have been negotiated so
+function cont(conn, what, nr)
+	if nr ~= nil and mt.test_option(conn, nr) then
+		return
+	end
 	if mt.getreply(conn) ~= SMFIR_CONTINUE then
 		fail(what .. ": reply is not CONTINUE")
 	end
@@ -31,7 +36,7 @@ function open(host, ip)
 	ok(mt.macro(conn, SMFIC_CONNECT, "j", "mail.client.test",
 		"{daemon_name}", "mail.client.test"), "connect macros")
 	ok(mt.conninfo(conn, host, ip), "conninfo")
-	cont(conn, "connect")
+	cont(conn, "connect", SMFIP_NR_CONN)
 	-- the milter asks the MTA to skip the steps it has no use for
 	if not mt.test_option(conn, SMFIP_NOHELO) then
 		ok(mt.helo(conn, "client.example"), "helo")
@@ -48,7 +53,7 @@ function mail(conn, from, auth, ...)
 		ok(mt.macro(conn, SMFIC_MAIL, "{mail_addr}", from), "mail macros")
 	end
 	ok(mt.mailfrom(conn, "<" .. from .. ">", ...), "mailfrom")
-	cont(conn, "mail")
+	cont(conn, "mail", SMFIP_NR_MAIL)
 end
 
 -- rcpt - RCPT TO; qid is given as {i} the way Postfix does from the 2nd RCPT
@@ -60,17 +65,17 @@ function rcpt(conn, addr, qid, ...)
 		ok(mt.macro(conn, SMFIC_RCPT, "{rcpt_addr}", addr), "rcpt macros")
 	end
 	ok(mt.rcptto(conn, "<" .. addr .. ">", ...), "rcptto")
-	cont(conn, "rcpt")
+	cont(conn, "rcpt", SMFIP_NR_RCPT)
 end
 
 -- headers - send name/value pairs, then end of headers
 function headers(conn, list)
 	for i = 1, #list, 2 do
 		ok(mt.header(conn, list[i], list[i + 1]), "header " .. list[i])
-		cont(conn, "header " .. list[i])
+		cont(conn, "header " .. list[i], SMFIP_NR_HDR)
 	end
 	ok(mt.eoh(conn), "eoh")
-	cont(conn, "eoh")
+	cont(conn, "eoh", SMFIP_NR_EOH)
 	if not mt.test_option(conn, SMFIP_NOBODY) then
 		ok(mt.bodystring(conn, "body\r\n"), "body")
 	end

@@ -8,7 +8,7 @@ local conn = open("localhost", "127.0.0.1")
 ok(mt.macro(conn, SMFIC_MAIL, "{mail_addr}", "root@client.test",
 	"i", "4LOOP1"), "mail macros")
 ok(mt.mailfrom(conn, "<root@client.test>"), "mailfrom")
-cont(conn, "mail")
+cont(conn, "mail", SMFIP_NR_MAIL)
 rcpt(conn, "ops@remote.test")
 headers(conn, { "Message-ID", "<loop.1@client.test>", "Subject", "cron" })
 eom(conn)

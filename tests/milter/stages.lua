@@ -6,10 +6,12 @@ dofile(lib)
 local probe = mt.connect(sock, 40, 0.25)
 if probe == nil then fail("connect") end
 ok(mt.conninfo(probe, "client.example", "192.0.2.9"), "conninfo")
+-- skip unused steps, and no replies except at end of message
 for _, opt in ipairs({ SMFIP_NOHELO, SMFIP_NOBODY, SMFIP_NODATA,
-		       SMFIP_NOUNKNOWN }) do
+		       SMFIP_NOUNKNOWN, SMFIP_NR_CONN, SMFIP_NR_MAIL,
+		       SMFIP_NR_RCPT, SMFIP_NR_HDR, SMFIP_NR_EOH }) do
 	if not mt.test_option(probe, opt) then
-		fail("milter did not ask to skip an unused step: " .. opt)
+		fail("milter did not negotiate protocol option " .. opt)
 	end
 end
 ok(mt.disconnect(probe), "disconnect probe")
