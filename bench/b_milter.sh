@@ -1,7 +1,9 @@
 #!/bin/sh
 # b_milter.sh - what plainbounce-milter costs the mail flow, measured on
-# the e2e harness's real Postfix: runs alternate between smtpd_milters set
-# and unset (ROUNDS each, default 5).  Per run: throughput of smtp-source
+# the e2e harness's real Postfix: runs alternate between smtpd_milters
+# unset ("without"), set to plainbounce-milter ("with"), and set to
+# null_milter, a milter that negotiates the same and does nothing ("null",
+# Postfix's and libmilter's own share of the cost); ROUNDS each, default 5.  Per run: throughput of smtp-source
 # (MSGS messages over SESSIONS parallel sessions, msgs/s) and per-message
 # latency of SEQ sequential transactions on one connection (smtplat.py,
 # MAIL to final 250).  Prints every run, then medians and spread (min-max)
@@ -21,6 +23,11 @@ chmod 755 "$T"
 write_conf ""
 sed -i 's/socket_group = "";/socket_group = "postfix";/; s/instance = "postfix-test";/instance = "postfix";/' "$CONF"
 start_milter
+NSOCK=$T/null.sock
+"$PB_BUILDDIR/bench/null_milter" "unix:$NSOCK" 2>>"$T/null.log" &
+NPID=$!
+PB_ON_EXIT="kill $NPID; cleanup"
+N="{ unix:$NSOCK, default_action=accept, connect_timeout=5s, command_timeout=5s, content_timeout=10s }"
 M="{ unix:$SOCK, default_action=accept, connect_timeout=5s, command_timeout=5s, content_timeout=10s }"
 PB_A_MAIN_EXTRA="enable_long_queue_ids = yes
 default_process_limit = 250"
@@ -47,6 +54,10 @@ one_run() {
 	done
 }
 
+# cpu_ticks - user+system clock ticks the milter has used so far
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$MPID/stat"; }
+cpu0=$(cpu_ticks)
+
 echo "milter bench: $ROUNDS rounds, $MSGS msgs x $SESSIONS sessions, $SEQ sequential"
 r=1
 while [ $r -le "$ROUNDS" ]; do
@@ -54,6 +65,8 @@ while [ $r -le "$ROUNDS" ]; do
 	one_run with
 	pb_conf_a "smtpd_milters="
 	one_run without
+	pb_conf_a "smtpd_milters=$N"
+	one_run null
 	r=$((r + 1))
 done
 
@@ -70,17 +83,28 @@ function lo(a, n,   i, m) { m = a[1]; for (i = 2; i <= n; i++) if (a[i] < m) m =
 function hi(a, n,   i, m) { m = a[1]; for (i = 2; i <= n; i++) if (a[i] > m) m = a[i]; return m }
 $1 == "with"    { wr[++nw] = $2; w50[nw] = $3; w99[nw] = $4 }
 $1 == "without" { or_[++no] = $2; o50[no] = $3; o99[no] = $4 }
+$1 == "null"    { nr[++nn] = $2; n50[nn] = $3; n99[nn] = $4 }
 END {
 	printf "with:    %.1f msgs/s (spread %.1f-%.1f), p50 %.3f ms, p99 %.3f ms (spread %.3f-%.3f)\n",
 		median(wr, nw), lo(wr, nw), hi(wr, nw), median(w50, nw), median(w99, nw), lo(w99, nw), hi(w99, nw)
 	printf "without: %.1f msgs/s (spread %.1f-%.1f), p50 %.3f ms, p99 %.3f ms (spread %.3f-%.3f)\n",
 		median(or_, no), lo(or_, no), hi(or_, no), median(o50, no), median(o99, no), lo(o99, no), hi(o99, no)
+	printf "null:    %.1f msgs/s (spread %.1f-%.1f), p50 %.3f ms, p99 %.3f ms (spread %.3f-%.3f)\n",
+		median(nr, nn), lo(nr, nn), hi(nr, nn), median(n50, nn), median(n99, nn), lo(n99, nn), hi(n99, nn)
+	printf "null milter vs without: throughput ratio %.3f, added p99 %.3f ms (Postfix+libmilter share)\n",
+		median(nr, nn) / median(or_, no), median(n99, nn) - median(o99, no)
+	printf "plainbounce vs null:    throughput ratio %.3f, added p99 %.3f ms (plainbounce share)\n",
+		median(wr, nw) / median(nr, nn), median(w99, nw) - median(n99, nn)
 	ratio = median(wr, nw) / median(or_, no)
 	added = median(w99, nw) - median(o99, no)
 	printf "throughput ratio %.3f (goal >= 0.98; spread without %.1f-%.1f)\n", ratio, lo(or_, no), hi(or_, no)
 	printf "added p99 latency %.3f ms (target <= 5 ms)\n", added
 	printf "added p50 latency %.3f ms\n", median(w50, nw) - median(o50, no)
 }' "$T/runs"
+n=$(q "SELECT count(*) FROM milter_records")
+awk -v t="$(( $(cpu_ticks) - cpu0 ))" -v hz="$(getconf CLK_TCK)" -v n="$n" \
+	'BEGIN { printf "milter CPU: %.2f s for %d messages = %.0f us/message\n", t / hz, n, t / hz * 1e6 / n }'
 dropped=$(q "SELECT ifnull(sum(value), 0) FROM counters")
 echo "milter records $(q "SELECT count(*) FROM milter_records"), dropped $dropped"
+kill "$NPID" 2>/dev/null
 stop_milter

@@ -7,7 +7,9 @@
  * copy); a record is dropped only when the queue is full, which happens
  * only when the store is locked from outside, slow or failing, since the
  * writer drains the queue in batches of up to WRITER_BATCH records per
- * transaction, far faster than mail arrives; every dropped record is
+ * transaction, far faster than mail arrives (it gathers for
+ * WRITER_GATHER_MS after the first record, so a burst costs one commit
+ * and few wake-ups); every dropped record is
  * counted in the store's milter_dropped counter at the next successful
  * commit and reported in the log at most once per DROP_LOG_INTERVAL.
  */
@@ -21,6 +23,7 @@
 #include "xalloc.h"
 
 #define WRITER_BATCH		256
+#define WRITER_GATHER_MS	20	/* wait for more before a small batch */
 #define DROP_LOG_INTERVAL	60	/* seconds */
 #define STOP_ATTEMPTS		3	/* store tries when stopping */
 
@@ -68,7 +71,9 @@ writer_submit(struct store_milter_record *rec)
 	}
 	w.ring[(w.head + w.len) % w.cap] = rec;
 	w.len++;
-	pthread_cond_signal(&w.wake);
+	/* wake the writer for the first record and for a full batch only */
+	if (w.len == 1 || w.len == WRITER_BATCH)
+		pthread_cond_signal(&w.wake);
 	pthread_mutex_unlock(&w.lock);
 }
 
@@ -96,15 +101,15 @@ free_batch(struct store_milter_record **batch, size_t n)
 		store_milter_record_free(batch[i]);
 }
 
-/* nap - wait retry_ms, or less when asked to stop; lock held */
+/* nap - wait ms, or less when woken (stop, full batch); lock held */
 static void
-nap(void)
+nap(int64_t ms)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += w.retry_ms / 1000;
-	ts.tv_nsec += (long)(w.retry_ms % 1000) * 1000000L;
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (ts.tv_nsec >= 1000000000L) {
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
@@ -132,6 +137,9 @@ writer_main(void *arg)
 				pthread_cond_wait(&w.wake, &w.lock);
 			if (w.len == 0 && w.stopping)
 				break;
+			/* gather: one commit per burst, not per record */
+			if (w.len < WRITER_BATCH && !w.stopping)
+				nap(WRITER_GATHER_MS);
 			n = take(batch);
 			tries = 0;
 		}
@@ -153,7 +161,7 @@ writer_main(void *arg)
 			if (!busy_logged)
 				log_warn("store busy, will retry: %s", err.msg);
 			busy_logged = 1;
-			nap();
+			nap(w.retry_ms);
 			continue;
 		}
 		log_error("cannot store %zu milter record(s): %s", n, err.msg);
