@@ -471,7 +471,7 @@ check_milter_socket(const char *value)
 	const char *at;
 
 	if (strncmp(value, "unix:", 5) == 0 || strncmp(value, "local:", 6) == 0)
-		return strchr(value, '/') == strrchr(value, ':') + 1
+		return strchr(value, ':')[1] == '/'
 		       ? NULL : "a unix: socket needs an absolute path";
 	if (strncmp(value, "inet:", 5) == 0 ||
 	    strncmp(value, "inet6:", 6) == 0) {
