@@ -21,6 +21,8 @@ enum {
 	ST_MILTER_RCPT,
 	ST_COUNTER_ADD,
 	ST_COUNTER_GET,
+	ST_MILTER_FIND,
+	ST_MILTER_FIND_RCPT,
 	ST_COUNT
 };
 
@@ -39,7 +41,23 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
 	[ST_COUNTER_GET] =
 	"SELECT value FROM counters WHERE name = ?1",
+	[ST_MILTER_FIND] =
+	"SELECT id, recorded_at, message_id, subject, from_header,"
+	" auto_submitted, precedence, list_id, sender, sasl_user, client_name,"
+	" client_addr, daemon_name, submission FROM milter_records"
+	" WHERE instance = ?1 AND queue_id = ?2"
+	" AND recorded_at BETWEEN ?4 - ?5 AND ?4 + ?5"
+	" AND (?3 IS NULL OR message_id IS NULL OR message_id = ?3)"
+	" ORDER BY abs(recorded_at - ?4), id DESC LIMIT 1",
+	[ST_MILTER_FIND_RCPT] =
+	"SELECT address, notify FROM milter_recipients WHERE record = ?1"
+	" ORDER BY rowid",
 };
+
+/* statements a read-only connection prepares */
+#define READ_ONLY_STMT(i) \
+	((i) == ST_COUNTER_GET || (i) == ST_MILTER_FIND || \
+	 (i) == ST_MILTER_FIND_RCPT)
 
 struct store {
 	sqlite3 *db;
@@ -170,7 +188,7 @@ store_open(struct store **sp, const char *path, int busy_timeout_ms,
 		goto fail;
 	}
 	for (i = 0; i < ST_COUNT; i++) {
-		if (i != ST_COUNTER_GET && (flags & STORE_READONLY))
+		if (!READ_ONLY_STMT(i) && (flags & STORE_READONLY))
 			continue;
 		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
 					SQLITE_PREPARE_PERSISTENT, &s->st[i],
@@ -366,4 +384,102 @@ store_counter_get(struct store *s, const char *name, int64_t *value,
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "counter", err);
+}
+
+/* column_dup - a text column as a new string, or NULL */
+static char *
+column_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+/* submission_const - the STORE_SUBMIT_* constant for a stored kind */
+static const char *
+submission_const(const char *kind)
+{
+	static const char *const kinds[] = {
+		STORE_SUBMIT_AUTHENTICATED, STORE_SUBMIT_TRUSTED,
+		STORE_SUBMIT_LOCAL, STORE_SUBMIT_INBOUND };
+	size_t i;
+
+	for (i = 0; kind && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			return kinds[i];
+	return STORE_SUBMIT_INBOUND;	/* the CHECK allows nothing else */
+}
+
+/* find_rcpts - load a found record's recipients */
+static int
+find_rcpts(struct store *s, sqlite3_int64 id, struct store_milter_record *r)
+{
+	sqlite3_stmt *st = s->st[ST_MILTER_FIND_RCPT];
+	size_t cap = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (r->nrcpts == cap) {
+			cap = cap ? cap * 2 : 4;
+			r->rcpts = xrealloc(r->rcpts, cap * sizeof(*r->rcpts));
+		}
+		r->rcpts[r->nrcpts].address = column_dup(st, 0);
+		r->rcpts[r->nrcpts].notify = column_dup(st, 1);
+		r->nrcpts++;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int
+store_milter_find(struct store *s, const char *instance, const char *queue_id,
+		  const char *message_id, int64_t arrival,
+		  struct store_milter_record **rec, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_MILTER_FIND];
+	struct store_milter_record *r;
+	sqlite3_int64 id;
+	int rc;
+
+	*rec = NULL;
+	sqlite3_bind_text(st, 1, instance, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, queue_id, -1, SQLITE_STATIC);
+	bind_text(st, 3, message_id);
+	sqlite3_bind_int64(st, 4, arrival);
+	sqlite3_bind_int64(st, 5, STORE_MILTER_JOIN_WINDOW);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return rc == SQLITE_DONE ? STORE_NOTFOUND
+					 : status(s, rc, "milter find", err);
+	}
+	r = xcalloc(1, sizeof(*r));
+	id = sqlite3_column_int64(st, 0);
+	r->instance = xstrdup(instance);
+	r->queue_id = xstrdup(queue_id);
+	r->recorded_at = sqlite3_column_int64(st, 1);
+	r->message_id = column_dup(st, 2);
+	r->subject = column_dup(st, 3);
+	r->from_header = column_dup(st, 4);
+	r->auto_submitted = column_dup(st, 5);
+	r->precedence = column_dup(st, 6);
+	r->list_id = column_dup(st, 7);
+	r->sender = column_dup(st, 8);
+	r->sasl_user = column_dup(st, 9);
+	r->client_name = column_dup(st, 10);
+	r->client_addr = column_dup(st, 11);
+	r->daemon_name = column_dup(st, 12);
+	r->submission = submission_const((const char *)
+					 sqlite3_column_text(st, 13));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if ((rc = find_rcpts(s, id, r)) != SQLITE_OK) {
+		store_milter_record_free(r);
+		return status(s, rc, "milter find", err);
+	}
+	*rec = r;
+	return STORE_OK;
 }

@@ -98,6 +98,22 @@ void store_milter_record_free(struct store_milter_record *rec);
 int store_milter_put(struct store *s, struct store_milter_record *const *recs,
 		     size_t n, int64_t dropped, struct store_err *err);
 
+/* How far apart a milter record and the log's arrival may be to join. */
+#define STORE_MILTER_JOIN_WINDOW	600	/* seconds */
+
+/*
+ * store_milter_find - the milter's record of one message, for the
+ * watcher's join: same instance and queue ID, recorded within
+ * STORE_MILTER_JOIN_WINDOW of arrival, and, when both sides know a
+ * Message-ID (message_id not NULL), the same one; the record nearest to
+ * arrival wins.  On STORE_OK *rec is a new record with its recipients
+ * (free it with store_milter_record_free); STORE_NOTFOUND when none.
+ */
+int store_milter_find(struct store *s, const char *instance,
+		      const char *queue_id, const char *message_id,
+		      int64_t arrival, struct store_milter_record **rec,
+		      struct store_err *err);
+
 /* store_counter_add - add delta to a named counter (created at 0) */
 int store_counter_add(struct store *s, const char *name, int64_t delta,
 		      struct store_err *err);

@@ -269,6 +269,82 @@ START_TEST(test_failed_batch_writes_nothing)
 }
 END_TEST
 
+START_TEST(test_milter_find)
+{
+	struct store *s;
+	struct store_err err;
+	struct store_milter_record *recs[4], *got;
+	const int64_t now = 1764300000;
+
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	/* a short queue ID used twice, an hour apart */
+	recs[0] = record("ABC123", 1);
+	recs[0]->recorded_at = now - 3600;
+	free(recs[0]->subject);
+	recs[0]->subject = xstrdup("old");
+	recs[1] = record("ABC123", 3);
+	recs[1]->recorded_at = now + 2;
+	/* another instance, same queue ID */
+	recs[2] = record("ABC123", 1);
+	free(recs[2]->instance);
+	recs[2]->instance = xstrdup("postfix-out");
+	/* no Message-ID recorded */
+	recs[3] = record("NOMSGID", 1);
+	free(recs[3]->message_id);
+	recs[3]->message_id = NULL;
+	recs[3]->submission = STORE_SUBMIT_LOCAL;
+	ck_assert_int_eq(store_milter_put(s, recs, 4, 0, &err), STORE_OK);
+
+	ck_assert_int_eq(store_milter_find(s, "postfix", "ABC123",
+		"<abc@example.org>", now, &got, &err), STORE_OK);
+	ck_assert_int_eq(got->recorded_at, now + 2);
+	ck_assert_str_eq(got->subject, "caf\xc3\xa9");
+	ck_assert_str_eq(got->submission, STORE_SUBMIT_INBOUND);
+	ck_assert_str_eq(got->sender, "");
+	ck_assert_ptr_null(got->sasl_user);
+	ck_assert_uint_eq(got->nrcpts, 3);
+	ck_assert_str_eq(got->rcpts[0].address, "rcpt0@example.net");
+	ck_assert_str_eq(got->rcpts[0].notify, "FAILURE,DELAY");
+	ck_assert_str_eq(got->rcpts[2].address, "rcpt2@example.net");
+	ck_assert_ptr_null(got->rcpts[2].notify);
+	store_milter_record_free(got);
+
+	/* the old use of the ID, by its own arrival time */
+	ck_assert_int_eq(store_milter_find(s, "postfix", "ABC123", NULL,
+		now - 3500, &got, &err), STORE_OK);
+	ck_assert_str_eq(got->subject, "old");
+	store_milter_record_free(got);
+
+	/* a different Message-ID never joins; outside the window neither */
+	ck_assert_int_eq(store_milter_find(s, "postfix", "ABC123",
+		"<other@example.org>", now, &got, &err), STORE_NOTFOUND);
+	ck_assert_ptr_null(got);
+	ck_assert_int_eq(store_milter_find(s, "postfix", "ABC123", NULL,
+		now + 1800, &got, &err), STORE_NOTFOUND);
+	ck_assert_int_eq(store_milter_find(s, "postfix", "ZZZ", NULL,
+		now, &got, &err), STORE_NOTFOUND);
+
+	/* a record without Message-ID joins whatever the log says */
+	ck_assert_int_eq(store_milter_find(s, "postfix", "NOMSGID",
+		"<x@y>", now, &got, &err), STORE_OK);
+	ck_assert_ptr_null(got->message_id);
+	ck_assert_str_eq(got->submission, STORE_SUBMIT_LOCAL);
+	store_milter_record_free(got);
+	store_close(s);
+
+	/* the instance matters, also through a read-only connection */
+	ck_assert_int_eq(store_open(&s, path, 1000, STORE_READONLY, &err),
+			 STORE_OK);
+	ck_assert_int_eq(store_milter_find(s, "postfix-out", "ABC123", NULL,
+		now, &got, &err), STORE_OK);
+	ck_assert_str_eq(got->instance, "postfix-out");
+	store_milter_record_free(got);
+	store_close(s);
+	for (int i = 0; i < 4; i++)
+		store_milter_record_free(recs[i]);
+}
+END_TEST
+
 START_TEST(test_open_bad_path)
 {
 	struct store *s;
@@ -297,6 +373,7 @@ store_suite(void)
 	tcase_add_test(tc, test_busy_is_retry);
 	tcase_add_test(tc, test_batch_rows);
 	tcase_add_test(tc, test_failed_batch_writes_nothing);
+	tcase_add_test(tc, test_milter_find);
 	tcase_add_test(tc, test_open_bad_path);
 	suite_add_tcase(s, tc);
 	return s;
