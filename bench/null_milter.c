@@ -87,6 +87,7 @@ static struct smfiDesc null_desc = {
 	.xxfi_negotiate = null_negotiate,
 };
 
+/* main - listen on argv[1] and answer every message with CONTINUE */
 int
 main(int argc, char **argv)
 {

@@ -33,6 +33,7 @@ int netaddr_parse_net(const char *text, struct netaddr_net *net);
  */
 int netaddr_list_init(struct netaddr_list *l, char *const *text, size_t n,
 		      const char **bad);
+/* netaddr_list_free - release the list; it is empty afterwards */
 void netaddr_list_free(struct netaddr_list *l);
 
 /* netaddr_match_text - true when the textual address is in some network */

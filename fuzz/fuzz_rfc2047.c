@@ -16,6 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* LLVMFuzzerTestOneInput - decode one input and check the promises */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

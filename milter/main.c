@@ -105,6 +105,7 @@ drop_privileges(void)
 		log_fatal(1, "could regain root after dropping privileges");
 }
 
+/* main - options, config, socket, store, privileges, then smfi_main */
 int
 main(int argc, char **argv)
 {

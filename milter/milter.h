@@ -24,6 +24,7 @@ struct milter_conf {
 
 /* callbacks.c */
 extern struct smfiDesc milter_desc;
+/* milter_callbacks_init - the settings every callback reads (kept, not copied) */
 void milter_callbacks_init(const struct milter_conf *conf);
 
 /*
