@@ -23,6 +23,11 @@ enum {
 	ST_COUNTER_GET,
 	ST_MILTER_FIND,
 	ST_MILTER_FIND_RCPT,
+	ST_OUTBOX_ADD,
+	ST_OUTBOX_ADD_EVENT,
+	ST_OUTBOX_LEASE,
+	ST_OUTBOX_EVENTS,
+	ST_OUTBOX_FINISH,
 	ST_COUNT
 };
 
@@ -52,6 +57,26 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_MILTER_FIND_RCPT] =
 	"SELECT address, notify FROM milter_recipients WHERE record = ?1"
 	" ORDER BY rowid",
+	[ST_OUTBOX_ADD] =
+	"INSERT INTO outbox (channel, target, next_attempt, webhook_id,"
+	" created, updated) VALUES (?1, ?2, ?3, ?4, ?3, ?3)",
+	[ST_OUTBOX_ADD_EVENT] =
+	"INSERT INTO outbox_events (outbox, event) VALUES (?1, ?2)",
+	[ST_OUTBOX_LEASE] =
+	"UPDATE outbox SET state = 'leased', lease_owner = ?1,"
+	" lease_until = ?2 + ?3, updated = ?2"
+	" WHERE id IN (SELECT id FROM outbox"
+	"  WHERE (state = 'pending' AND next_attempt <= ?2)"
+	"     OR (state = 'leased' AND lease_until <= ?2)"
+	"  ORDER BY next_attempt, id LIMIT ?4)"
+	" RETURNING id, channel, target, attempts, webhook_id, created",
+	[ST_OUTBOX_EVENTS] =
+	"SELECT event FROM outbox_events WHERE outbox = ?1 ORDER BY event",
+	[ST_OUTBOX_FINISH] =
+	"UPDATE outbox SET state = ?4, attempts = attempts + 1,"
+	" next_attempt = ?5, last_error = ?6, lease_owner = NULL,"
+	" lease_until = NULL, updated = ?3"
+	" WHERE id = ?1 AND state = 'leased' AND lease_owner = ?2",
 };
 
 /* statements a read-only connection prepares */
@@ -482,4 +507,164 @@ store_milter_find(struct store *s, const char *instance, const char *queue_id,
 	}
 	*rec = r;
 	return STORE_OK;
+}
+
+int
+store_outbox_add(struct store *s, const char *channel, const char *target,
+		 const int64_t *events, size_t nevents, const char *webhook_id,
+		 int64_t now, int64_t *id, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_OUTBOX_ADD];
+	size_t i;
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "outbox add", err)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	bind_text(st, 4, webhook_id);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		goto fail;
+	*id = sqlite3_last_insert_rowid(s->db);
+	st = s->st[ST_OUTBOX_ADD_EVENT];
+	for (i = 0; i < nevents; i++) {
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_int64(st, 2, events[i]);
+		if ((rc = step_done(st)) != SQLITE_OK)
+			goto fail;
+	}
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "outbox add", err);
+	rollback(s);
+	return rc;
+}
+
+void
+store_notices_free(struct store_notice *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].channel);
+		free(v[i].target);
+		free(v[i].webhook_id);
+		free(v[i].events);
+	}
+	free(v);
+}
+
+/* notice_events - load the event ids of one leased notice */
+static int
+notice_events(struct store *s, struct store_notice *nt)
+{
+	sqlite3_stmt *st = s->st[ST_OUTBOX_EVENTS];
+	size_t cap = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, nt->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (nt->nevents == cap) {
+			cap = cap ? cap * 2 : 4;
+			nt->events = xrealloc(nt->events,
+					      cap * sizeof(*nt->events));
+		}
+		nt->events[nt->nevents++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int
+store_outbox_lease(struct store *s, const char *owner, int64_t now,
+		   int64_t lease_secs, size_t max, struct store_notice **notices,
+		   size_t *n, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_OUTBOX_LEASE];
+	struct store_notice *v = NULL, *nt;
+	size_t cap = 0, got = 0, i;
+	int rc;
+
+	*notices = NULL;
+	*n = 0;
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "outbox lease", err)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, lease_secs);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (got == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		nt = &v[got++];
+		memset(nt, 0, sizeof(*nt));
+		nt->id = sqlite3_column_int64(st, 0);
+		nt->channel = column_dup(st, 1);
+		nt->target = column_dup(st, 2);
+		nt->attempts = sqlite3_column_int64(st, 3);
+		nt->webhook_id = column_dup(st, 4);
+		nt->created = sqlite3_column_int64(st, 5);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	for (i = 0; i < got; i++)
+		if ((rc = notice_events(s, &v[i])) != SQLITE_OK)
+			goto fail;
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	*notices = v;
+	*n = got;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "outbox lease", err);
+	rollback(s);
+	store_notices_free(v, got);
+	return rc;
+}
+
+int
+store_outbox_finish(struct store *s, int64_t id, const char *owner,
+		    int64_t now, enum store_outcome outcome,
+		    int64_t next_attempt, const char *error,
+		    struct store_err *err)
+{
+	static const char *const state[] = {
+		[STORE_NOTICE_SENT] = "sent",
+		[STORE_NOTICE_RETRY] = "pending",
+		[STORE_NOTICE_DEAD] = "dead",
+	};
+	sqlite3_stmt *st = s->st[ST_OUTBOX_FINISH];
+	int rc;
+
+	if ((unsigned)outcome > STORE_NOTICE_DEAD)
+		abort();		/* a caller bug */
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "outbox finish", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_text(st, 4, state[outcome], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, next_attempt);
+	bind_text(st, 6, error);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_changes(s->db) == 0) {
+		rollback(s);
+		return STORE_NOTFOUND;
+	}
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "outbox finish", err);
+	rollback(s);
+	return rc;
 }

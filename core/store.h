@@ -122,6 +122,65 @@ int store_counter_add(struct store *s, const char *name, int64_t delta,
 int store_counter_get(struct store *s, const char *name, int64_t *value,
 		      struct store_err *err);
 
+/*
+ * The notice outbox (responder side).  A notice is leased by one owner
+ * for lease_secs: no other owner gets it while the lease runs, so two
+ * responders never send the same notice; when an owner dies its lease
+ * runs out and another takes the notice over (so a notice sent just
+ * before a crash may go out twice, under the same webhook_id, never be
+ * lost).
+ */
+struct store_notice {
+	int64_t id;
+	char *channel;			/* "email" or "webhook:NAME" */
+	char *target;			/* address or endpoint name */
+	int64_t attempts;		/* attempts before this one */
+	char *webhook_id;		/* stable across retries; NULL for email */
+	int64_t created;
+	int64_t *events;		/* events.id covered by this notice */
+	size_t nevents;
+};
+
+enum store_outcome {
+	STORE_NOTICE_SENT,		/* done */
+	STORE_NOTICE_RETRY,		/* try again at next_attempt */
+	STORE_NOTICE_DEAD		/* give up: dead letter */
+};
+
+/*
+ * store_outbox_add - queue a notice for events[0..nevents), due at now
+ * (watcher side).  *id receives the new notice's id.
+ */
+int store_outbox_add(struct store *s, const char *channel, const char *target,
+		     const int64_t *events, size_t nevents,
+		     const char *webhook_id, int64_t now, int64_t *id,
+		     struct store_err *err);
+
+/*
+ * store_outbox_lease - lease up to max notices that are due (pending with
+ * next_attempt <= now, or leased with an expired lease), oldest due
+ * first, to owner until now + lease_secs.  *notices is a new array of *n
+ * notices (store_notices_free); *n may be 0.
+ */
+int store_outbox_lease(struct store *s, const char *owner, int64_t now,
+		       int64_t lease_secs, size_t max,
+		       struct store_notice **notices, size_t *n,
+		       struct store_err *err);
+
+/*
+ * store_outbox_finish - record the outcome of an attempt by owner: one
+ * more attempt, the error text (or NULL), and the new state.  Returns
+ * STORE_NOTFOUND when owner no longer holds the lease (it expired and
+ * another owner took the notice): the outcome is then not recorded.
+ */
+int store_outbox_finish(struct store *s, int64_t id, const char *owner,
+			int64_t now, enum store_outcome outcome,
+			int64_t next_attempt, const char *error,
+			struct store_err *err);
+
+/* store_notices_free - free an array from store_outbox_lease */
+void store_notices_free(struct store_notice *v, size_t n);
+
 /* The name of the counter of milter records that could not be stored. */
 #define STORE_COUNTER_MILTER_DROPPED	"milter_dropped"
 

@@ -345,6 +345,116 @@ START_TEST(test_milter_find)
 }
 END_TEST
 
+/* has_id - is id among the n notices? */
+static int
+has_id(const struct store_notice *v, size_t n, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].id == id)
+			return 1;
+	return 0;
+}
+
+START_TEST(test_outbox_lease)
+{
+	struct store *a, *b;
+	struct store_err err;
+	struct store_notice *va, *vb;
+	size_t na, nb, i;
+	int64_t ids[5], ev2[2] = { 10, 11 }, ev1 = 12, bad = 99, id;
+	const int64_t t = 1000;
+	char wid[32];
+
+	ck_assert_int_eq(store_open(&a, path, 1000, 0, &err), STORE_OK);
+	ck_assert_int_eq(store_open(&b, path, 1000, 0, &err), STORE_OK);
+	raw_exec("INSERT INTO messages (id, instance, queue_id, first_seen)"
+		 " VALUES (1, 'postfix', 'Q1', 900);"
+		 "INSERT INTO events (id, message, kind, ukey, created) VALUES"
+		 " (10, 1, 'bounced', 'k10', 900), (11, 1, 'bounced', 'k11', 900),"
+		 " (12, 1, 'expired', 'k12', 900)");
+	/* five notices, due one second apart; the first covers two events */
+	for (i = 0; i < 5; i++) {
+		snprintf(wid, sizeof(wid), "msg_%zu", i);
+		ck_assert_int_eq(store_outbox_add(a, i % 2 ? "email" :
+			"webhook:helpdesk", "ops@example.org", i == 0 ? ev2 : &ev1,
+			i == 0 ? 2 : 1, i % 2 ? NULL : wid, t + (int64_t)i,
+			&ids[i], &err), STORE_OK);
+	}
+	/* an event that does not exist: refused, nothing written */
+	ck_assert_int_eq(store_outbox_add(a, "email", "x@example.org", &bad, 1,
+		NULL, t, &id, &err), STORE_FAIL);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM outbox"), 5);
+
+	/* two responders lease at once: disjoint sets, oldest first */
+	ck_assert_int_eq(store_outbox_lease(a, "resp-a", t + 10, 60, 3, &va,
+					    &na, &err), STORE_OK);
+	ck_assert_int_eq(store_outbox_lease(b, "resp-b", t + 10, 60, 10, &vb,
+					    &nb, &err), STORE_OK);
+	ck_assert_uint_eq(na, 3);
+	ck_assert_uint_eq(nb, 2);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(has_id(va, na, ids[i]) + has_id(vb, nb, ids[i]),
+				 1);
+	ck_assert(has_id(va, na, ids[0]) && has_id(va, na, ids[2]));
+	ck_assert_str_eq(va[0].channel, "webhook:helpdesk");
+	ck_assert_str_eq(va[0].webhook_id, "msg_0");
+	ck_assert_uint_eq(va[0].nevents, 2);
+	ck_assert_int_eq(va[0].events[0], 10);
+	ck_assert_int_eq(va[0].events[1], 11);
+	ck_assert_ptr_null(va[1].webhook_id);
+	ck_assert_int_eq(va[0].attempts, 0);
+	/* nothing left while the leases run */
+	store_notices_free(vb, nb);
+	ck_assert_int_eq(store_outbox_lease(b, "resp-b", t + 30, 60, 10, &vb,
+					    &nb, &err), STORE_OK);
+	ck_assert_uint_eq(nb, 0);
+	store_notices_free(vb, nb);
+
+	/* a sends notice 0, retries notice 1, dead-letters notice 2 */
+	ck_assert_int_eq(store_outbox_finish(a, ids[0], "resp-a", t + 11,
+		STORE_NOTICE_SENT, 0, NULL, &err), STORE_OK);
+	ck_assert_int_eq(store_outbox_finish(a, ids[1], "resp-a", t + 11,
+		STORE_NOTICE_RETRY, t + 100, "503 busy", &err), STORE_OK);
+	/* b does not hold notice 2: its outcome is refused */
+	ck_assert_int_eq(store_outbox_finish(b, ids[2], "resp-b", t + 11,
+		STORE_NOTICE_SENT, 0, NULL, &err), STORE_NOTFOUND);
+	store_notices_free(va, na);
+
+	/* a dies; after its lease ran out, b takes notice 2 over */
+	ck_assert_int_eq(store_outbox_lease(b, "resp-b", t + 71, 60, 10, &vb,
+					    &nb, &err), STORE_OK);
+	ck_assert_uint_eq(nb, 3);	/* 2 (from a), 3 and 4 (b's own) */
+	ck_assert(has_id(vb, nb, ids[2]) && !has_id(vb, nb, ids[1]));
+	/* a comes back too late: its lease is gone */
+	ck_assert_int_eq(store_outbox_finish(a, ids[2], "resp-a", t + 72,
+		STORE_NOTICE_SENT, 0, NULL, &err), STORE_NOTFOUND);
+	ck_assert_int_eq(store_outbox_finish(b, ids[2], "resp-b", t + 72,
+		STORE_NOTICE_DEAD, 0, "410 gone", &err), STORE_OK);
+	store_notices_free(vb, nb);
+
+	/* the retried notice is due again at t + 100, one attempt counted */
+	ck_assert_int_eq(store_outbox_lease(a, "resp-a", t + 99, 60, 10, &va,
+					    &na, &err), STORE_OK);
+	ck_assert(!has_id(va, na, ids[1]));
+	store_notices_free(va, na);
+	ck_assert_int_eq(store_outbox_lease(a, "resp-a", t + 200, 60, 10, &va,
+					    &na, &err), STORE_OK);
+	ck_assert(has_id(va, na, ids[1]));
+	for (i = 0; i < na; i++)
+		if (va[i].id == ids[1])
+			ck_assert_int_eq(va[i].attempts, 1);
+	store_notices_free(va, na);
+	store_close(a);
+	store_close(b);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM outbox WHERE"
+		" state = 'sent'"), 1);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM outbox WHERE"
+		" state = 'dead' AND last_error = '410 gone'"), 1);
+}
+END_TEST
+
 START_TEST(test_open_bad_path)
 {
 	struct store *s;
@@ -374,6 +484,7 @@ store_suite(void)
 	tcase_add_test(tc, test_batch_rows);
 	tcase_add_test(tc, test_failed_batch_writes_nothing);
 	tcase_add_test(tc, test_milter_find);
+	tcase_add_test(tc, test_outbox_lease);
 	tcase_add_test(tc, test_open_bad_path);
 	suite_add_tcase(s, tc);
 	return s;
