@@ -28,6 +28,10 @@ enum {
 	ST_OUTBOX_LEASE,
 	ST_OUTBOX_EVENTS,
 	ST_OUTBOX_FINISH,
+	ST_CURSOR_PUT,
+	ST_CURSOR_GET,
+	ST_GAP_ADD,
+	ST_GAP_COUNT,
 	ST_COUNT
 };
 
@@ -77,12 +81,25 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" next_attempt = ?5, last_error = ?6, lease_owner = NULL,"
 	" lease_until = NULL, updated = ?3"
 	" WHERE id = ?1 AND state = 'leased' AND lease_owner = ?2",
+	[ST_CURSOR_PUT] =
+	"INSERT INTO cursors (source, cursor, state, updated)"
+	" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (source) DO UPDATE SET"
+	" cursor = excluded.cursor, state = excluded.state,"
+	" updated = excluded.updated",
+	[ST_CURSOR_GET] =
+	"SELECT cursor, state FROM cursors WHERE source = ?1",
+	[ST_GAP_ADD] =
+	"INSERT INTO gaps (source, detected, from_pos, to_pos, note)"
+	" VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_GAP_COUNT] =
+	"SELECT count(*) FROM gaps WHERE ?1 IS NULL OR source = ?1",
 };
 
 /* statements a read-only connection prepares */
 #define READ_ONLY_STMT(i) \
 	((i) == ST_COUNTER_GET || (i) == ST_MILTER_FIND || \
-	 (i) == ST_MILTER_FIND_RCPT)
+	 (i) == ST_MILTER_FIND_RCPT || (i) == ST_CURSOR_GET || \
+	 (i) == ST_GAP_COUNT)
 
 struct store {
 	sqlite3 *db;
@@ -667,4 +684,127 @@ fail:
 	rc = status(s, rc, "outbox finish", err);
 	rollback(s);
 	return rc;
+}
+
+int
+store_txn_begin(struct store *s, struct store_err *err)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		abort();		/* nested: a caller bug */
+	return exec(s, "BEGIN IMMEDIATE", "begin", err);
+}
+
+int
+store_txn_commit(struct store *s, struct store_err *err)
+{
+	int rc = exec(s, "COMMIT", "commit", err);
+
+	if (rc != STORE_OK)
+		rollback(s);
+	return rc;
+}
+
+void
+store_txn_rollback(struct store *s)
+{
+	rollback(s);
+}
+
+/* in_txn - calls that join the caller's transaction insist on one */
+static void
+in_txn(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		abort();		/* no transaction: a caller bug */
+}
+
+int
+store_cursor_put(struct store *s, const char *source, const char *cursor,
+		 const void *state, size_t len, int64_t now,
+		 struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_CURSOR_PUT];
+	int rc;
+
+	in_txn(s);
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	bind_text(st, 2, cursor);
+	if (state && len > 0)
+		sqlite3_bind_blob64(st, 3, state, len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, 4, now);
+	rc = step_done(st);
+	return rc == SQLITE_OK ? STORE_OK : status(s, rc, "cursor", err);
+}
+
+int
+store_cursor_get(struct store *s, const char *source, char **cursor,
+		 void **state, size_t *len, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_CURSOR_GET];
+	const void *blob;
+	int rc;
+
+	*cursor = NULL;
+	*state = NULL;
+	*len = 0;
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*cursor = column_dup(st, 0);
+		blob = sqlite3_column_blob(st, 1);
+		*len = (size_t)sqlite3_column_bytes(st, 1);
+		if (blob && *len > 0) {
+			*state = xmalloc(*len);
+			memcpy(*state, blob, *len);
+		} else {
+			*len = 0;
+		}
+		rc = STORE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = STORE_NOTFOUND;
+	} else {
+		rc = status(s, rc, "cursor", err);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int
+store_gap_add(struct store *s, const char *source, int64_t now,
+	      const char *from_pos, const char *to_pos, const char *note,
+	      struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_GAP_ADD];
+	int rc;
+
+	in_txn(s);
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	bind_text(st, 3, from_pos);
+	bind_text(st, 4, to_pos);
+	bind_text(st, 5, note);
+	rc = step_done(st);
+	return rc == SQLITE_OK ? STORE_OK : status(s, rc, "gap", err);
+}
+
+int
+store_gap_count(struct store *s, const char *source, int64_t *n,
+		struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_GAP_COUNT];
+	int rc;
+
+	*n = 0;
+	bind_text(st, 1, source);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "gap", err);
 }

@@ -98,6 +98,43 @@ void store_milter_record_free(struct store_milter_record *rec);
 int store_milter_put(struct store *s, struct store_milter_record *const *recs,
 		     size_t n, int64_t dropped, struct store_err *err);
 
+/*
+ * Transactions for callers that group several writes (the watcher: the
+ * events derived from a batch of lines and the cursor after them commit
+ * together, so a restart neither loses nor repeats an event).  Calls
+ * marked "in a transaction" below must run between store_txn_begin and
+ * store_txn_commit; the others make their own transaction and must not.
+ */
+int store_txn_begin(struct store *s, struct store_err *err);	/* IMMEDIATE */
+int store_txn_commit(struct store *s, struct store_err *err);
+/* store_txn_rollback - abandon the open transaction (no-op without one) */
+void store_txn_rollback(struct store *s);
+
+/*
+ * store_cursor_put - in a transaction: a source's position and its opaque
+ * correlation state (state may be NULL with len 0).
+ */
+int store_cursor_put(struct store *s, const char *source, const char *cursor,
+		     const void *state, size_t len, int64_t now,
+		     struct store_err *err);
+
+/*
+ * store_cursor_get - a source's saved position and state, as new strings
+ * (*cursor may be NULL if none was saved, *state NULL when empty);
+ * STORE_NOTFOUND for a source never saved.
+ */
+int store_cursor_get(struct store *s, const char *source, char **cursor,
+		     void **state, size_t *len, struct store_err *err);
+
+/* store_gap_add - in a transaction: the source lost from_pos..to_pos */
+int store_gap_add(struct store *s, const char *source, int64_t now,
+		  const char *from_pos, const char *to_pos, const char *note,
+		  struct store_err *err);
+
+/* store_gap_count - gaps recorded for a source (NULL: all sources) */
+int store_gap_count(struct store *s, const char *source, int64_t *n,
+		    struct store_err *err);
+
 /* How far apart a milter record and the log's arrival may be to join. */
 #define STORE_MILTER_JOIN_WINDOW	600	/* seconds */
 

@@ -455,6 +455,77 @@ START_TEST(test_outbox_lease)
 }
 END_TEST
 
+START_TEST(test_cursor_and_gaps)
+{
+	static const unsigned char state1[] = { 0, 1, 2, 0, 255 };
+	struct store *s;
+	struct store_err err;
+	sqlite3 *other;
+	char *cursor;
+	void *state;
+	size_t len;
+	int64_t n;
+
+	ck_assert_int_eq(store_open(&s, path, 100, 0, &err), STORE_OK);
+	ck_assert_int_eq(store_cursor_get(s, "file:/var/log/mail.log", &cursor,
+		&state, &len, &err), STORE_NOTFOUND);
+	ck_assert_ptr_null(cursor);
+
+	/* cursor, state and a gap commit together */
+	ck_assert_int_eq(store_txn_begin(s, &err), STORE_OK);
+	ck_assert_int_eq(store_cursor_put(s, "file:/var/log/mail.log",
+		"dev=2049 ino=77 off=1234", state1, sizeof(state1), 500, &err),
+		STORE_OK);
+	ck_assert_int_eq(store_gap_add(s, "file:/var/log/mail.log", 500,
+		"off=900", "off=1000", "truncated", &err), STORE_OK);
+	ck_assert_int_eq(store_txn_commit(s, &err), STORE_OK);
+
+	/* a later batch rolled back leaves the first as it was */
+	ck_assert_int_eq(store_txn_begin(s, &err), STORE_OK);
+	ck_assert_int_eq(store_cursor_put(s, "file:/var/log/mail.log",
+		"dev=2049 ino=77 off=9999", NULL, 0, 600, &err), STORE_OK);
+	ck_assert_int_eq(store_gap_add(s, "file:/var/log/mail.log", 600,
+		NULL, NULL, "lost", &err), STORE_OK);
+	store_txn_rollback(s);
+	store_txn_rollback(s);		/* no transaction: harmless */
+	store_close(s);
+
+	ck_assert_int_eq(store_open(&s, path, 100, STORE_READONLY, &err),
+			 STORE_OK);
+	ck_assert_int_eq(store_cursor_get(s, "file:/var/log/mail.log", &cursor,
+		&state, &len, &err), STORE_OK);
+	ck_assert_str_eq(cursor, "dev=2049 ino=77 off=1234");
+	ck_assert_uint_eq(len, sizeof(state1));
+	ck_assert_mem_eq(state, state1, sizeof(state1));
+	free(cursor);
+	free(state);
+	ck_assert_int_eq(store_gap_count(s, NULL, &n, &err), STORE_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(store_gap_count(s, "journal", &n, &err), STORE_OK);
+	ck_assert_int_eq(n, 0);
+	store_close(s);
+
+	/* an empty state reads back as none; a held lock is RETRY at begin */
+	ck_assert_int_eq(store_open(&s, path, 100, 0, &err), STORE_OK);
+	ck_assert_int_eq(store_txn_begin(s, &err), STORE_OK);
+	ck_assert_int_eq(store_cursor_put(s, "journal", "s=abc;i=1", NULL, 0,
+		700, &err), STORE_OK);
+	ck_assert_int_eq(store_txn_commit(s, &err), STORE_OK);
+	ck_assert_int_eq(store_cursor_get(s, "journal", &cursor, &state, &len,
+		&err), STORE_OK);
+	ck_assert_ptr_null(state);
+	ck_assert_uint_eq(len, 0);
+	free(cursor);
+	ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL,
+				      NULL), SQLITE_OK);
+	ck_assert_int_eq(store_txn_begin(s, &err), STORE_RETRY);
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(test_open_bad_path)
 {
 	struct store *s;
@@ -485,6 +556,7 @@ store_suite(void)
 	tcase_add_test(tc, test_failed_batch_writes_nothing);
 	tcase_add_test(tc, test_milter_find);
 	tcase_add_test(tc, test_outbox_lease);
+	tcase_add_test(tc, test_cursor_and_gaps);
 	tcase_add_test(tc, test_open_bad_path);
 	suite_add_tcase(s, tc);
 	return s;
