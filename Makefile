@@ -113,7 +113,11 @@ $(B)/bench/%: $(B)/bench/%.o $(LIB)
 check-unit: $(B)/check_unit $(PROGS)
 	PB_SRCDIR=$(CURDIR) PB_BUILDDIR=$(CURDIR)/$(B) $(B)/check_unit
 
-check-e2e: $(PROGS)
+# pb_send drives the notice transports in e2e tests (never installed).
+$(B)/pb_send: $(B)/tests/e2e/pb_send.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check-e2e: $(PROGS) $(B)/pb_send
 	PB_SRCDIR=$(CURDIR) PB_BUILDDIR=$(CURDIR)/$(B) sh tests/e2e/run.sh
 
 check: check-unit check-e2e

@@ -22,6 +22,7 @@
 #define DEF_TRUSTED_NETWORKS	"[ \"127.0.0.0/8\", \"::1/128\" ]"
 #define DEF_LOCAL_DOMAINS	"[ ]"
 #define DEF_NOTICE_LOCALE	"en"
+#define DEF_NOTICE_TEMPLATES_DIR PB_DATADIR "/templates"
 #define DEF_STORE_BUSY_TIMEOUT	"\"2s\""
 #define DEF_MILTER_SOCKET	"unix:/var/spool/postfix/plainbounce/milter.sock"
 #define DEF_MILTER_SOCKET_MODE	"0660"
@@ -55,6 +56,9 @@ static const struct cfg_key cfg_table[] = {
 	{ "notice.locale", CFG_STR, "\"" DEF_NOTICE_LOCALE "\"", 0, 0,
 	  OFF(notice_locale), check_locale,
 	  "language of notices: a directory under templates/ (en, de)" },
+	{ "notice.templates_dir", CFG_STR, "\"" DEF_NOTICE_TEMPLATES_DIR "\"",
+	  0, 0, OFF(notice_templates_dir), NULL,
+	  "directory holding one template directory per locale" },
 	{ "milter.socket", CFG_STR, "\"" DEF_MILTER_SOCKET "\"", 0, 0,
 	  OFF(milter_socket), check_milter_socket,
 	  "where the milter listens: unix:/path or inet:PORT@127.0.0.1" },

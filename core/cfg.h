@@ -38,6 +38,7 @@ struct cfg {
 	struct cfg_strlist trusted_networks;
 	struct cfg_strlist local_domains;
 	char *notice_locale;
+	char *notice_templates_dir;
 	char *milter_socket;
 	char *milter_socket_mode;
 	char *milter_socket_group;
