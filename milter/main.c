@@ -143,6 +143,14 @@ main(int argc, char **argv)
 			      cfg.trusted_networks.n, &bad) < 0)
 		log_fatal(CFG_EX_CONFIG, "trusted_networks: bad \"%s\"", bad);
 	mconf.instance = cfg.milter_instance;
+	/* names that only the system can check: fail now, not at start */
+	if (*cfg.milter_socket_group && socket_path(cfg.milter_socket) &&
+	    getgrnam(cfg.milter_socket_group) == NULL)
+		log_fatal(CFG_EX_CONFIG, "milter.socket_group: no group \"%s\"",
+			  cfg.milter_socket_group);
+	if (*cfg.milter_user && getpwnam(cfg.milter_user) == NULL)
+		log_fatal(CFG_EX_CONFIG, "milter.user: no user \"%s\"",
+			  cfg.milter_user);
 	if (check) {
 		printf("%s: configuration OK\n", path);
 		netaddr_list_free(&mconf.trusted);

@@ -57,4 +57,14 @@ sed -i "s|socket = \"inet:$port@127.0.0.1\";|socket = \"inet:$port@0.0.0.0\";|" 
 "$MILTER" -n -c "$CONF" 2>"$T/n.out"; rc=$?
 eq "non-loopback inet refused" "$rc" 78
 grep -q "must be on loopback" "$T/n.out" || fail "message: $(cat "$T/n.out")"
+# -n checks the user and group names against the system
+write_conf 'user = "no-such-user-pb";'
+"$MILTER" -n -c "$CONF" 2>"$T/n.out"; rc=$?
+eq "unknown milter.user" "$rc" 78
+grep -q 'milter.user: no user "no-such-user-pb"' "$T/n.out" || fail "message: $(cat "$T/n.out")"
+write_conf 'socket_group = "no-such-group-pb";'
+sed -i 's/socket_group = "";//' "$CONF"
+"$MILTER" -n -c "$CONF" 2>"$T/n.out"; rc=$?
+eq "unknown milter.socket_group" "$rc" 78
+grep -q 'no group "no-such-group-pb"' "$T/n.out" || fail "message: $(cat "$T/n.out")"
 echo "PASS"
