@@ -24,6 +24,7 @@
 #define DEF_NOTICE_LOCALE	"en"
 #define DEF_NOTICE_TEMPLATES_DIR PB_DATADIR "/templates"
 #define DEF_STORE_BUSY_TIMEOUT	"\"2s\""
+#define DEF_STORE_RETENTION	"\"30d\""
 #define DEF_MILTER_SOCKET	"unix:/var/spool/postfix/plainbounce/milter.sock"
 #define DEF_MILTER_SOCKET_MODE	"0660"
 #define DEF_MILTER_SOCKET_GROUP	"postfix"
@@ -47,6 +48,9 @@ static const struct cfg_key cfg_table[] = {
 	{ "store.busy_timeout", CFG_DURATION, DEF_STORE_BUSY_TIMEOUT, 0,
 	  600000, OFF(store_busy_timeout), NULL,
 	  "how long a writer waits for another's lock before retrying later" },
+	{ "store.retention", CFG_DURATION, DEF_STORE_RETENTION, 3600000,
+	  INT64_C(3650) * 86400000, OFF(store_retention), NULL,
+	  "how long messages, events and milter records are kept (personal data)" },
 	{ "trusted_networks", CFG_STRLIST, DEF_TRUSTED_NETWORKS, 0, 0,
 	  OFF(trusted_networks), check_cidr,
 	  "client networks whose mail counts as our own users' (CIDR)" },

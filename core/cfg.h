@@ -35,6 +35,7 @@ struct cfg_strlist {
 struct cfg {
 	char *store_path;
 	int64_t store_busy_timeout;	/* ms */
+	int64_t store_retention;	/* ms */
 	struct cfg_strlist trusted_networks;
 	struct cfg_strlist local_domains;
 	char *notice_locale;

@@ -808,3 +808,54 @@ store_gap_count(struct store *s, const char *source, int64_t *n,
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "gap", err);
 }
+
+/* The purge, table by table; each statement deletes at most 1000 rows. */
+static const char *const purge_sql[] = {
+	"DELETE FROM milter_records WHERE id IN (SELECT id FROM milter_records"
+	" WHERE recorded_at < ?1 LIMIT 1000)",
+	"DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE"
+	" state IN ('sent', 'dead') AND updated < ?1 LIMIT 1000)",
+	"DELETE FROM messages WHERE id IN (SELECT id FROM messages"
+	" WHERE first_seen < ?1 AND id NOT IN (SELECT e.message FROM events e"
+	" JOIN outbox_events oe ON oe.event = e.id JOIN outbox o"
+	" ON o.id = oe.outbox WHERE o.state IN ('pending', 'leased'))"
+	" LIMIT 1000)",
+	"DELETE FROM gaps WHERE id IN (SELECT id FROM gaps WHERE detected < ?1"
+	" LIMIT 1000)",
+};
+
+int
+store_purge(struct store *s, int64_t before, int64_t *deleted,
+	    struct store_err *err)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc, n;
+
+	*deleted = 0;
+	for (i = 0; i < sizeof(purge_sql) / sizeof(purge_sql[0]); i++) {
+		rc = sqlite3_prepare_v2(s->db, purge_sql[i], -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return status(s, rc, "purge", err);
+		do {
+			if ((rc = exec(s, "BEGIN IMMEDIATE", "purge", err)) != 0) {
+				sqlite3_finalize(st);
+				return rc;
+			}
+			sqlite3_bind_int64(st, 1, before);
+			rc = sqlite3_step(st);
+			sqlite3_reset(st);
+			n = sqlite3_changes(s->db);
+			if (rc != SQLITE_DONE || (rc = sqlite3_exec(s->db,
+			    "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
+				rc = status(s, rc, "purge", err);
+				rollback(s);
+				sqlite3_finalize(st);
+				return rc;
+			}
+			*deleted += n;
+		} while (n == 1000);
+		sqlite3_finalize(st);
+	}
+	return STORE_OK;
+}

@@ -218,6 +218,18 @@ int store_outbox_finish(struct store *s, int64_t id, const char *owner,
 /* store_notices_free - free an array from store_outbox_lease */
 void store_notices_free(struct store_notice *v, size_t n);
 
+/*
+ * store_purge - delete what is older than before (unix seconds), since it
+ * holds personal data (store.retention): milter records, messages with
+ * their recipients, attempts and events, notices that were sent or given
+ * up, and gaps.  Pending and leased notices stay whatever their age.
+ * Works in short transactions of at most 1000 rows, so other writers wait
+ * at most one of them.  *deleted counts the rows deleted directly (not
+ * the recipients, attempts and events that go with a message).
+ */
+int store_purge(struct store *s, int64_t before, int64_t *deleted,
+		struct store_err *err);
+
 /* The name of the counter of milter records that could not be stored. */
 #define STORE_COUNTER_MILTER_DROPPED	"milter_dropped"
 

@@ -40,6 +40,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c.milter_instance, "postfix");
 	ck_assert_int_eq(c.milter_queue_size, 10000);
 	ck_assert_int_eq(c.store_busy_timeout, 2000);
+	ck_assert_int_eq(c.store_retention, INT64_C(30) * 86400000);
 	cfg_free(&c);
 }
 END_TEST
@@ -67,6 +68,8 @@ static const struct {
 	{ "milter = { queue_size = \"big\"; };", "integer" },
 	{ "store = { busy_timeout = \"500ms\"; };", NULL },
 	{ "store = { busy_timeout = \"11m\"; };", "outside" },
+	{ "store = { retention = \"7d\"; };", NULL },
+	{ "store = { retention = \"30m\"; };", "outside" },
 	{ "milter = { sokcet = \"x\"; };", "unknown key \"milter.sokcet\"" },
 };
 

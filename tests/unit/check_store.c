@@ -526,6 +526,66 @@ START_TEST(test_cursor_and_gaps)
 }
 END_TEST
 
+START_TEST(test_purge)
+{
+	struct store *s;
+	struct store_err err;
+	struct store_milter_record *recs[2501];
+	int64_t deleted, ev = 21, ev_old = 11, id;
+	char qid[32];
+	size_t i;
+
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	/* 2500 old milter records (more than one purge chunk), one new */
+	for (i = 0; i < 2501; i++) {
+		snprintf(qid, sizeof(qid), "P%zu", i);
+		recs[i] = record(qid, 2);
+		recs[i]->recorded_at = i < 2500 ? 100 : 5000;
+	}
+	ck_assert_int_eq(store_milter_put(s, recs, 2501, 0, &err), STORE_OK);
+	for (i = 0; i < 2501; i++)
+		store_milter_record_free(recs[i]);
+	raw_exec("INSERT INTO messages (id, instance, queue_id, first_seen)"
+		 " VALUES (1, 'postfix', 'OLD', 100), (2, 'postfix', 'OLDPEND',"
+		 " 100), (3, 'postfix', 'NEW', 5000);"
+		 "INSERT INTO recipients (id, message, address) VALUES"
+		 " (1, 1, 'a@x'), (2, 2, 'b@x'), (3, 3, 'c@x');"
+		 "INSERT INTO attempts (recipient, at, status) VALUES"
+		 " (1, 100, 'bounced'), (3, 5000, 'sent');"
+		 "INSERT INTO events (id, message, recipient, kind, ukey, created)"
+		 " VALUES (11, 1, 1, 'bounced', 'u11', 100),"
+		 " (21, 2, 2, 'bounced', 'u21', 100);"
+		 "INSERT INTO gaps (source, detected) VALUES ('journal', 100),"
+		 " ('journal', 5000)");
+	/* message 1's notice was sent long ago; message 2's is still due */
+	ck_assert_int_eq(store_outbox_add(s, "email", "a@x", &ev_old, 1, NULL,
+					  100, &id, &err), STORE_OK);
+	/* a notice nobody leased cannot be finished */
+	ck_assert_int_eq(store_outbox_finish(s, id, "nobody", 100,
+		STORE_NOTICE_SENT, 0, NULL, &err), STORE_NOTFOUND);
+	raw_exec("UPDATE outbox SET state = 'sent', updated = 100");
+	ck_assert_int_eq(store_outbox_add(s, "email", "b@x", &ev, 1, NULL,
+					  100, &id, &err), STORE_OK);
+
+	ck_assert_int_eq(store_purge(s, 1000, &deleted, &err), STORE_OK);
+	/* 2500 records + 1 sent notice + 1 message + 1 gap */
+	ck_assert_int_eq(deleted, 2503);
+	store_close(s);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM milter_records"), 1);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM milter_recipients"), 2);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM messages"), 2);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM messages"
+		" WHERE queue_id = 'OLD'"), 0);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM recipients"), 2);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM attempts"), 1);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM events"), 1);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM outbox"
+		" WHERE state = 'pending'"), 1);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM outbox"), 1);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM gaps"), 1);
+}
+END_TEST
+
 START_TEST(test_open_bad_path)
 {
 	struct store *s;
@@ -557,6 +617,7 @@ store_suite(void)
 	tcase_add_test(tc, test_milter_find);
 	tcase_add_test(tc, test_outbox_lease);
 	tcase_add_test(tc, test_cursor_and_gaps);
+	tcase_add_test(tc, test_purge);
 	tcase_add_test(tc, test_open_bad_path);
 	suite_add_tcase(s, tc);
 	return s;
