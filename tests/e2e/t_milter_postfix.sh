@@ -104,20 +104,28 @@ pb_wait_log -t 10 "]: $aqid: client=.*sasl_username=alice" >/dev/null ||
 eq "sasl facts" "$(q "SELECT submission || '|' || sasl_user FROM milter_records
   WHERE queue_id = '$aqid'")" "authenticated|alice"
 
-# 5. the milter stopped: mail still flows, and fast
-t0=$(date +%s%N)
-pb_send --from alice@client.test --to ok4@sink.test --subject "with milter" >/dev/null ||
-	fail "send with milter"
-with_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+# 5. the milter stopped: mail still flows, and fast.  Each timing is the
+#    median of three submissions, so one scheduling hiccup on a busy
+#    machine does not decide the result.
+# send_ms TAG - milliseconds per submission, median of three; last QID in $T/last
+send_ms() {
+	: > "$T/ms"
+	for n in 1 2 3; do
+		t0=$(date +%s%N)
+		pb_send --from alice@client.test --to "$1$n@sink.test" \
+			--subject "$1 $n" > "$T/last" || fail "submission $1 $n refused"
+		echo $(( ($(date +%s%N) - t0) / 1000000 )) >> "$T/ms"
+	done
+	sort -n "$T/ms" | sed -n 2p
+}
+with_ms=$(send_ms up) || fail "$with_ms"
 stop_milter
 off=$(pb_log_size)
-t0=$(date +%s%N)
-dqid=$(pb_send --from alice@client.test --to ok5@sink.test --subject "milter down") ||
-	fail "mail refused with the milter down"
-down_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-echo "send took ${with_ms} ms with the milter, ${down_ms} ms without"
+down_ms=$(send_ms down) || fail "mail refused with the milter down: $down_ms"
+dqid=$(cat "$T/last")
+echo "send took ${with_ms} ms with the milter, ${down_ms} ms without (medians)"
 [ $((down_ms - with_ms)) -lt 500 ] || fail "milter down added $((down_ms - with_ms)) ms"
-pb_wait_log -o "$off" -t 10 "]: $dqid: to=<ok5@sink.test>.*status=sent" >/dev/null ||
+pb_wait_log -o "$off" -t 10 "]: $dqid: to=<down3@sink.test>.*status=sent" >/dev/null ||
 	fail "mail not delivered with the milter down"
 pb_wait_log -o "$off" -F "connect to Milter service unix:$SOCK" >/dev/null ||
 	fail "Postfix did not notice the milter was down"
