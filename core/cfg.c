@@ -24,11 +24,22 @@
 #define DEF_NOTICE_LOCALE	"en"
 #define DEF_NOTICE_TEMPLATES_DIR PB_DATADIR "/templates"
 #define DEF_CLASSIFY_RULES	PB_DATADIR "/classify.rules"
+#define DEF_STORE_BUSY_TIMEOUT	"\"2s\""
+#define DEF_STORE_RETENTION	"\"30d\""
+#define DEF_MILTER_SOCKET	"unix:/var/spool/postfix/plainbounce/milter.sock"
+#define DEF_MILTER_SOCKET_MODE	"0660"
+#define DEF_MILTER_SOCKET_GROUP	"postfix"
+#define DEF_MILTER_USER		""
+#define DEF_MILTER_INSTANCE	"postfix"
+#define DEF_MILTER_QUEUE_SIZE	"10000"
 
 static const char *check_cidr(const char *value);
 static const char *check_domain(const char *value);
 static const char *check_locale(const char *value);
 static const char *check_path(const char *value);
+static const char *check_milter_socket(const char *value);
+static const char *check_octal_mode(const char *value);
+static const char *check_name(const char *value);
 
 #define OFF(field) offsetof(struct cfg, field)
 
@@ -36,6 +47,12 @@ static const struct cfg_key cfg_table[] = {
 	{ "store.path", CFG_STR, "\"" DEF_STORE_PATH "\"", 0, 0,
 	  OFF(store_path), NULL,
 	  "SQLite database shared by the milter, watcher and responder" },
+	{ "store.busy_timeout", CFG_DURATION, DEF_STORE_BUSY_TIMEOUT, 0,
+	  600000, OFF(store_busy_timeout), NULL,
+	  "how long a writer waits for another's lock before retrying later" },
+	{ "store.retention", CFG_DURATION, DEF_STORE_RETENTION, 3600000,
+	  INT64_C(3650) * 86400000, OFF(store_retention), NULL,
+	  "how long messages, events and milter records are kept (personal data)" },
 	{ "trusted_networks", CFG_STRLIST, DEF_TRUSTED_NETWORKS, 0, 0,
 	  OFF(trusted_networks), check_cidr,
 	  "client networks whose mail counts as our own users' (CIDR)" },
@@ -54,6 +71,24 @@ static const struct cfg_key cfg_table[] = {
 	{ "classify.site_rules", CFG_STR, "\"\"", 0, 0,
 	  OFF(classify_site_rules), NULL,
 	  "this site's own rules, same format, tried first; \"\" for none" },
+	{ "milter.socket", CFG_STR, "\"" DEF_MILTER_SOCKET "\"", 0, 0,
+	  OFF(milter_socket), check_milter_socket,
+	  "where the milter listens: unix:/path or inet:PORT@127.0.0.1" },
+	{ "milter.socket_mode", CFG_STR, "\"" DEF_MILTER_SOCKET_MODE "\"", 0,
+	  0, OFF(milter_socket_mode), check_octal_mode,
+	  "permissions of a unix: socket (octal)" },
+	{ "milter.socket_group", CFG_STR, "\"" DEF_MILTER_SOCKET_GROUP "\"",
+	  0, 0, OFF(milter_socket_group), check_name,
+	  "group of a unix: socket, so Postfix can connect (\"\": unchanged)" },
+	{ "milter.user", CFG_STR, "\"" DEF_MILTER_USER "\"", 0, 0,
+	  OFF(milter_user), check_name,
+	  "started as root: run as this user after opening socket and store" },
+	{ "milter.instance", CFG_STR, "\"" DEF_MILTER_INSTANCE "\"", 0, 0,
+	  OFF(milter_instance), check_name,
+	  "Postfix instance served: its syslog_name, as in the log" },
+	{ "milter.queue_size", CFG_INT, DEF_MILTER_QUEUE_SIZE, 16, 1000000,
+	  OFF(milter_queue_size), NULL,
+	  "records waiting for the store; beyond this they are dropped" },
 };
 
 const struct cfg_key *
@@ -450,4 +485,54 @@ static const char *
 check_path(const char *value)
 {
 	return *value == '\0' ? "must name a file" : NULL;
+}
+
+/* check_milter_socket - libmilter's unix:/path, or inet on loopback only */
+static const char *
+check_milter_socket(const char *value)
+{
+	const char *at;
+
+	if (strncmp(value, "unix:", 5) == 0 || strncmp(value, "local:", 6) == 0)
+		return strchr(value, ':')[1] == '/'
+		       ? NULL : "a unix: socket needs an absolute path";
+	if (strncmp(value, "inet:", 5) == 0 ||
+	    strncmp(value, "inet6:", 6) == 0) {
+		if ((at = strchr(value, '@')) == NULL)
+			return "inet: needs PORT@HOST with a loopback HOST";
+		if (strcmp(at + 1, "127.0.0.1") != 0 &&
+		    strcmp(at + 1, "localhost") != 0 &&
+		    strcmp(at + 1, "::1") != 0 &&
+		    strcmp(at + 1, "[::1]") != 0)
+			return "an inet: socket must be on loopback";
+		return NULL;
+	}
+	return "expected unix:/path or inet:PORT@127.0.0.1";
+}
+
+/* check_octal_mode - "0660": permission bits in octal, nothing else */
+static const char *
+check_octal_mode(const char *value)
+{
+	const char *p;
+
+	if (*value == '\0' || strlen(value) > 4)
+		return "expected an octal mode such as \"0660\"";
+	for (p = value; *p; p++)
+		if (*p < '0' || *p > '7')
+			return "expected an octal mode such as \"0660\"";
+	return NULL;
+}
+
+/* check_name - a user, group or syslog name: no spaces or controls */
+static const char *
+check_name(const char *value)
+{
+	const char *p;
+
+	for (p = value; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
+		    *p != '.' && *p != '/')
+			return "letters, digits, '-', '_', '.', '/' only";
+	return strlen(value) > 64 ? "too long" : NULL;
 }

@@ -34,12 +34,20 @@ struct cfg_strlist {
 /* The loaded configuration: one field per key, named after the key. */
 struct cfg {
 	char *store_path;
+	int64_t store_busy_timeout;	/* ms */
+	int64_t store_retention;	/* ms */
 	struct cfg_strlist trusted_networks;
 	struct cfg_strlist local_domains;
 	char *notice_locale;
 	char *notice_templates_dir;
 	char *classify_rules;
 	char *classify_site_rules;
+	char *milter_socket;
+	char *milter_socket_mode;
+	char *milter_socket_group;
+	char *milter_user;
+	char *milter_instance;
+	int64_t milter_queue_size;
 };
 
 struct cfg_key {

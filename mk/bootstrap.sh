@@ -14,7 +14,7 @@ libcurl4-openssl-dev libssl-dev openssl
 check libsubunit-dev zlib1g-dev libsystemd-dev systemd-journal-remote
 libmilter-dev miltertest
 postfix python3 python3-aiosmtpd
-pflogsumm clang libclang-rt-14-dev cppcheck procps
+pflogsumm clang libclang-rt-14-dev cppcheck procps valgrind
 "
 
 missing=""

@@ -1,0 +1,861 @@
+/*
+ * store.c - open, migrate and write the SQLite store.
+ *
+ * Owns the connection and its prepared statements.  Guarantees: the
+ * schema is at STORE_SCHEMA_VERSION after a successful open, or the open
+ * fails; every write is one BEGIN IMMEDIATE transaction that is either
+ * committed whole or rolled back; SQLITE_BUSY and SQLITE_LOCKED come back
+ * as STORE_RETRY and nothing else does.  Only this file talks SQL.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_schema.h"
+#include "xalloc.h"
+
+enum {
+	ST_MILTER_REC,
+	ST_MILTER_RCPT,
+	ST_COUNTER_ADD,
+	ST_COUNTER_GET,
+	ST_MILTER_FIND,
+	ST_MILTER_FIND_RCPT,
+	ST_OUTBOX_ADD,
+	ST_OUTBOX_ADD_EVENT,
+	ST_OUTBOX_LEASE,
+	ST_OUTBOX_EVENTS,
+	ST_OUTBOX_FINISH,
+	ST_CURSOR_PUT,
+	ST_CURSOR_GET,
+	ST_GAP_ADD,
+	ST_GAP_COUNT,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_MILTER_REC] =
+	"INSERT INTO milter_records (instance, queue_id, recorded_at,"
+	" message_id, subject, from_header, auto_submitted, precedence,"
+	" list_id, sender, sasl_user, client_name, client_addr, daemon_name,"
+	" submission) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+	"?14,?15)",
+	[ST_MILTER_RCPT] =
+	"INSERT INTO milter_recipients (record, address, notify)"
+	" VALUES (?1, ?2, ?3)",
+	[ST_COUNTER_ADD] =
+	"INSERT INTO counters (name, value) VALUES (?1, ?2)"
+	" ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+	[ST_COUNTER_GET] =
+	"SELECT value FROM counters WHERE name = ?1",
+	[ST_MILTER_FIND] =
+	"SELECT id, recorded_at, message_id, subject, from_header,"
+	" auto_submitted, precedence, list_id, sender, sasl_user, client_name,"
+	" client_addr, daemon_name, submission FROM milter_records"
+	" WHERE instance = ?1 AND queue_id = ?2"
+	" AND recorded_at BETWEEN ?4 - ?5 AND ?4 + ?5"
+	" AND (?3 IS NULL OR message_id IS NULL OR message_id = ?3)"
+	" ORDER BY abs(recorded_at - ?4), id DESC LIMIT 1",
+	[ST_MILTER_FIND_RCPT] =
+	"SELECT address, notify FROM milter_recipients WHERE record = ?1"
+	" ORDER BY rowid",
+	[ST_OUTBOX_ADD] =
+	"INSERT INTO outbox (channel, target, next_attempt, webhook_id,"
+	" created, updated) VALUES (?1, ?2, ?3, ?4, ?3, ?3)",
+	[ST_OUTBOX_ADD_EVENT] =
+	"INSERT INTO outbox_events (outbox, event) VALUES (?1, ?2)",
+	[ST_OUTBOX_LEASE] =
+	"UPDATE outbox SET state = 'leased', lease_owner = ?1,"
+	" lease_until = ?2 + ?3, updated = ?2"
+	" WHERE id IN (SELECT id FROM outbox"
+	"  WHERE (state = 'pending' AND next_attempt <= ?2)"
+	"     OR (state = 'leased' AND lease_until <= ?2)"
+	"  ORDER BY next_attempt, id LIMIT ?4)"
+	" RETURNING id, channel, target, attempts, webhook_id, created",
+	[ST_OUTBOX_EVENTS] =
+	"SELECT event FROM outbox_events WHERE outbox = ?1 ORDER BY event",
+	[ST_OUTBOX_FINISH] =
+	"UPDATE outbox SET state = ?4, attempts = attempts + 1,"
+	" next_attempt = ?5, last_error = ?6, lease_owner = NULL,"
+	" lease_until = NULL, updated = ?3"
+	" WHERE id = ?1 AND state = 'leased' AND lease_owner = ?2",
+	[ST_CURSOR_PUT] =
+	"INSERT INTO cursors (source, cursor, state, updated)"
+	" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (source) DO UPDATE SET"
+	" cursor = excluded.cursor, state = excluded.state,"
+	" updated = excluded.updated",
+	[ST_CURSOR_GET] =
+	"SELECT cursor, state FROM cursors WHERE source = ?1",
+	[ST_GAP_ADD] =
+	"INSERT INTO gaps (source, detected, from_pos, to_pos, note)"
+	" VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_GAP_COUNT] =
+	"SELECT count(*) FROM gaps WHERE ?1 IS NULL OR source = ?1",
+};
+
+/* statements a read-only connection prepares */
+#define READ_ONLY_STMT(i) \
+	((i) == ST_COUNTER_GET || (i) == ST_MILTER_FIND || \
+	 (i) == ST_MILTER_FIND_RCPT || (i) == ST_CURSOR_GET || \
+	 (i) == ST_GAP_COUNT)
+
+struct store {
+	sqlite3 *db;
+	int version;
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+/* status - map an SQLite result to RETRY/FAIL, filling err */
+static int
+status(struct store *s, int rc, const char *what, struct store_err *err)
+{
+	int prim = rc & 0xff;
+
+	if (err)
+		snprintf(err->msg, sizeof(err->msg), "%s: %s", what,
+			 s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	return prim == SQLITE_BUSY || prim == SQLITE_LOCKED ? STORE_RETRY
+							     : STORE_FAIL;
+}
+
+/* exec - run SQL without results */
+static int
+exec(struct store *s, const char *sql, const char *what, struct store_err *err)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? STORE_OK : status(s, rc, what, err);
+}
+
+/* rollback - end a failed transaction, keeping the first error */
+static void
+rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* read_version - PRAGMA user_version into *v */
+static int
+read_version(struct store *s, int *v, struct store_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return status(s, rc, "read schema version", err);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? STORE_OK
+			       : status(s, rc, "read schema version", err);
+}
+
+/* migrate - apply each missing migration in its own transaction */
+static int
+migrate(struct store *s, struct store_err *err)
+{
+	char sql[64];
+	int v, rc;
+
+	for (;;) {
+		if ((rc = exec(s, "BEGIN IMMEDIATE", "migrate", err)) != 0)
+			return rc;
+		/* re-read under the write lock: another process may have won */
+		if ((rc = read_version(s, &v, err)) != 0)
+			goto fail;
+		if (v >= store_schema_count()) {
+			s->version = v;
+			return exec(s, "COMMIT", "migrate", err);
+		}
+		if ((rc = exec(s, store_schema_migration(v), "migrate",
+			       err)) != 0)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if ((rc = exec(s, sql, "migrate", err)) != 0 ||
+		    (rc = exec(s, "COMMIT", "migrate", err)) != 0)
+			goto fail;
+	}
+fail:
+	rollback(s);
+	return rc;
+}
+
+int
+store_open(struct store **sp, const char *path, int busy_timeout_ms,
+	   int flags, struct store_err *err)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	int rc, i, oflags;
+
+	*sp = NULL;
+	oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
+		 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = status(s, rc, path, err);
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, busy_timeout_ms);
+	sqlite3_extended_result_codes(s->db, 1);
+	if ((rc = exec(s, "PRAGMA foreign_keys = ON", path, err)) != 0 ||
+	    (rc = read_version(s, &s->version, err)) != 0)
+		goto fail;
+	if (s->version > store_schema_count()) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "%s: schema version %d is newer than this program's "
+			 "%d: upgrade plainbounce", path, s->version,
+			 store_schema_count());
+		rc = STORE_FAIL;
+		goto fail;
+	}
+	if (!(flags & STORE_READONLY)) {
+		if ((rc = exec(s, "PRAGMA journal_mode = WAL", path, err)) ||
+		    (rc = exec(s, "PRAGMA synchronous = NORMAL", path, err)))
+			goto fail;
+		if (s->version < store_schema_count() &&
+		    (rc = migrate(s, err)) != 0)
+			goto fail;
+	} else if (s->version < store_schema_count()) {
+		snprintf(err->msg, sizeof(err->msg), "%s: schema version %d "
+			 "is older than %d and the store is read-only", path,
+			 s->version, store_schema_count());
+		rc = STORE_FAIL;
+		goto fail;
+	}
+	for (i = 0; i < ST_COUNT; i++) {
+		if (!READ_ONLY_STMT(i) && (flags & STORE_READONLY))
+			continue;
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+					SQLITE_PREPARE_PERSISTENT, &s->st[i],
+					NULL);
+		if (rc != SQLITE_OK) {
+			rc = status(s, rc, "prepare", err);
+			goto fail;
+		}
+	}
+	*sp = s;
+	return STORE_OK;
+fail:
+	store_close(s);
+	return rc;
+}
+
+void
+store_close(struct store *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int
+store_version(const struct store *s)
+{
+	return s->version;
+}
+
+int
+store_migration_count(void)
+{
+	return store_schema_count();
+}
+
+void
+store_milter_record_free(struct store_milter_record *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	free(r->instance);
+	free(r->queue_id);
+	free(r->message_id);
+	free(r->subject);
+	free(r->from_header);
+	free(r->auto_submitted);
+	free(r->precedence);
+	free(r->list_id);
+	free(r->sender);
+	free(r->sasl_user);
+	free(r->client_name);
+	free(r->client_addr);
+	free(r->daemon_name);
+	for (i = 0; i < r->nrcpts; i++) {
+		free(r->rcpts[i].address);
+		free(r->rcpts[i].notify);
+	}
+	free(r->rcpts);
+	free(r);
+}
+
+/* bind_text - bind a string or NULL */
+static int
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC)
+		 : sqlite3_bind_null(st, i);
+}
+
+/* step_done - run a bound INSERT/UPDATE and reset it */
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* put_one - one milter record and its recipients, inside a transaction */
+static int
+put_one(struct store *s, const struct store_milter_record *r)
+{
+	sqlite3_stmt *st = s->st[ST_MILTER_REC];
+	sqlite3_int64 id;
+	size_t i;
+	int rc;
+
+	bind_text(st, 1, r->instance);
+	bind_text(st, 2, r->queue_id);
+	sqlite3_bind_int64(st, 3, r->recorded_at);
+	bind_text(st, 4, r->message_id);
+	bind_text(st, 5, r->subject);
+	bind_text(st, 6, r->from_header);
+	bind_text(st, 7, r->auto_submitted);
+	bind_text(st, 8, r->precedence);
+	bind_text(st, 9, r->list_id);
+	bind_text(st, 10, r->sender);
+	bind_text(st, 11, r->sasl_user);
+	bind_text(st, 12, r->client_name);
+	bind_text(st, 13, r->client_addr);
+	bind_text(st, 14, r->daemon_name);
+	bind_text(st, 15, r->submission);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		return rc;
+	id = sqlite3_last_insert_rowid(s->db);
+	st = s->st[ST_MILTER_RCPT];
+	for (i = 0; i < r->nrcpts; i++) {
+		sqlite3_bind_int64(st, 1, id);
+		bind_text(st, 2, r->rcpts[i].address);
+		bind_text(st, 3, r->rcpts[i].notify);
+		if ((rc = step_done(st)) != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+/* counter_add - the upsert, inside the caller's transaction */
+static int
+counter_add(struct store *s, const char *name, int64_t delta)
+{
+	sqlite3_stmt *st = s->st[ST_COUNTER_ADD];
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, delta);
+	return step_done(st);
+}
+
+int
+store_milter_put(struct store *s, struct store_milter_record *const *recs,
+		 size_t n, int64_t dropped, struct store_err *err)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "milter record", err)) != 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if ((rc = put_one(s, recs[i])) != SQLITE_OK)
+			goto fail;
+	if (dropped > 0 && (rc = counter_add(s, STORE_COUNTER_MILTER_DROPPED,
+					     dropped)) != SQLITE_OK)
+		goto fail;
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "milter record", err);
+	rollback(s);
+	return rc;
+}
+
+int
+store_counter_add(struct store *s, const char *name, int64_t delta,
+		  struct store_err *err)
+{
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "counter", err)) != 0)
+		return rc;
+	if ((rc = counter_add(s, name, delta)) != SQLITE_OK ||
+	    (rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
+		rc = status(s, rc, "counter", err);
+		rollback(s);
+		return rc;
+	}
+	return STORE_OK;
+}
+
+int
+store_counter_get(struct store *s, const char *name, int64_t *value,
+		  struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_COUNTER_GET];
+	int rc;
+
+	*value = 0;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*value = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "counter", err);
+}
+
+/* column_dup - a text column as a new string, or NULL */
+static char *
+column_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+/* submission_const - the STORE_SUBMIT_* constant for a stored kind */
+static const char *
+submission_const(const char *kind)
+{
+	static const char *const kinds[] = {
+		STORE_SUBMIT_AUTHENTICATED, STORE_SUBMIT_TRUSTED,
+		STORE_SUBMIT_LOCAL, STORE_SUBMIT_INBOUND };
+	size_t i;
+
+	for (i = 0; kind && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			return kinds[i];
+	return STORE_SUBMIT_INBOUND;	/* the CHECK allows nothing else */
+}
+
+/* find_rcpts - load a found record's recipients */
+static int
+find_rcpts(struct store *s, sqlite3_int64 id, struct store_milter_record *r)
+{
+	sqlite3_stmt *st = s->st[ST_MILTER_FIND_RCPT];
+	size_t cap = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (r->nrcpts == cap) {
+			cap = cap ? cap * 2 : 4;
+			r->rcpts = xrealloc(r->rcpts, cap * sizeof(*r->rcpts));
+		}
+		r->rcpts[r->nrcpts].address = column_dup(st, 0);
+		r->rcpts[r->nrcpts].notify = column_dup(st, 1);
+		r->nrcpts++;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int
+store_milter_find(struct store *s, const char *instance, const char *queue_id,
+		  const char *message_id, int64_t arrival,
+		  struct store_milter_record **rec, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_MILTER_FIND];
+	struct store_milter_record *r;
+	sqlite3_int64 id;
+	int rc;
+
+	*rec = NULL;
+	sqlite3_bind_text(st, 1, instance, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, queue_id, -1, SQLITE_STATIC);
+	bind_text(st, 3, message_id);
+	sqlite3_bind_int64(st, 4, arrival);
+	sqlite3_bind_int64(st, 5, STORE_MILTER_JOIN_WINDOW);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return rc == SQLITE_DONE ? STORE_NOTFOUND
+					 : status(s, rc, "milter find", err);
+	}
+	r = xcalloc(1, sizeof(*r));
+	id = sqlite3_column_int64(st, 0);
+	r->instance = xstrdup(instance);
+	r->queue_id = xstrdup(queue_id);
+	r->recorded_at = sqlite3_column_int64(st, 1);
+	r->message_id = column_dup(st, 2);
+	r->subject = column_dup(st, 3);
+	r->from_header = column_dup(st, 4);
+	r->auto_submitted = column_dup(st, 5);
+	r->precedence = column_dup(st, 6);
+	r->list_id = column_dup(st, 7);
+	r->sender = column_dup(st, 8);
+	r->sasl_user = column_dup(st, 9);
+	r->client_name = column_dup(st, 10);
+	r->client_addr = column_dup(st, 11);
+	r->daemon_name = column_dup(st, 12);
+	r->submission = submission_const((const char *)
+					 sqlite3_column_text(st, 13));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if ((rc = find_rcpts(s, id, r)) != SQLITE_OK) {
+		store_milter_record_free(r);
+		return status(s, rc, "milter find", err);
+	}
+	*rec = r;
+	return STORE_OK;
+}
+
+int
+store_outbox_add(struct store *s, const char *channel, const char *target,
+		 const int64_t *events, size_t nevents, const char *webhook_id,
+		 int64_t now, int64_t *id, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_OUTBOX_ADD];
+	size_t i;
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "outbox add", err)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	bind_text(st, 4, webhook_id);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		goto fail;
+	*id = sqlite3_last_insert_rowid(s->db);
+	st = s->st[ST_OUTBOX_ADD_EVENT];
+	for (i = 0; i < nevents; i++) {
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_int64(st, 2, events[i]);
+		if ((rc = step_done(st)) != SQLITE_OK)
+			goto fail;
+	}
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "outbox add", err);
+	rollback(s);
+	return rc;
+}
+
+void
+store_notices_free(struct store_notice *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].channel);
+		free(v[i].target);
+		free(v[i].webhook_id);
+		free(v[i].events);
+	}
+	free(v);
+}
+
+/* notice_events - load the event ids of one leased notice */
+static int
+notice_events(struct store *s, struct store_notice *nt)
+{
+	sqlite3_stmt *st = s->st[ST_OUTBOX_EVENTS];
+	size_t cap = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, nt->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (nt->nevents == cap) {
+			cap = cap ? cap * 2 : 4;
+			nt->events = xrealloc(nt->events,
+					      cap * sizeof(*nt->events));
+		}
+		nt->events[nt->nevents++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int
+store_outbox_lease(struct store *s, const char *owner, int64_t now,
+		   int64_t lease_secs, size_t max, struct store_notice **notices,
+		   size_t *n, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_OUTBOX_LEASE];
+	struct store_notice *v = NULL, *nt;
+	size_t cap = 0, got = 0, i;
+	int rc;
+
+	*notices = NULL;
+	*n = 0;
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "outbox lease", err)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, lease_secs);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (got == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		nt = &v[got++];
+		memset(nt, 0, sizeof(*nt));
+		nt->id = sqlite3_column_int64(st, 0);
+		nt->channel = column_dup(st, 1);
+		nt->target = column_dup(st, 2);
+		nt->attempts = sqlite3_column_int64(st, 3);
+		nt->webhook_id = column_dup(st, 4);
+		nt->created = sqlite3_column_int64(st, 5);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	for (i = 0; i < got; i++)
+		if ((rc = notice_events(s, &v[i])) != SQLITE_OK)
+			goto fail;
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	*notices = v;
+	*n = got;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "outbox lease", err);
+	rollback(s);
+	store_notices_free(v, got);
+	return rc;
+}
+
+int
+store_outbox_finish(struct store *s, int64_t id, const char *owner,
+		    int64_t now, enum store_outcome outcome,
+		    int64_t next_attempt, const char *error,
+		    struct store_err *err)
+{
+	static const char *const state[] = {
+		[STORE_NOTICE_SENT] = "sent",
+		[STORE_NOTICE_RETRY] = "pending",
+		[STORE_NOTICE_DEAD] = "dead",
+	};
+	sqlite3_stmt *st = s->st[ST_OUTBOX_FINISH];
+	int rc;
+
+	if ((unsigned)outcome > STORE_NOTICE_DEAD)
+		abort();		/* a caller bug */
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "outbox finish", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_text(st, 4, state[outcome], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, next_attempt);
+	bind_text(st, 6, error);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_changes(s->db) == 0) {
+		rollback(s);
+		return STORE_NOTFOUND;
+	}
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "outbox finish", err);
+	rollback(s);
+	return rc;
+}
+
+int
+store_txn_begin(struct store *s, struct store_err *err)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		abort();		/* nested: a caller bug */
+	return exec(s, "BEGIN IMMEDIATE", "begin", err);
+}
+
+int
+store_txn_commit(struct store *s, struct store_err *err)
+{
+	int rc = exec(s, "COMMIT", "commit", err);
+
+	if (rc != STORE_OK)
+		rollback(s);
+	return rc;
+}
+
+void
+store_txn_rollback(struct store *s)
+{
+	rollback(s);
+}
+
+/* in_txn - calls that join the caller's transaction insist on one */
+static void
+in_txn(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		abort();		/* no transaction: a caller bug */
+}
+
+int
+store_cursor_put(struct store *s, const char *source, const char *cursor,
+		 const void *state, size_t len, int64_t now,
+		 struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_CURSOR_PUT];
+	int rc;
+
+	in_txn(s);
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	bind_text(st, 2, cursor);
+	if (state && len > 0)
+		sqlite3_bind_blob64(st, 3, state, len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, 4, now);
+	rc = step_done(st);
+	return rc == SQLITE_OK ? STORE_OK : status(s, rc, "cursor", err);
+}
+
+int
+store_cursor_get(struct store *s, const char *source, char **cursor,
+		 void **state, size_t *len, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_CURSOR_GET];
+	const void *blob;
+	int rc;
+
+	*cursor = NULL;
+	*state = NULL;
+	*len = 0;
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*cursor = column_dup(st, 0);
+		blob = sqlite3_column_blob(st, 1);
+		*len = (size_t)sqlite3_column_bytes(st, 1);
+		if (blob && *len > 0) {
+			*state = xmalloc(*len);
+			memcpy(*state, blob, *len);
+		} else {
+			*len = 0;
+		}
+		rc = STORE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = STORE_NOTFOUND;
+	} else {
+		rc = status(s, rc, "cursor", err);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int
+store_gap_add(struct store *s, const char *source, int64_t now,
+	      const char *from_pos, const char *to_pos, const char *note,
+	      struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_GAP_ADD];
+	int rc;
+
+	in_txn(s);
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	bind_text(st, 3, from_pos);
+	bind_text(st, 4, to_pos);
+	bind_text(st, 5, note);
+	rc = step_done(st);
+	return rc == SQLITE_OK ? STORE_OK : status(s, rc, "gap", err);
+}
+
+int
+store_gap_count(struct store *s, const char *source, int64_t *n,
+		struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_GAP_COUNT];
+	int rc;
+
+	*n = 0;
+	bind_text(st, 1, source);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "gap", err);
+}
+
+/* The purge, table by table; each statement deletes at most 1000 rows. */
+static const char *const purge_sql[] = {
+	"DELETE FROM milter_records WHERE id IN (SELECT id FROM milter_records"
+	" WHERE recorded_at < ?1 LIMIT 1000)",
+	"DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE"
+	" state IN ('sent', 'dead') AND updated < ?1 LIMIT 1000)",
+	"DELETE FROM messages WHERE id IN (SELECT id FROM messages"
+	" WHERE first_seen < ?1 AND id NOT IN (SELECT e.message FROM events e"
+	" JOIN outbox_events oe ON oe.event = e.id JOIN outbox o"
+	" ON o.id = oe.outbox WHERE o.state IN ('pending', 'leased'))"
+	" LIMIT 1000)",
+	"DELETE FROM gaps WHERE id IN (SELECT id FROM gaps WHERE detected < ?1"
+	" LIMIT 1000)",
+};
+
+int
+store_purge(struct store *s, int64_t before, int64_t *deleted,
+	    struct store_err *err)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc, n;
+
+	*deleted = 0;
+	for (i = 0; i < sizeof(purge_sql) / sizeof(purge_sql[0]); i++) {
+		rc = sqlite3_prepare_v2(s->db, purge_sql[i], -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return status(s, rc, "purge", err);
+		do {
+			if ((rc = exec(s, "BEGIN IMMEDIATE", "purge", err)) != 0) {
+				sqlite3_finalize(st);
+				return rc;
+			}
+			sqlite3_bind_int64(st, 1, before);
+			rc = sqlite3_step(st);
+			sqlite3_reset(st);
+			n = sqlite3_changes(s->db);
+			if (rc != SQLITE_DONE || (rc = sqlite3_exec(s->db,
+			    "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
+				rc = status(s, rc, "purge", err);
+				rollback(s);
+				sqlite3_finalize(st);
+				return rc;
+			}
+			*deleted += n;
+		} while (n == 1000);
+		sqlite3_finalize(st);
+	}
+	return STORE_OK;
+}

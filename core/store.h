@@ -1,0 +1,236 @@
+/*
+ * store.h - the SQLite store: the contract between milter, watcher,
+ * responder and the CLI.
+ *
+ * One struct store is one connection, used by one thread.  The database
+ * runs in WAL mode so readers never block the writer; every writer
+ * transaction starts with BEGIN IMMEDIATE so lock waits happen at the
+ * start (bounded by busy_timeout) and never mid-transaction.  The schema
+ * is versioned with PRAGMA user_version and migrated forward at open;
+ * docs/store.md documents every table.
+ *
+ * Errors are graded as in Postfix: STORE_RETRY means another process held
+ * the lock longer than busy_timeout (try again later, nothing was
+ * written); STORE_FAIL is anything else, with SQLite's message in the
+ * caller's struct store_err.  A failed call leaves no partial write.
+ */
+#ifndef PB_STORE_H
+#define PB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION	1
+
+enum store_status {
+	STORE_OK = 0,
+	STORE_NOTFOUND = 1,
+	STORE_RETRY = -1,		/* busy/locked: try again later */
+	STORE_FAIL = -2			/* anything else; see store_err */
+};
+
+struct store_err {
+	char msg[256];
+};
+
+struct store;
+
+/* flags for store_open */
+#define STORE_READONLY	(1 << 0)	/* no create, no migration */
+
+/*
+ * store_open - open (creating if needed) path, set WAL and busy_timeout,
+ * and migrate the schema to STORE_SCHEMA_VERSION.  A database written by
+ * a newer plainbounce (user_version too high) is refused with STORE_FAIL.
+ */
+int store_open(struct store **sp, const char *path, int busy_timeout_ms,
+	       int flags, struct store_err *err);
+
+/* store_close - finalize statements and close; NULL is a no-op */
+void store_close(struct store *s);
+
+/* store_version - the schema version found on disk after open */
+int store_version(const struct store *s);
+
+/* store_migration_count - migrations known to this build (tests) */
+int store_migration_count(void);
+
+/* Submission kinds, as the milter decided them. */
+#define STORE_SUBMIT_AUTHENTICATED	"authenticated"
+#define STORE_SUBMIT_TRUSTED		"trusted"
+#define STORE_SUBMIT_LOCAL		"local"
+#define STORE_SUBMIT_INBOUND		"inbound"
+
+struct store_milter_rcpt {
+	char *address;			/* {rcpt_addr} */
+	char *notify;			/* RFC 3461 NOTIFY= value, or NULL */
+};
+
+/* What the milter saw for one accepted message.  NULL = absent. */
+struct store_milter_record {
+	char *instance;			/* milter.instance (syslog name) */
+	char *queue_id;			/* {i} */
+	int64_t recorded_at;		/* unix seconds at end of message */
+	char *message_id;
+	char *subject;			/* decoded, bounded, safe UTF-8 */
+	char *from_header;		/* decoded, bounded, safe UTF-8 */
+	char *auto_submitted;
+	char *precedence;
+	char *list_id;
+	char *sender;			/* {mail_addr}; "" = null sender */
+	char *sasl_user;		/* {auth_authen} */
+	char *client_name;
+	char *client_addr;
+	char *daemon_name;		/* {daemon_name} */
+	const char *submission;		/* one of STORE_SUBMIT_* */
+	struct store_milter_rcpt *rcpts;
+	size_t nrcpts;
+};
+
+/* store_milter_record_free - free the strings, the array and rec itself */
+void store_milter_record_free(struct store_milter_record *rec);
+
+/*
+ * store_milter_put - write n records with their recipients, and add
+ * dropped to the "milter_dropped" counter, in one transaction.  Either
+ * all of it is written or none.
+ */
+int store_milter_put(struct store *s, struct store_milter_record *const *recs,
+		     size_t n, int64_t dropped, struct store_err *err);
+
+/*
+ * Transactions for callers that group several writes (the watcher: the
+ * events derived from a batch of lines and the cursor after them commit
+ * together, so a restart neither loses nor repeats an event).  Calls
+ * marked "in a transaction" below must run between store_txn_begin and
+ * store_txn_commit; the others make their own transaction and must not.
+ */
+int store_txn_begin(struct store *s, struct store_err *err);	/* IMMEDIATE */
+int store_txn_commit(struct store *s, struct store_err *err);
+/* store_txn_rollback - abandon the open transaction (no-op without one) */
+void store_txn_rollback(struct store *s);
+
+/*
+ * store_cursor_put - in a transaction: a source's position and its opaque
+ * correlation state (state may be NULL with len 0).
+ */
+int store_cursor_put(struct store *s, const char *source, const char *cursor,
+		     const void *state, size_t len, int64_t now,
+		     struct store_err *err);
+
+/*
+ * store_cursor_get - a source's saved position and state, as new strings
+ * (*cursor may be NULL if none was saved, *state NULL when empty);
+ * STORE_NOTFOUND for a source never saved.
+ */
+int store_cursor_get(struct store *s, const char *source, char **cursor,
+		     void **state, size_t *len, struct store_err *err);
+
+/* store_gap_add - in a transaction: the source lost from_pos..to_pos */
+int store_gap_add(struct store *s, const char *source, int64_t now,
+		  const char *from_pos, const char *to_pos, const char *note,
+		  struct store_err *err);
+
+/* store_gap_count - gaps recorded for a source (NULL: all sources) */
+int store_gap_count(struct store *s, const char *source, int64_t *n,
+		    struct store_err *err);
+
+/* How far apart a milter record and the log's arrival may be to join. */
+#define STORE_MILTER_JOIN_WINDOW	600	/* seconds */
+
+/*
+ * store_milter_find - the milter's record of one message, for the
+ * watcher's join: same instance and queue ID, recorded within
+ * STORE_MILTER_JOIN_WINDOW of arrival, and, when both sides know a
+ * Message-ID (message_id not NULL), the same one; the record nearest to
+ * arrival wins.  On STORE_OK *rec is a new record with its recipients
+ * (free it with store_milter_record_free); STORE_NOTFOUND when none.
+ */
+int store_milter_find(struct store *s, const char *instance,
+		      const char *queue_id, const char *message_id,
+		      int64_t arrival, struct store_milter_record **rec,
+		      struct store_err *err);
+
+/* store_counter_add - add delta to a named counter (created at 0) */
+int store_counter_add(struct store *s, const char *name, int64_t delta,
+		      struct store_err *err);
+
+/* store_counter_get - a counter's value; 0 when it was never written */
+int store_counter_get(struct store *s, const char *name, int64_t *value,
+		      struct store_err *err);
+
+/*
+ * The notice outbox (responder side).  A notice is leased by one owner
+ * for lease_secs: no other owner gets it while the lease runs, so two
+ * responders never send the same notice; when an owner dies its lease
+ * runs out and another takes the notice over (so a notice sent just
+ * before a crash may go out twice, under the same webhook_id, never be
+ * lost).
+ */
+struct store_notice {
+	int64_t id;
+	char *channel;			/* "email" or "webhook:NAME" */
+	char *target;			/* address or endpoint name */
+	int64_t attempts;		/* attempts before this one */
+	char *webhook_id;		/* stable across retries; NULL for email */
+	int64_t created;
+	int64_t *events;		/* events.id covered by this notice */
+	size_t nevents;
+};
+
+enum store_outcome {
+	STORE_NOTICE_SENT,		/* done */
+	STORE_NOTICE_RETRY,		/* try again at next_attempt */
+	STORE_NOTICE_DEAD		/* give up: dead letter */
+};
+
+/*
+ * store_outbox_add - queue a notice for events[0..nevents), due at now
+ * (watcher side).  *id receives the new notice's id.
+ */
+int store_outbox_add(struct store *s, const char *channel, const char *target,
+		     const int64_t *events, size_t nevents,
+		     const char *webhook_id, int64_t now, int64_t *id,
+		     struct store_err *err);
+
+/*
+ * store_outbox_lease - lease up to max notices that are due (pending with
+ * next_attempt <= now, or leased with an expired lease), oldest due
+ * first, to owner until now + lease_secs.  *notices is a new array of *n
+ * notices (store_notices_free); *n may be 0.
+ */
+int store_outbox_lease(struct store *s, const char *owner, int64_t now,
+		       int64_t lease_secs, size_t max,
+		       struct store_notice **notices, size_t *n,
+		       struct store_err *err);
+
+/*
+ * store_outbox_finish - record the outcome of an attempt by owner: one
+ * more attempt, the error text (or NULL), and the new state.  Returns
+ * STORE_NOTFOUND when owner no longer holds the lease (it expired and
+ * another owner took the notice): the outcome is then not recorded.
+ */
+int store_outbox_finish(struct store *s, int64_t id, const char *owner,
+			int64_t now, enum store_outcome outcome,
+			int64_t next_attempt, const char *error,
+			struct store_err *err);
+
+/* store_notices_free - free an array from store_outbox_lease */
+void store_notices_free(struct store_notice *v, size_t n);
+
+/*
+ * store_purge - delete what is older than before (unix seconds), since it
+ * holds personal data (store.retention): milter records, messages with
+ * their recipients, attempts and events, notices that were sent or given
+ * up, and gaps.  Pending and leased notices stay whatever their age.
+ * Works in short transactions of at most 1000 rows, so other writers wait
+ * at most one of them.  *deleted counts the rows deleted directly (not
+ * the recipients, attempts and events that go with a message).
+ */
+int store_purge(struct store *s, int64_t before, int64_t *deleted,
+		struct store_err *err);
+
+/* The name of the counter of milter records that could not be stored. */
+#define STORE_COUNTER_MILTER_DROPPED	"milter_dropped"
+
+#endif
