@@ -75,6 +75,7 @@ PB_PY=/usr/bin/python3
 PB_T=
 PB_SINK_PID=
 PB_MASTERS=
+PB_STARTERS=
 PB_STOPPED=0
 
 # pb_fail - report a test failure and exit non-zero (the trap cleans up).
@@ -342,8 +343,10 @@ pb__try_start() {
 	# Both instances start in parallel ("postfix check" dominates start-up).
 	pb__start_instance a "$PB_A_LOG" & pa=$!
 	pb__start_instance b "$PB_B_LOG" & pb=$!
+	PB_STARTERS="$pa $pb"
 	wait "$pa"; rc_a=$?
 	wait "$pb"; rc_b=$?
+	PB_STARTERS=
 	pb__debug "postfix start returned a=$rc_a b=$rc_b"
 	PB_MASTERS="$(pb__master_pid a) $(pb__master_pid b)"
 	[ "$rc_a" = 0 ] && [ "$rc_b" = 0 ] || return 1
@@ -391,29 +394,37 @@ pb_start() {
 		"closed :$PB_PORT_CLOSED)" >&2
 }
 
-# pb__stop_processes - TERM both masters (each kills its process group) and
-# the sink; escalate to KILL after 5 s; never leave a process behind.
+# pb__stop_processes - TERM both masters (each takes its process group down)
+# and the sink; wait until no live process is left, KILL the groups after 5 s.
 pb__stop_processes() {
 	local m i left
-	for m in $PB_MASTERS $(pb__master_pid a) $(pb__master_pid b); do
-		kill -TERM "$m" 2>/dev/null
+	# A signal during start-up: let "postfix start" finish so that the
+	# master's pid file exists before we look for it.
+	for m in $PB_STARTERS; do
+		wait "$m" 2>/dev/null
+	done
+	PB_STARTERS=
+	PB_MASTERS="$PB_MASTERS $(pb__master_pid a) $(pb__master_pid b)"
+	for m in $PB_MASTERS; do
+		kill -s TERM "$m" 2>/dev/null
 	done
 	if [ -n "$PB_SINK_PID" ]; then
-		kill -TERM "$PB_SINK_PID" 2>/dev/null
+		kill -s TERM "$PB_SINK_PID" 2>/dev/null
 		wait "$PB_SINK_PID" 2>/dev/null
 		PB_SINK_PID=
 	fi
 	i=0
 	while :; do
 		left=
+		# Zombies do not count: PID 1 here reaps orphans lazily.
 		for m in $PB_MASTERS; do
-			pgrep -g "$m" >/dev/null 2>&1 && left="$left $m"
+			pgrep -g "$m" -r R,S,D,T,t,W,I >/dev/null 2>&1 && left="$left $m"
 		done
 		[ -z "$left" ] && break
 		if [ $i -ge 50 ]; then
 			for m in $left; do
 				echo "harness: killing leftover process group $m" >&2
-				kill -KILL -- "-$m" 2>/dev/null
+				kill -s KILL -- "-$m" 2>/dev/null
 			done
 			sleep 0.2
 			break

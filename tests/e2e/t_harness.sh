@@ -133,7 +133,8 @@ assert_gone() {
 	[ $# = 2 ] || { echo "FAIL: $what: expected 2 masters, got '$m'" >&2; return 1; }
 	[ -e "$t" ] && { echo "FAIL: $what: temp dir $t left behind" >&2; return 1; }
 	for m in "$@"; do
-		if kill -0 "$m" 2>/dev/null || pgrep -g "$m" >/dev/null; then
+		# A zombie (not yet reaped by PID 1) is not a live process.
+		if pgrep -g "$m" -r R,S,D,T,t,W,I >/dev/null; then
 			echo "FAIL: $what: process group $m still alive" >&2
 			return 1
 		fi
@@ -153,6 +154,7 @@ trap 'rm -rf "$work"' EXIT
 status=0
 
 sh "$0" --inner-main "$work/main.state" || status=1
+echo "main run: $(pb_elapsed_ms "$t0") ms"
 assert_gone "successful run" "$work/main.state" || status=1
 
 # A failing run and a signalled run at the same time (also proves that
@@ -174,6 +176,27 @@ assert_gone "failing run" "$work/fail.state" || status=1
 assert_gone "signalled run" "$work/sig.state" || status=1
 [ "$(cut -d' ' -f1 "$work/fail.state")" != "$(cut -d' ' -f1 "$work/sig.state")" ] ||
 	{ echo "FAIL: parallel runs shared a temp dir" >&2; status=1; }
+
+# A signal in the middle of start-up: with a private TMPDIR, nothing may be
+# left in it and no process may carry it in its environment (the masters and
+# their children inherit MAIL_CONFIG=<that dir>/..., smtp-sink TMPDIR).
+mkdir "$work/early"
+TMPDIR=$work/early sh "$0" --inner-signal "$work/early.state" >"$work/early.out" 2>&1 &
+pe=$!
+sleep 0.4
+kill -TERM "$pe"
+wait "$pe"
+if [ -n "$(ls -A "$work/early")" ]; then
+	echo "FAIL: signal during start-up left $(ls -A "$work/early")" >&2
+	status=1
+fi
+left=$(grep -l -s -F "$work/early" /proc/[0-9]*/environ)
+if [ -n "$left" ]; then
+	echo "FAIL: signal during start-up left processes: $left" >&2
+	status=1
+else
+	echo "signal during start-up: cleanup ok (the run said: $(grep -v '^Nov' "$work/early.out" | head -n 1))"
+fi
 
 echo "t_harness: total $(pb_elapsed_ms "$t0") ms, status $status"
 exit $status
