@@ -102,12 +102,15 @@ main_checks() {
 	echo "main checks passed"
 }
 
-# inner_fail - a run that fails on purpose after start-up.
+# inner_fail - a run under `set -e` that fails after start-up the way a
+# test does when a command fails (no pb_fail): cleanup must still happen.
 inner_fail() {
+	set -e
 	pb_start
 	echo "$PB_T $PB_SINK_PID $PB_MASTERS" >"$1"
 	pb_send --to ok@remote.test --subject "before failing" >/dev/null
-	pb_fail "deliberate failure for the cleanup check"
+	grep -q "this line is never logged" "$PB_A_LOG"
+	echo "set -e did not stop the failing run" >&2
 }
 
 # inner_signal - a run that waits to be killed by a signal.
@@ -151,6 +154,7 @@ esac
 t0=$(pb_now_ns)
 work=$(mktemp -d "${TMPDIR:-/tmp}/pbt.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
+pb__locate
 status=0
 
 sh "$0" --inner-main "$work/main.state" || status=1
@@ -158,8 +162,19 @@ echo "main run: $(pb_elapsed_ms "$t0") ms"
 assert_gone "successful run" "$work/main.state" || status=1
 
 # A failing run and a signalled run at the same time (also proves that
-# parallel harnesses do not collide).
-sh "$0" --inner-fail "$work/fail.state" >"$work/fail.out" 2>&1 &
+# parallel harnesses do not collide).  The failing run is first handed a
+# port that another process holds, so it must notice and retry.
+"$PB_PY" -c 'import socket,time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+time.sleep(60)' >"$work/held" &
+ph=$!
+i=0
+while [ ! -s "$work/held" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+held=$(cat "$work/held")
+PB_PORTS="$held $(pb_free_ports 4)" sh "$0" --inner-fail "$work/fail.state" >"$work/fail.out" 2>&1 &
 pf=$!
 sh "$0" --inner-signal "$work/sig.state" >"$work/sig.out" 2>&1 &
 ps=$!
@@ -169,6 +184,9 @@ kill -TERM "$ps"
 wait "$ps"; rc_s=$?
 wait "$pf"; rc_f=$?
 if [ "$rc_f" = 0 ]; then echo "FAIL: failing run exited 0" >&2; status=1; fi
+{ kill "$ph"; wait "$ph"; } 2>/dev/null
+grep -q "port(s) $held taken meanwhile, retrying" "$work/fail.out" ||
+	{ echo "FAIL: a taken port did not make the harness retry" >&2; status=1; }
 grep -q "tail of A's maillog" "$work/fail.out" ||
 	{ echo "FAIL: failing run did not print the maillog tail" >&2; cat "$work/fail.out" >&2; status=1; }
 assert_gone "failing run" "$work/fail.state" || status=1
