@@ -81,6 +81,8 @@ fresh=$(mktemp -d "${TMPDIR:-/tmp}/pbfix.XXXXXX") || exit 1
 trap 'rm -rf "$fresh"' EXIT
 if sh "$fixtures/record.sh" "$fresh" >"$fresh/record.out" 2>&1; then
 	check_dir "$fresh"
+	grep -q '^# DERIVED fixture' "$fresh/qid-reuse.derived" ||
+		bad "record.sh did not derive the queue-ID reuse fixture"
 	echo "fresh recording checked: $(tail -n 1 "$fresh/record.out")"
 else
 	bad "record.sh failed:"
