@@ -42,7 +42,8 @@
 #   as a repeated key makes Postfix warn), PB_KEEP=1 (keep the temp dir on
 #   exit, for debugging), PB_DEBUG=1 (start-up progress with timestamps),
 #   PB_PORTS="A REINJECT B SINK CLOSED" (ports for the first attempt only).
-# Works under `set -eu`.  Timing: up in ~0.7 s on an idle 2-core box, 2-3 s
+# Works under `set -eu`; every function may run in $(...) (state lives in
+# files under $PB_T, not in variables).  Timing: up in ~0.7 s on an idle 2-core box, 2-3 s
 # under load; a stop takes ~0.1 s.
 #
 # Functions
@@ -78,6 +79,10 @@
 #   pb_mx_lift ADDR                  B stops greylisting ADDR
 #   pb_queue_count                   files in A's queues (0 = empty)
 #   pb_log_tail [N]                  last N lines of both maillogs
+#   pb_sink_start [smtp-sink opts]   another smtp-sink (e.g. -r RCPT: 4xx,
+#                                    -f DATA: 5xx) on a free port; prints it
+#   pb_route DOMAIN NEXTHOP          add a transport_maps route on A + reload
+#                                    (NEXTHOP e.g. smtp:[127.0.0.1]:PORT)
 #   pb_free_ports N                  N currently free loopback ports (milters,
 #                                    webhook receivers, extra sinks)
 #   pb_now_ns / pb_elapsed_ms NS     timings (date +%s%N based)
@@ -429,11 +434,12 @@ pb__stop_processes() {
 	for m in $PB_MASTERS; do
 		kill -s TERM "$m" 2>/dev/null || :
 	done
-	if [ -n "$PB_SINK_PID" ]; then
-		kill -s TERM "$PB_SINK_PID" 2>/dev/null || :
-		wait "$PB_SINK_PID" 2>/dev/null || :
-		PB_SINK_PID=
-	fi
+	for m in $PB_SINK_PID $(cat "$PB_T/extra.pids" 2>/dev/null); do
+		kill -s TERM "$m" 2>/dev/null || :
+		wait "$m" 2>/dev/null || :
+	done
+	PB_SINK_PID=
+	rm -f "$PB_T/extra.pids"
 	i=0
 	while :; do
 		left=
@@ -682,6 +688,28 @@ pb_mx_lift() {
 	postmap -c "$PB_B_ETC" "hash:$PB_B_ETC/rcpt_lift" || return 1
 	# A same-second rewrite can escape smtpd's mtime check: reload B.
 	pb__reload b
+}
+
+# pb_sink_start - an extra smtp-sink with the given options (e.g. -r RCPT for
+# 4xx, -f DATA for 5xx) on a free port; stopped with the rest; prints the port.
+pb_sink_start() {
+	local port pid
+	port=$(pb_free_ports 1) || return 1
+	smtp-sink -u nobody -h "sink$port.test" "$@" "127.0.0.1:$port" 64 \
+		</dev/null >>"$PB_T/log/sink-$port.err" 2>&1 &
+	pid=$!
+	# A file, not a variable: callers use $(pb_sink_start ...), a subshell.
+	echo "$pid" >>"$PB_T/extra.pids"
+	"$PB_PY" "$PB_E2E/pbnet.py" banner "$port" 10 >&2 || return 1
+	echo "$port"
+}
+
+# pb_route - route DOMAIN in A's transport_maps to NEXTHOP (e.g.
+# "smtp:[127.0.0.1]:PORT"), then reload A so the change is seen at once.
+pb_route() {
+	printf '%s\t%s\n' "$1" "$2" >>"$PB_A_ETC/transport"
+	postmap -c "$PB_A_ETC" "hash:$PB_A_ETC/transport" || return 1
+	pb__reload a
 }
 
 # pb_free_ports - N distinct loopback ports free right now, space-separated.

@@ -95,6 +95,13 @@ main_checks() {
 	"$PB_PY" -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),5); print(s.recv(200).decode().strip())' \
 		"$PB_PORT_A" | grep -q '^220 mail.client.test ESMTP harness-check' || pb_fail "pb_conf_a had no effect"
 
+	# An extra smtp-sink that answers RCPT with 4xx, reached by a new route.
+	n=$(pb_sink_start -r RCPT) || pb_fail "pb_sink_start"
+	echo "$n" >"$state.extra"
+	pb_route soft.test "smtp:[127.0.0.1]:$n" || pb_fail "pb_route"
+	sub=$(pb_send --to x@soft.test --subject "h soft") || pb_fail "soft not queued"
+	expect_log "smtp\[[0-9]+\]: $sub: to=<x@soft.test>, relay=$R:$n, $D, dsn=4\.[0-9.]+, status=deferred \(host $R said: 4[0-9][0-9] .*\(in reply to RCPT TO command\)\)\$"
+
 	# A burst of parallel submissions all get their own queue ID.
 	n=$(pb_send --burst 5 --to ok-burst@remote.test --subject "h burst" | sort -u | wc -l)
 	[ "$n" = 5 ] || pb_fail "burst queued $n distinct messages, not 5"
@@ -160,6 +167,10 @@ status=0
 sh "$0" --inner-main "$work/main.state" || status=1
 echo "main run: $(pb_elapsed_ms "$t0") ms"
 assert_gone "successful run" "$work/main.state" || status=1
+if pgrep -f "sink$(cat "$work/main.state.extra").test" >/dev/null; then
+	echo "FAIL: the extra smtp-sink (pb_sink_start) was left running" >&2
+	status=1
+fi
 
 # A failing run and a signalled run at the same time (also proves that
 # parallel harnesses do not collide).  The failing run is first handed a
