@@ -42,9 +42,9 @@
 #   as a repeated key makes Postfix warn), PB_KEEP=1 (keep the temp dir on
 #   exit, for debugging), PB_DEBUG=1 (start-up progress with timestamps),
 #   PB_PORTS="A REINJECT B SINK CLOSED" (ports for the first attempt only).
-# Works under `set -eu`; every function may run in $(...) (state lives in
-# files under $PB_T, not in variables).  Timing: up in ~0.7 s on an idle 2-core box, 2-3 s
-# under load; a stop takes ~0.1 s.
+# Works under `set -eu`.  Every function but pb_start/pb_stop may run in
+# $(...): what must outlive the call is kept in files under $PB_T.
+# Timing: up in ~0.7 s on an idle 2-core box, 2-3 s under load; stop ~0.1 s.
 #
 # Functions
 #   pb_start / pb_stop               bring everything up / down (pb_stop is also
