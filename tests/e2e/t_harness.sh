@@ -95,6 +95,13 @@ main_checks() {
 	"$PB_PY" -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),5); print(s.recv(200).decode().strip())' \
 		"$PB_PORT_A" | grep -q '^220 mail.client.test ESMTP harness-check' || pb_fail "pb_conf_a had no effect"
 
+	# An extra smtp-sink that answers RCPT with 4xx, reached by a new route.
+	n=$(pb_sink_start -r RCPT) || pb_fail "pb_sink_start"
+	echo "$n" >"$state.extra"
+	pb_route soft.test "smtp:[127.0.0.1]:$n" || pb_fail "pb_route"
+	sub=$(pb_send --to x@soft.test --subject "h soft") || pb_fail "soft not queued"
+	expect_log "smtp\[[0-9]+\]: $sub: to=<x@soft.test>, relay=$R:$n, $D, dsn=4\.[0-9.]+, status=deferred \(host $R said: 4[0-9][0-9] .*\(in reply to RCPT TO command\)\)\$"
+
 	# A burst of parallel submissions all get their own queue ID.
 	n=$(pb_send --burst 5 --to ok-burst@remote.test --subject "h burst" | sort -u | wc -l)
 	[ "$n" = 5 ] || pb_fail "burst queued $n distinct messages, not 5"
@@ -102,12 +109,15 @@ main_checks() {
 	echo "main checks passed"
 }
 
-# inner_fail - a run that fails on purpose after start-up.
+# inner_fail - a run under `set -e` that fails after start-up the way a
+# test does when a command fails (no pb_fail): cleanup must still happen.
 inner_fail() {
+	set -e
 	pb_start
 	echo "$PB_T $PB_SINK_PID $PB_MASTERS" >"$1"
 	pb_send --to ok@remote.test --subject "before failing" >/dev/null
-	pb_fail "deliberate failure for the cleanup check"
+	grep -q "this line is never logged" "$PB_A_LOG"
+	echo "set -e did not stop the failing run" >&2
 }
 
 # inner_signal - a run that waits to be killed by a signal.
@@ -133,7 +143,8 @@ assert_gone() {
 	[ $# = 2 ] || { echo "FAIL: $what: expected 2 masters, got '$m'" >&2; return 1; }
 	[ -e "$t" ] && { echo "FAIL: $what: temp dir $t left behind" >&2; return 1; }
 	for m in "$@"; do
-		if kill -0 "$m" 2>/dev/null || pgrep -g "$m" >/dev/null; then
+		# A zombie (not yet reaped by PID 1) is not a live process.
+		if pgrep -g "$m" -r R,S,D,T,t,W,I >/dev/null; then
 			echo "FAIL: $what: process group $m still alive" >&2
 			return 1
 		fi
@@ -150,14 +161,31 @@ esac
 t0=$(pb_now_ns)
 work=$(mktemp -d "${TMPDIR:-/tmp}/pbt.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
+pb__locate
 status=0
 
 sh "$0" --inner-main "$work/main.state" || status=1
+echo "main run: $(pb_elapsed_ms "$t0") ms"
 assert_gone "successful run" "$work/main.state" || status=1
+if pgrep -f "sink$(cat "$work/main.state.extra").test" >/dev/null; then
+	echo "FAIL: the extra smtp-sink (pb_sink_start) was left running" >&2
+	status=1
+fi
 
 # A failing run and a signalled run at the same time (also proves that
-# parallel harnesses do not collide).
-sh "$0" --inner-fail "$work/fail.state" >"$work/fail.out" 2>&1 &
+# parallel harnesses do not collide).  The failing run is first handed a
+# port that another process holds, so it must notice and retry.
+"$PB_PY" -c 'import socket,time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+time.sleep(60)' >"$work/held" &
+ph=$!
+i=0
+while [ ! -s "$work/held" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+held=$(cat "$work/held")
+PB_PORTS="$held $(pb_free_ports 4)" sh "$0" --inner-fail "$work/fail.state" >"$work/fail.out" 2>&1 &
 pf=$!
 sh "$0" --inner-signal "$work/sig.state" >"$work/sig.out" 2>&1 &
 ps=$!
@@ -167,6 +195,9 @@ kill -TERM "$ps"
 wait "$ps"; rc_s=$?
 wait "$pf"; rc_f=$?
 if [ "$rc_f" = 0 ]; then echo "FAIL: failing run exited 0" >&2; status=1; fi
+{ kill "$ph"; wait "$ph"; } 2>/dev/null
+grep -q "port(s) $held taken meanwhile, retrying" "$work/fail.out" ||
+	{ echo "FAIL: a taken port did not make the harness retry" >&2; status=1; }
 grep -q "tail of A's maillog" "$work/fail.out" ||
 	{ echo "FAIL: failing run did not print the maillog tail" >&2; cat "$work/fail.out" >&2; status=1; }
 assert_gone "failing run" "$work/fail.state" || status=1
@@ -174,6 +205,27 @@ assert_gone "failing run" "$work/fail.state" || status=1
 assert_gone "signalled run" "$work/sig.state" || status=1
 [ "$(cut -d' ' -f1 "$work/fail.state")" != "$(cut -d' ' -f1 "$work/sig.state")" ] ||
 	{ echo "FAIL: parallel runs shared a temp dir" >&2; status=1; }
+
+# A signal in the middle of start-up: with a private TMPDIR, nothing may be
+# left in it and no process may carry it in its environment (the masters and
+# their children inherit MAIL_CONFIG=<that dir>/..., smtp-sink TMPDIR).
+mkdir "$work/early"
+TMPDIR=$work/early sh "$0" --inner-signal "$work/early.state" >"$work/early.out" 2>&1 &
+pe=$!
+sleep 0.4
+kill -TERM "$pe"
+wait "$pe"
+if [ -n "$(ls -A "$work/early")" ]; then
+	echo "FAIL: signal during start-up left $(ls -A "$work/early")" >&2
+	status=1
+fi
+left=$(grep -l -s -F "$work/early" /proc/[0-9]*/environ)
+if [ -n "$left" ]; then
+	echo "FAIL: signal during start-up left processes: $left" >&2
+	status=1
+else
+	echo "signal during start-up: cleanup ok (the run said: $(grep -v '^Nov' "$work/early.out" | head -n 1))"
+fi
 
 echo "t_harness: total $(pb_elapsed_ms "$t0") ms, status $status"
 exit $status
