@@ -14,12 +14,17 @@ static const struct command {
 	int (*run)(int, char **);
 	const char *usage;
 } commands[] = {
-	{ "config", cmd_config,
-	  "config [-c FILE] [-n | --sample]     check or print configuration" },
-	{ "classify", cmd_classify,
-	  "classify [--json] [--tsv | TEXT...]   explain an SMTP reply" },
+	{ "trace", cmd_trace,
+	  "trace [--queue-id ID | --to A | --from A | --message-id ID |\n"
+	  "                     --domain D] [--since T] [--until T] [--json]"
+	  " [FILE...]\n"
+	  "                     tell the story of each matching message" },
 	{ "explain", cmd_explain,
-	  "explain [--json] ['LOG LINE'...]      read log lines field by field" },
+	  "explain [--json] ['LOG LINE'...]   read log lines field by field" },
+	{ "classify", cmd_classify,
+	  "classify [--json] [--tsv | TEXT...] explain an SMTP reply" },
+	{ "config", cmd_config,
+	  "config [-c FILE] [-n | --sample]   check or print configuration" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

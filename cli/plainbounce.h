@@ -13,5 +13,6 @@
 int cmd_config(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif
