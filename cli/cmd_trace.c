@@ -50,11 +50,13 @@ struct trace {
 	/* linked messages that closed before their (open) parent */
 	struct held {
 		uint64_t parent, self;	/* key_of(host, qid) */
+		bool matched;		/* it matched the filters itself */
 		char *text;
 		size_t len;
 	} *held;
 	size_t nheld, capheld, held_bytes;
 	const struct corr *corr;
+	bool draining;		/* end of input: open messages, oldest first */
 
 	unsigned long matched;
 	struct buf out;
@@ -934,7 +936,7 @@ render(struct trace *t, const struct corr_msg *m)
  * first): it is printed right after the parent if the parent matches.
  */
 static void
-hold(struct trace *t, const struct corr_msg *m)
+hold(struct trace *t, const struct corr_msg *m, bool matched)
 {
 	struct held *h;
 
@@ -947,6 +949,7 @@ hold(struct trace *t, const struct corr_msg *m)
 	h = &t->held[t->nheld++];
 	h->parent = key_of(m->host, m->parent.qid);
 	h->self = key_of(m->host, m->qid);
+	h->matched = matched;
 	h->text = xstrndup(buf_str(&t->out), t->out.len);
 	h->len = t->out.len;
 	t->held_bytes += h->len;
@@ -965,7 +968,7 @@ release(struct trace *t, uint64_t k, bool print)
 			continue;
 		}
 		self = t->held[i].self;
-		if (print) {
+		if (print || t->held[i].matched) {
 			fwrite(t->held[i].text, 1, t->held[i].len, stdout);
 			t->matched++;
 			printed_add_key(t, self);
@@ -980,19 +983,27 @@ release(struct trace *t, uint64_t k, bool print)
 	}
 }
 
-/* show - print m when it matches, and what hangs on it */
+/*
+ * show - print m when it matches, and what hangs on it.  A linked message
+ * (a notice, a filtered copy) often closes before its parent: it is held
+ * until the parent closes, so a story always reads parent first.
+ */
 static void
 show(struct trace *t, const struct corr_msg *m)
 {
-	if (!matches(t, m)) {
-		if (m->qid[0] && m->parent.kind != CORR_LINK_NONE &&
-		    m->parent.qid != NULL && t->corr != NULL &&
-		    corr_lookup(t->corr, m->host, NULL, m->parent.qid)) {
-			render(t, m);
-			hold(t, m);
-		} else if (m->qid[0]) {
+	bool match = matches(t, m);
+	bool parent_open = !t->draining && m->qid[0] && m->parent.kind != CORR_LINK_NONE &&
+	    m->parent.qid != NULL && t->corr != NULL &&
+	    corr_lookup(t->corr, m->host, NULL, m->parent.qid) != NULL;
+
+	if (parent_open) {
+		render(t, m);
+		hold(t, m, match);
+		return;
+	}
+	if (!match) {
+		if (m->qid[0])
 			release(t, key_of(m->host, m->qid), false);
-		}
 		return;
 	}
 	t->matched++;
@@ -1256,7 +1267,14 @@ cmd_trace(int argc, char **argv)
 			last = ll.time;
 		corr_feed(c, &ll, last);
 	}
+	t.draining = true;
 	corr_foreach(c, show_open, &t);
+	for (i = 0; i < t.nheld; i++) {	/* parents that never matched */
+		if (t.held[i].matched) {
+			fwrite(t.held[i].text, 1, t.held[i].len, stdout);
+			t.matched++;
+		}
+	}
 	fflush(stdout);
 	logread_close(r);
 	corr_free(c);
