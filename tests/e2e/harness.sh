@@ -401,8 +401,15 @@ EOF
 # would wait ~1 s before stopping its log process.  Only a live group
 # leader is signalled, so a stale master.pid cannot hit a stranger.
 pb__sasl_stop() {
-	local p=$PB_DOVECOT_PID
-	[ -n "$p" ] || p=$(tr -dc '0-9' <"$PB_T/sasl/run/master.pid" 2>/dev/null) || p=
+	local p=$PB_DOVECOT_PID i=0
+	# A signal right after "dovecot" returned: its pid file may be ~0.05 s
+	# late (up to 1 s is spent here only when Dovecot never started).
+	while [ -z "$p" ] && [ -f "$PB_T/sasl/dovecot.conf" ] && [ $i -lt 50 ]; do
+		p=$(tr -dc '0-9' <"$PB_T/sasl/run/master.pid" 2>/dev/null) || p=
+		[ -n "$p" ] && break
+		i=$((i + 1))
+		sleep 0.02
+	done
 	[ -n "$p" ] || return 0
 	PB_DOVECOT_PID=$p
 	[ "$(ps -o pgid= -p "$p" 2>/dev/null | tr -d ' ')" = "$p" ] &&
