@@ -24,6 +24,19 @@
 #      and a Subject containing CONTENT-REJECT gets
 #	 550 5.7.1 Message content rejected by policy  at end of DATA.
 #   smtp-sink on $PB_PORT_SINK accepts everything (dump file $PB_SINK_DUMP).
+#   Dovecot (only with PB_SASL=1): a private auth service, Debian's
+#      dovecot-core run as root with its own config (-c $PB_SASL_DIR/
+#      dovecot.conf), base_dir, state_dir and log under $PB_SASL_DIR, no mail
+#      protocols.  A's smtpd offers AUTH PLAIN LOGIN without TLS
+#      (smtpd_sasl_type = dovecot, smtpd_sasl_path = $PB_SASL_SOCK; smtpd
+#      unix_connect()s that path as given, so an absolute path works with
+#      chroot off -- a relative one would resolve in A's queue directory).
+#      Users from a passwd-file: PB_SASL_USERS (default "alice:s3cret").
+#      A's log then shows "client=..., sasl_method=PLAIN, sasl_username=
+#      alice"; a wrong password gets 535 5.7.8 after ~0.5 s per mechanism
+#      tried (Dovecot answers failures on a 0.5 s tick; its growing
+#      per-IP auth penalty is switched off).  The reinjection smtpd never
+#      offers AUTH.
 #   $PB_PORT_CLOSED has no listener (Connection refused).
 # A's routes: remote.test -> B, sink.test and client.test -> smtp-sink (so
 # NDRs to senders @client.test land there), closed.test -> closed port,
@@ -36,15 +49,21 @@
 #   per submitted message); PB_PORT_A PB_PORT_REINJECT PB_PORT_B PB_PORT_SINK
 #   PB_PORT_CLOSED; PB_PY (/usr/bin/python3); PB_E2E (this directory);
 #   PB_STARTUP_MS (start of pb_start to every 220 banner, milliseconds);
-#   PB_MASTERS (the two master pids), PB_SINK_PID.
+#   PB_MASTERS (the two master pids), PB_SINK_PID.  With PB_SASL=1 also
+#   PB_SASL_DIR, PB_SASL_SOCK (auth listener), PB_SASL_LOG (Dovecot's log),
+#   PB_DOVECOT_PID (its master: leader of its own session and group),
+#   PB_SASL_START_MS (config written to listener up, milliseconds).
 #   Before pb_start: PB_A_MAIN_EXTRA / PB_B_MAIN_EXTRA (lines appended to
 #   main.cf; for keys the harness already sets, use pb_conf_a after start,
 #   as a repeated key makes Postfix warn), PB_KEEP=1 (keep the temp dir on
 #   exit, for debugging), PB_DEBUG=1 (start-up progress with timestamps),
-#   PB_PORTS="A REINJECT B SINK CLOSED" (ports for the first attempt only).
+#   PB_PORTS="A REINJECT B SINK CLOSED" (ports for the first attempt only),
+#   PB_SASL=1 (start Dovecot and enable AUTH on A), PB_SASL_USERS="USER:PASS
+#   ..." (space-separated; no ':' or whitespace inside a password).
 # Works under `set -eu`.  Every function but pb_start/pb_stop may run in
 # $(...): what must outlive the call is kept in files under $PB_T.
 # Timing: up in ~0.7 s on an idle 2-core box, 2-3 s under load; stop ~0.1 s.
+# Dovecot adds ~0.05 s to start and nothing measurable to stop.
 #
 # Functions
 #   pb_start / pb_stop               bring everything up / down (pb_stop is also
@@ -52,9 +71,11 @@
 #                                    a test's own cleanup first)
 #   pb_fail MSG                      print "FAIL: MSG", exit 1
 #   pb_send [smtpsend.py options]    SMTP to A (--from --to --subject --header
-#                                    --message-id --notify --auth --burst ...);
-#                                    prints the queue ID(s); exit status of
-#                                    smtpsend.py (0 queued, 2 refused, 3 DATA)
+#                                    --message-id --notify --auth USER:PASS
+#                                    --auth-mech --burst ...); prints the
+#                                    queue ID(s); exit status of smtpsend.py
+#                                    (0 queued, 2 AUTH/MAIL/RCPT refused,
+#                                    3 DATA refused)
 #   pb_sendmail [-f FROM] [-s SUBJ] [-H HDR]... RCPT...
 #                                    local submission (sendmail -C); prints QID
 #   pb_log_size [FILE]               byte offset now (default A's log)
@@ -91,6 +112,7 @@ PB_PY=/usr/bin/python3
 PB_T=
 PB_SINK_PID=
 PB_MASTERS=
+PB_DOVECOT_PID=
 PB_STARTERS=
 PB_STOPPED=0
 
@@ -144,6 +166,11 @@ pb__require() {
 		command -v "$_c" >/dev/null 2>&1 || { echo "harness: $_c not installed (apt-get install postfix)" >&2; exit 77; }
 	done
 	[ -x "$PB_PY" ] || { echo "harness: $PB_PY missing" >&2; exit 77; }
+	if [ "${PB_SASL:-0}" = 1 ]; then
+		command -v dovecot >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
+		command -v dovecot >/dev/null 2>&1 ||
+			{ echo "harness: dovecot not installed (apt-get install dovecot-core)" >&2; exit 77; }
+	fi
 }
 
 # pb__write_a - A's main.cf, master.cf and maps (values are ours, no $-expansion
@@ -180,6 +207,7 @@ queue_run_delay = 2s
 minimal_backoff_time = 2s
 maximal_backoff_time = 4s
 bounce_template_file = \$config_directory/bounce.cf
+$(pb__sasl_main_cf)
 ${PB_A_MAIN_EXTRA:-}
 EOF
 	pb__master_cf >"$d/etc/master.cf"
@@ -188,6 +216,7 @@ EOF
 127.0.0.1:$PB_PORT_REINJECT inet n - n - - smtpd
   -o content_filter=
   -o myhostname=mail.reinject.client.test
+  -o smtpd_sasl_auth_enable=no
 pickup unix n - n 10 1 pickup
 local unix - n n - - local
 EOF
@@ -281,6 +310,113 @@ EOF
 	postmap -c "$d/etc" "hash:$d/etc/transport" "hash:$d/etc/rcpt_lift"
 }
 
+# pb__sasl_main_cf - A's main.cf lines for SASL through the private Dovecot
+# (nothing without PB_SASL=1).  noanonymous alone lets PLAIN and LOGIN run
+# over the unencrypted loopback connection.
+pb__sasl_main_cf() {
+	[ "${PB_SASL:-0}" = 1 ] || return 0
+	cat <<EOF
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $PB_SASL_SOCK
+smtpd_sasl_security_options = noanonymous
+EOF
+}
+
+# pb__sasl_start - write Dovecot's config and passwd-file, start it (it
+# daemonizes into its own session) and wait for master.pid and the listener.
+pb__sasl_start() {
+	local d=$PB_T/sasl u name pass i=0 t0
+	t0=$(pb_now_ns)
+	PB_SASL_DIR=$d PB_SASL_SOCK=$d/auth PB_SASL_LOG=$d/dovecot.log
+	mkdir -p "$d/run" "$d/state"
+	: >"$d/passwd"
+	for u in ${PB_SASL_USERS:-alice:s3cret}; do
+		name=${u%%:*} pass=${u#*:}
+		case $u in
+		?*:?*) case $pass in *:*) u= ;; esac ;;
+		*) u= ;;
+		esac
+		[ -n "$u" ] || { echo "harness: bad PB_SASL_USERS entry (USER:PASS)" >&2; return 1; }
+		printf '%s:{PLAIN}%s\n' "$name" "$pass" >>"$d/passwd"
+	done
+	# The auth process runs as user dovecot; the file holds test passwords only.
+	chmod 644 "$d/passwd"
+	cat >"$d/dovecot.conf" <<EOF
+# plainbounce harness: a private Dovecot serving only SASL to A's smtpd
+protocols =
+instance_name = pb-${PB_T##*.}
+base_dir = $d/run
+state_dir = $d/state
+log_path = $PB_SASL_LOG
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_failure_delay = 0
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $d/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}
+# No authentication penalty: a test's wrong password must not slow the
+# next login from 127.0.0.1 (2 s, then 4, 8, 15 s).
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+service auth {
+  unix_listener $PB_SASL_SOCK {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
+EOF
+	if ! dovecot -c "$d/dovecot.conf" </dev/null >"$d/start.err" 2>&1; then
+		echo "harness: dovecot did not start:" >&2
+		cat "$d/start.err" "$PB_SASL_LOG" >&2 2>/dev/null
+		return 1
+	fi
+	# Bounded: 5 s in 0.02 s steps (it takes ~0.05 s when idle).
+	while [ ! -S "$PB_SASL_SOCK" ] || [ ! -s "$d/run/master.pid" ]; do
+		i=$((i + 1))
+		if [ $i -gt 250 ]; then
+			echo "harness: dovecot's auth listener $PB_SASL_SOCK did not appear" >&2
+			cat "$PB_SASL_LOG" >&2 2>/dev/null
+			return 1
+		fi
+		sleep 0.02
+	done
+	PB_DOVECOT_PID=$(tr -dc '0-9' <"$d/run/master.pid")
+	PB_SASL_START_MS=$(pb_elapsed_ms "$t0")
+	pb__debug "dovecot up (pid $PB_DOVECOT_PID) in $PB_SASL_START_MS ms"
+}
+
+# pb__sasl_stop - TERM Dovecot's whole process group: its master alone
+# would wait ~1 s before stopping its log process.  Only a live group
+# leader is signalled, so a stale master.pid cannot hit a stranger.
+pb__sasl_stop() {
+	local p=$PB_DOVECOT_PID i=0
+	# A signal right after "dovecot" returned: its pid file may be ~0.05 s
+	# late (up to 1 s is spent here only when Dovecot never started).
+	while [ -z "$p" ] && [ -f "$PB_T/sasl/dovecot.conf" ] && [ $i -lt 50 ]; do
+		p=$(tr -dc '0-9' <"$PB_T/sasl/run/master.pid" 2>/dev/null) || p=
+		[ -n "$p" ] && break
+		i=$((i + 1))
+		sleep 0.02
+	done
+	[ -n "$p" ] || return 0
+	PB_DOVECOT_PID=$p
+	[ "$(ps -o pgid= -p "$p" 2>/dev/null | tr -d ' ')" = "$p" ] &&
+		kill -s TERM -- "-$p" 2>/dev/null
+	return 0
+}
+
 # pb__settle - date config files 2 s back: Postfix re-reads a main.cf that
 # changed in the current second until the clock moves on (up to ~1.5 s).
 pb__settle() {
@@ -350,8 +486,11 @@ pb__try_start() {
 	fi
 	set -- $ports
 	PB_PORT_A=$1 PB_PORT_REINJECT=$2 PB_PORT_B=$3 PB_PORT_SINK=$4 PB_PORT_CLOSED=$5
-	rm -rf "$PB_T/a" "$PB_T/b" "$PB_T/log"
+	rm -rf "$PB_T/a" "$PB_T/b" "$PB_T/log" "$PB_T/sasl"
 	mkdir -p "$PB_T/log" "$PB_T/sink"
+	if [ "${PB_SASL:-0}" = 1 ]; then
+		pb__sasl_start || return 1
+	fi
 	chown nobody "$PB_T/sink"
 	: >"$PB_A_LOG"
 	: >"$PB_B_LOG"
@@ -434,6 +573,7 @@ pb__stop_processes() {
 	for m in $PB_MASTERS; do
 		kill -s TERM "$m" 2>/dev/null || :
 	done
+	pb__sasl_stop
 	for m in $PB_SINK_PID $(cat "$PB_T/extra.pids" 2>/dev/null); do
 		kill -s TERM "$m" 2>/dev/null || :
 		wait "$m" 2>/dev/null || :
@@ -444,7 +584,7 @@ pb__stop_processes() {
 	while :; do
 		left=
 		# Zombies do not count: PID 1 here reaps orphans lazily.
-		for m in $PB_MASTERS; do
+		for m in $PB_MASTERS $PB_DOVECOT_PID; do
 			pgrep -g "$m" -r R,S,D,T,t,W,I >/dev/null 2>&1 && left="$left $m"
 		done
 		[ -z "$left" ] && break
@@ -459,7 +599,7 @@ pb__stop_processes() {
 		i=$((i + 1))
 		sleep 0.1
 	done
-	PB_MASTERS=
+	PB_MASTERS= PB_DOVECOT_PID=
 }
 
 # pb_stop - stop everything and remove the temp dir (idempotent).
@@ -498,6 +638,10 @@ pb_log_tail() {
 	tail -n "$n" "$PB_A_LOG" 2>/dev/null
 	echo "---- tail of B's maillog ($PB_B_LOG)"
 	tail -n "$n" "$PB_B_LOG" 2>/dev/null
+	if [ -n "${PB_SASL_LOG:-}" ]; then
+		echo "---- tail of Dovecot's log ($PB_SASL_LOG)"
+		tail -n "$n" "$PB_SASL_LOG" 2>/dev/null
+	fi
 	echo "----"
 }
 

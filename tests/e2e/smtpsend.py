@@ -9,8 +9,11 @@ line.  Each refused command is reported on stderr as
 "QID<TAB>MESSAGE-ID<TAB>SUBJECT" is appended per queued message so tests
 can find a message by Subject without touching the Postfix log.
 
-Exit: 0 queued (some recipients may have been refused), 2 MAIL or every
-RCPT refused, 3 DATA refused, 1 connection or usage error.
+Exit: 0 queued (some recipients may have been refused), 2 AUTH, MAIL or
+every RCPT refused, 3 DATA refused, 1 connection or usage error.  With
+--auth, smtplib tries each mechanism the server offers that it knows
+(CRAM-MD5, PLAIN, LOGIN in that order) until one succeeds; --auth-mech
+names the only one to try.
 Standard library only; run with /usr/bin/python3 (not a pyenv python).
 """
 import argparse
@@ -54,7 +57,16 @@ def send_one(args, subject, msgid, out, lock):
         smtp.ehlo()
         if args.auth:
             user, _, password = args.auth.partition(":")
-            smtp.login(user, password)
+            try:
+                if args.auth_mech:
+                    smtp.user, smtp.password = user, password
+                    mech = args.auth_mech.upper()
+                    smtp.auth(mech, getattr(smtp, "auth_" + mech.lower().replace("-", "_")))
+                else:
+                    smtp.login(user, password)
+            except smtplib.SMTPAuthenticationError as e:
+                report("AUTH", user, e.smtp_code, e.smtp_error)
+                return 2
         mail_opts = []
         if args.ret:
             mail_opts.append("RET=" + args.ret)
@@ -126,6 +138,8 @@ def main():
     p.add_argument("--data-file", help="send this raw message instead")
     p.add_argument("--helo", default="client.test")
     p.add_argument("--auth", help="USER:PASSWORD for SMTP AUTH")
+    p.add_argument("--auth-mech", choices=["PLAIN", "LOGIN", "CRAM-MD5"],
+                   help="use only this SASL mechanism with --auth")
     p.add_argument("--notify", help="RCPT NOTIFY= value, e.g. NEVER")
     p.add_argument("--ret", help="MAIL RET= value (FULL or HDRS)")
     p.add_argument("--burst", type=int, default=0,
