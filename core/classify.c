@@ -11,6 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "classify_int.h"
 #include "dsncode.h"
 
@@ -464,129 +468,237 @@ struct hit {
 	uint32_t end;		/* index of its last byte */
 };
 
-/* probe - the fragments of one bucket that occur at t[p] */
-static void
-probe(const struct classifier *c, const char *t, size_t n, size_t p,
-      uint32_t len, struct hit *hits, size_t *nh)
+/*
+ * in_local_part - the word going on at t[q] is the local part of a mail
+ * address ("<filtered@example.com>"): a name, not wording of the reply
+ */
+static int
+in_local_part(const struct classifier *c, const char *t, size_t n, size_t q)
 {
-	uint32_t key = cls_key(t + p, len), slot, i, j;
-	const struct cls_bucket *bk;
-	const struct cls_frag *fr;
-	const char *fx;
+	unsigned char b;
 
-	for (slot = cls_slot(key, len, c->nbuckets); ;
-	     slot = (slot + 1) & (c->nbuckets - 1)) {
-		bk = &c->buckets[slot];
-		if (bk->len == 0)
-			return;
-		if (bk->key == key && bk->len == len)
+	for (; q < n; q++) {
+		b = (unsigned char)t[q];
+		if (!(c->word[b] || b == '.' || b == '-' || b == '_' ||
+		      b == '+'))
 			break;
 	}
-	for (i = 0; i < bk->n; i++) {
-		fr = &c->frags[c->bucket_frags[bk->start + i]];
-		if (p + fr->len > n)
-			continue;
-		/* the first len bytes matched the key already */
-		fx = c->fragtext + fr->off;
-		for (j = len; j < fr->len && t[p + j] == fx[j]; j++)
-			;
-		if (j < fr->len)
-			continue;
-		if (fr->right_bound && p + fr->len < n &&
-		    cls_wordchar((unsigned char)t[p + fr->len]))
-			continue;
-		if (*nh < MAX_HITS) {
-			hits[*nh].frag = c->bucket_frags[bk->start + i];
-			hits[*nh].end = (uint32_t)(p + fr->len - 1);
-			(*nh)++;
-		}
-	}
+	return q < n && t[q] == '@';
 }
 
 /*
- * scan - normalise text into t (as cls_normalize does) noting where words
- * start, then look up the fragments that begin at each word start.  The
- * first loop has no branches, so the compiler can make vector code of
- * it.  Also notes the first enhanced status code standing at a word
- * start.  Returns the normalised length.
+ * same_bytes - t starts with the len bytes at lab; reads 8 bytes at a
+ * time, which the padding after the folded text and the labels allows
+ */
+static inline int
+same_bytes(const char *t, const uint8_t *lab, uint32_t len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t x, y;
+
+	for (; len >= 8; len -= 8, t += 8, lab += 8) {
+		memcpy(&x, t, 8);
+		memcpy(&y, lab, 8);
+		if (x != y)
+			return 0;
+	}
+	/* len is 0..7 here: compare that many low bytes (none for 0) */
+	memcpy(&x, t, 8);
+	memcpy(&y, lab, 8);
+	return ((x ^ y) & (((uint64_t)1 << (8 * len)) - 1)) == 0;
+#else
+	return memcmp(t, lab, len) == 0;
+#endif
+}
+
+/*
+ * walk - the fragments that begin at word start w, through the trie.
+ * t[n] is a NUL, which no edge carries, so the walk stops there.
+ */
+static void
+walk(const struct classifier *c, const char *t, size_t n, size_t w,
+     struct hit *hits, size_t *nh)
+{
+	uint32_t e = c->root[(unsigned char)t[w]], i, f, k;
+	size_t p = w + 1;
+	const struct cls_node *nd;
+	const struct cls_edge *ed, *x;
+	const struct cls_frag *fr;
+	unsigned b;
+
+	while (e != 0) {
+		ed = &c->edges[e - 1];
+		/* the rest of the edge's bytes */
+		if (!same_bytes(t + p, c->labels + ed->lab, ed->len))
+			return;
+		p += ed->len;
+		nd = &c->nodes[ed->node];
+		for (i = 0; i < nd->nterm; i++) {
+			f = c->terms[nd->term + i];
+			fr = &c->frags[f];
+			if (fr->right_bound &&
+			    cls_wordchar((unsigned char)t[p]))
+				continue;
+			if (in_local_part(c, t, n, p))
+				continue;
+			if (*nh < MAX_HITS) {
+				hits[*nh].frag = f;
+				hits[*nh].end = (uint32_t)(p - 1);
+				(*nh)++;
+			}
+		}
+		/* the next edge, without branches: the dense table (empty
+		 * for nodes without one) or one of up to three edges */
+		b = (unsigned char)t[p++];
+		x = &c->edges[nd->edge];
+		k = nd->edge;
+		e = c->dense[nd->dense + b] |
+		    ((nd->nedge > 0) & (x[0].byte == b)) * (k + 1) |
+		    ((nd->nedge > 1) & (x[1].byte == b)) * (k + 2) |
+		    ((nd->nedge > 2) & (x[2].byte == b)) * (k + 3);
+	}
+}
+
+#ifdef __SSE2__
+/*
+ * fold16 - fold 16 bytes at p into o (lower case, blanks ' ') and give
+ * the bits of the bytes that are word bytes and blanks; 0 (nothing
+ * written) if the block holds a run of blanks (counting the byte before
+ * it) or may hold a multi-line prefix: those take the byte loop.  Reads
+ * p[-1] to p[18].
+ */
+static inline int
+fold16(const unsigned char *p, char *o, unsigned *wbits, unsigned *bbits)
+{
+	const __m128i sp = _mm_set1_epi8(' '), del = _mm_set1_epi8(0x7f);
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i pv = _mm_loadu_si128((const __m128i *)(const void *)(p - 1));
+	__m128i d3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 3));
+	__m128i blank, pblank, special, up, f, w;
+
+	blank = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x),
+			     _mm_cmpeq_epi8(x, del));
+	pblank = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(pv, sp), pv),
+			      _mm_cmpeq_epi8(pv, del));
+	special = _mm_or_si128(_mm_and_si128(blank, pblank),
+	    _mm_and_si128(_mm_and_si128(pblank,
+		_mm_cmpeq_epi8(d3, _mm_set1_epi8('-'))),
+		_mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('1')),
+			      _mm_cmplt_epi8(x, _mm_set1_epi8('6')))));
+	if (_mm_movemask_epi8(special) != 0)
+		return 0;
+	up = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
+			   _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+	f = _mm_add_epi8(x, _mm_and_si128(up, sp));
+	f = _mm_or_si128(_mm_andnot_si128(blank, f), _mm_and_si128(blank, sp));
+	_mm_storeu_si128((__m128i *)(void *)o, f);
+	w = _mm_or_si128(
+	    _mm_and_si128(_mm_cmpgt_epi8(f, _mm_set1_epi8('a' - 1)),
+			  _mm_cmplt_epi8(f, _mm_set1_epi8('z' + 1))),
+	    _mm_or_si128(
+		_mm_and_si128(_mm_cmpgt_epi8(f, _mm_set1_epi8('0' - 1)),
+			      _mm_cmplt_epi8(f, _mm_set1_epi8('9' + 1))),
+		_mm_cmplt_epi8(f, _mm_setzero_si128())));
+	*wbits = (unsigned)_mm_movemask_epi8(w);
+	*bbits = (unsigned)_mm_movemask_epi8(blank);
+	return 1;
+}
+#endif
+
+/*
+ * scan - one pass over the raw reply: fold it through the 256-entry table
+ * (lower case; blanks and control bytes one space per run), drop
+ * multi-line prefixes such as "550-5.1.1 ", and note where words start;
+ * then walk the trie from each word start whose first two bytes begin
+ * some fragment.  Also notes the first enhanced status code standing at
+ * a word start.  Returns the length of the folded text in t, which holds
+ * what cls_normalize would make of the reply.
  */
 static size_t
 scan(const struct classifier *c, const char *s, size_t len, char *t,
-     size_t size, struct hit *hits, size_t *nhits, struct dsn *dsn,
-     bool *have_dsn)
+     struct hit *hits, size_t *nhits, struct dsn *dsn, bool *have_dsn)
 {
-	unsigned char m[CLS_NORM_MAX];
 	const unsigned char *u = (const unsigned char *)s, *p, *e;
-	char *o = t, *limit = t + size - 2;
+	const uint8_t *fold = c->fold, *word = c->word;
+	char *o = t;
 	uint16_t starts[CLS_NORM_MAX + 4];
 	size_t nstarts = 0, n, i, w, codelen;
-	unsigned char ch;
-	int space = 1, is_space, prev_word = 0, is_word;
-	uint32_t pair;
-	uint8_t sf;
+	unsigned ch, space = 1, is_space, prev_word = 0, is_word, pair;
 
-	if (len > sizeof(m))
-		len = sizeof(m);
-	/* lower case; blanks and control bytes become spaces */
-	for (i = 0; i < len; i++) {
-		ch = u[i];
-		m[i] = (unsigned char)(ch <= ' ' || ch == 0x7f ? ' ' :
-		    ch + ((unsigned)(ch - 'A') < 26u) * 32);
-	}
+	/* t has CLS_TEXT_SIZE bytes: one per input byte at most, a space
+	 * at each end, the NUL and 8 more for the matcher's 8-byte reads */
+	if (len > CLS_NORM_MAX)
+		len = CLS_NORM_MAX;
 	*o++ = ' ';
-	for (p = m, e = m + len; p < e && o < limit; ) {
-		ch = *p++;
-		/* continuation prefix "550-5.1.1 " at the start of a word */
-		if ((unsigned)(ch - '2') < 4u && space && e - p >= 3 &&
-		    p[2] == '-' && is_code3((const char *)p - 1,
-					    (size_t)(e - p) + 1)) {
-			struct dsn d;
-			const unsigned char *q = p + 3, *k = q;
+	for (p = u, e = u + len; p < e; ) {
+		const unsigned char *stop = e - p > 16 ? p + 16 : e;
+#ifdef __SSE2__
+		unsigned wbits, bbits, sb;
 
-			while (k < e && *k != ' ' && k - q < 12)
-				k++;
-			if (dsncode_parse((const char *)q, (size_t)(k - q), &d))
-				q = k;
-			p = q;
+		/* 16 bytes at once where nothing needs the byte loop */
+		if (e - p >= 19 && p > u &&
+		    space == (fold[p[-1]] == ' ') &&
+		    prev_word == word[fold[p[-1]]] &&
+		    fold16(p, o, &wbits, &bbits)) {
+			sb = wbits & ~(wbits << 1 | prev_word) & 0xffff;
+			while (sb != 0) {
+				starts[nstarts++] = (uint16_t)(o - t +
+							__builtin_ctz(sb));
+				sb &= sb - 1;
+			}
+			prev_word = wbits >> 15 & 1;
+			space = bbits >> 15 & 1;
+			o += 16;
+			p += 16;
 			continue;
 		}
-		/* branch-free: one space for a run of blanks, note each byte
-		 * that starts a word */
-		is_space = ch == ' ';
-		is_word = c->word[ch];
-		starts[nstarts] = (uint16_t)(o - t);
-		nstarts += (size_t)(is_word & !prev_word);
-		prev_word = is_word;
-		*o = (char)ch;
-		o += !(is_space & space);
-		space = is_space;
+#endif
+		while (p < stop) {
+			ch = fold[*p++];
+			/* continuation prefix "550-5.1.1 " at a word start */
+			if (space && ch - '2' < 4u && e - p >= 3 &&
+			    p[2] == '-' && is_code3((const char *)p - 1,
+						    (size_t)(e - p) + 1)) {
+				struct dsn d;
+				const unsigned char *q = p + 3, *k = q;
+
+				while (k < e && fold[*k] != ' ' && k - q < 12)
+					k++;
+				if (dsncode_parse((const char *)q,
+						  (size_t)(k - q), &d))
+					q = k;
+				p = q;
+				continue;
+			}
+			/* branch-free: one space for a run of blanks, note
+			 * each byte that starts a word */
+			is_space = ch == ' ';
+			is_word = word[ch];
+			starts[nstarts] = (uint16_t)(o - t);
+			nstarts += is_word & !prev_word;
+			prev_word = is_word;
+			*o = (char)ch;
+			o += !(is_space & space);
+			space = is_space;
+		}
 	}
 	if (!space)
 		*o++ = ' ';
-	*o = '\0';
+	memset(o, '\0', 9);
 	n = (size_t)(o - t);
 	*nhits = 0;
 	*have_dsn = false;
 	for (i = 0; i < nstarts; i++) {
 		w = starts[i];
 		/* "5.1.1" but not "5.1.1.7" nor "1.5.1.1" */
-		if (!*have_dsn && (t[w] == '2' || t[w] == '4' || t[w] == '5') &&
-		    t[w + 1] == '.' &&
+		if (!*have_dsn && t[w + 1] == '.' && (t[w] == '2' ||
+		    t[w] == '4' || t[w] == '5') &&
 		    dsncode_scan(t + w - 1, n - w + 1 < 16 ? n - w + 1 : 16,
 				 dsn, &codelen) == 1)
 			*have_dsn = true;
-		pair = (uint32_t)(unsigned char)t[w] << 8 |
-		    (unsigned char)t[w + 1];
-		if (!(c->first2[pair >> 6] >> (pair & 63) & 1))
-			continue;
-		if (w + CLS_KEY_MAX <= n)
-			probe(c, t, n, w, CLS_KEY_MAX, hits, nhits);
-		if ((sf = c->short_first[(unsigned char)t[w]]) != 0) {
-			if ((sf & 8) && w + 3 <= n)
-				probe(c, t, n, w, 3, hits, nhits);
-			if ((sf & 4) && w + 2 <= n)
-				probe(c, t, n, w, 2, hits, nhits);
-		}
+		pair = (unsigned char)t[w] << 8 | (unsigned char)t[w + 1];
+		if (c->first2[pair >> 6] >> (pair & 63) & 1)
+			walk(c, t, n, w, hits, nhits);
 	}
 	return n;
 }
@@ -596,7 +708,7 @@ static void
 run(const struct classifier *c, const struct classify_input *in,
     struct classify_result *out, int *all, size_t max, size_t *nall)
 {
-	char t[CLS_NORM_MAX + 3];
+	char t[CLS_TEXT_SIZE];
 	uint32_t matched[MAX_MATCHED], cand[MAX_CAND], veto[MAX_CAND];
 	size_t n, i, k, nm = 0, ncand = 0, nveto = 0, code_pos = 0;
 	struct dsn text_dsn;
@@ -604,6 +716,7 @@ run(const struct classifier *c, const struct classify_input *in,
 	uint32_t f, p;
 	struct hit hits[MAX_HITS];
 	size_t nhits = 0, h;
+	uint64_t seen = 0;	/* bit (f % 64) of every fragment in matched */
 	const struct cls_frag *fr;
 	const struct cls_phrase *ph;
 	const struct cls_rule *rule;
@@ -612,7 +725,6 @@ run(const struct classifier *c, const struct classify_input *in,
 	size_t scanlen = in->text.len < CLS_NORM_MAX ? in->text.len
 						      : CLS_NORM_MAX;
 	const char *text = in->text.p ? in->text.p : "";
-	unsigned bit;
 
 	memset(out, 0, sizeof(*out));
 	out->rule = -1;
@@ -620,7 +732,7 @@ run(const struct classifier *c, const struct classify_input *in,
 	out->tried_for = -1;
 	if (in->text.p == NULL)
 		scanlen = 0;
-	n = scan(c, text, scanlen, t, sizeof(t), hits, &nhits, &text_dsn,
+	n = scan(c, text, scanlen, t, hits, &nhits, &text_dsn,
 		 &have_text_dsn);
 
 	/* what the fragments found mean */
@@ -637,8 +749,11 @@ run(const struct classifier *c, const struct classify_input *in,
 		} else if (fr->kind == FRAG_CODE) {
 			if (code_pos == 0)
 				code_pos = i + 1;
-		} else if (nm < MAX_MATCHED && !has(matched, nm, f))
+		} else if (nm < MAX_MATCHED && (!(seen >> (f & 63) & 1) ||
+						!has(matched, nm, f))) {
 			matched[nm++] = f;
+			seen |= (uint64_t)1 << (f & 63);
+		}
 	}
 
 	/* facts: stage, status, codes */
@@ -679,7 +794,8 @@ run(const struct classifier *c, const struct classify_input *in,
 				uint32_t j;
 
 				for (j = 1; j < ph->nfrag; j++)
-					if (!has(matched, nm, ph->frag[j]))
+					if (!(seen >> (ph->frag[j] & 63) & 1) ||
+					    !has(matched, nm, ph->frag[j]))
 						break;
 				if (j < ph->nfrag || !ordered(c, ph, t, n))
 					continue;
@@ -696,11 +812,8 @@ run(const struct classifier *c, const struct classify_input *in,
 		}
 	}
 	/* names may veto themselves: apply name rules' conditions */
-	for (bit = 0; bit < c->nnames; bit++)
-		if (facts.names & ((uint64_t)1 << bit)) {
-			out->provider = c->names[bit];
-			break;
-		}
+	if (facts.names != 0)
+		out->provider = c->names[__builtin_ctzll(facts.names)];
 
 	decide(c, &facts, cand, ncand, veto, nveto, out, all, max, nall);
 

@@ -4,11 +4,12 @@
  *
  * Phrases are split into fragments ("mailbox ... full" has two).  Every
  * fragment starts at the start of a word, so the matcher looks only at
- * word starts: the first four bytes there (or two or three for short
- * fragments) are looked up in a small hash table that lists the
- * fragments beginning with them, which are then compared byte by byte.
- * The table fits in the first-level cache; a reply costs one pass to
- * normalise it and one probe per word.
+ * word starts: from each it walks a trie of all fragments until the text
+ * leaves the trie (chains of nodes with one child are one edge with a
+ * label, compared in one go).  A bitmap of the byte pairs fragments
+ * start with turns most words away before the walk.  The reply is made
+ * lower case and its blanks collapsed in the same single pass that finds
+ * the word starts, through a 256-entry table.
  */
 #ifndef PB_CLASSIFY_INT_H
 #define PB_CLASSIFY_INT_H
@@ -22,7 +23,9 @@
 #define CLS_MAX_DSNS	8	/* dsn= patterns per rule */
 #define CLS_MAX_NAMES	64	/* entries of [names], one bit each */
 #define CLS_NORM_MAX	4096	/* bytes of a reply that are examined */
-#define CLS_KEY_MAX	4	/* bytes of a word start used as hash key */
+#define CLS_TEXT_SIZE	(CLS_NORM_MAX + 3 + 8)	/* folded text buffer:
+				 * text, a space at each end, NUL, 8 NULs
+				 * the matcher may read past the end */
 
 /* Sections of a rules file, in decision order. */
 enum cls_section {
@@ -53,15 +56,28 @@ struct cls_frag {
 	uint32_t ph_n;
 };
 
-struct cls_bucket {		/* 8 bytes: the table stays in L1 cache */
-	uint32_t key;		/* the first len bytes, little-endian */
-	uint16_t start;		/* fragments: bucket_frags[start..+n) */
-	uint8_t n;
-	uint8_t len;		/* 2, 3 or 4; 0 marks an empty slot */
+/* A trie node: the fragments ending here, the edges leaving it. */
+struct cls_node {
+	uint32_t edge;		/* edges[edge..+nedge), sorted by byte */
+	uint32_t term;		/* fragments ending here: terms[term..+nterm) */
+	uint32_t dense;		/* its edges by byte value at
+				 * dense[dense..+256): edge + 1, 0 none */
+	uint16_t nedge;		/* edges to compare one by one (at most
+				 * CLS_DENSE_MIN - 1; 0 if dense is used) */
+	uint16_t nterm;
 };
 
-#define CLS_MAX_FRAGMENTS 65535	/* bucket_frags index is 16 bits */
-#define CLS_MAX_PER_BUCKET 255	/* fragments sharing their first bytes */
+/* An edge: its first byte, then len more from labels[lab], to node. */
+struct cls_edge {
+	uint32_t node;
+	uint32_t lab;
+	uint16_t len;
+	uint8_t byte;
+};
+
+#define CLS_DENSE_MIN	4	/* nodes with this many edges get a table */
+
+#define CLS_MAX_FRAGMENTS 65535	/* fragment ids are kept in 16 bits */
 
 struct cls_phrase {
 	uint32_t rule;
@@ -108,35 +124,19 @@ struct classifier {
 	uint32_t nnames;
 	char *wheretext;
 
-	/* fragments by the first bytes of the word they start with */
-	struct cls_bucket *buckets;	/* nbuckets, a power of two */
-	uint32_t nbuckets;
-	uint32_t *bucket_frags;
-	uint8_t short_first[256];	/* bit 2, 3: some fragment of that
-					 * length starts with this byte */
+	/* the trie of fragments, node 0 its root */
+	struct cls_node *nodes;
+	uint32_t nnodes;
+	struct cls_edge *edges;
+	uint8_t *labels;	/* the bytes of edges after their first */
+	uint16_t *terms;	/* fragment ids */
+	uint32_t *dense;	/* 256 entries per node with many edges */
+	uint32_t root[256];	/* the root's edges by byte: edge + 1 */
 	uint64_t first2[1024];	/* bit per byte pair some fragment starts
 				 * with: words starting otherwise are skipped */
-	uint8_t lower[256];	/* ASCII lower case; controls become ' ' */
+	uint8_t fold[256];	/* ASCII lower case; blanks, controls ' ' */
 	uint8_t word[256];	/* 1 for bytes that make up words */
 };
-
-/* cls_key - the hash key of len (2..4) bytes at p */
-static inline uint32_t
-cls_key(const char *p, uint32_t len)
-{
-	uint32_t k = 0, i;
-
-	for (i = 0; i < len; i++)
-		k |= (uint32_t)(unsigned char)p[i] << (8 * i);
-	return k;
-}
-
-/* cls_slot - the first slot to probe for a key */
-static inline uint32_t
-cls_slot(uint32_t key, uint32_t len, uint32_t nbuckets)
-{
-	return ((key ^ len) * 2654435761u >> 7) & (nbuckets - 1);
-}
 
 /* cls_wordchar - bytes that make up words: ASCII letters, digits, UTF-8 */
 static inline int

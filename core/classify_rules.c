@@ -648,67 +648,172 @@ frag_id(struct classifier *c, size_t *cap, struct buf *text,
 	return c->nfrags++;
 }
 
-/* build_index - the hash table from word-start bytes to fragments */
+/* A trie node while it is built: children and fragments as lists. */
+struct tnode {
+	uint32_t child;		/* first child, 0 none (the root is no child) */
+	uint32_t sibling;	/* next child of the same parent, 0 none */
+	uint32_t nterm, nchild;
+	uint8_t byte;
+};
+
+/* tnode_child - the child of node n reached by byte b, made if absent */
+static uint32_t
+tnode_child(struct tnode **t, size_t *n, size_t *cap, uint32_t parent,
+	    uint8_t b)
+{
+	uint32_t k;
+
+	for (k = (*t)[parent].child; k != 0; k = (*t)[k].sibling)
+		if ((*t)[k].byte == b)
+			return k;
+	*t = grow(*t, cap, *n, sizeof(**t));
+	k = (uint32_t)(*n)++;
+	memset(&(*t)[k], 0, sizeof((*t)[k]));
+	(*t)[k].byte = b;
+	(*t)[k].sibling = (*t)[parent].child;
+	(*t)[parent].child = k;
+	(*t)[parent].nchild++;
+	return k;
+}
+
+/* cmp_edge - order edges by byte (qsort) */
+static int
+cmp_edge(const void *a, const void *b)
+{
+	const uint8_t *x = a, *y = b;
+
+	return (int)*x - (int)*y;
+}
+
+/* build_index - the trie of all fragments, flattened for the matcher */
 static int
 build_index(struct classifier *c, struct buf *why)
 {
-	uint32_t i, j, len, slot, *fill;
-	const char *p;
-	struct cls_bucket *bk;
+	struct tnode *t = NULL;
+	size_t n = 0, cap = 0, i, j;
+	uint32_t node, k, e = 0, *at, *endnode, *newid, *stack, *order;
+	size_t labcap, nlab, nkept;
+	uint8_t *labels;
+	const unsigned char *p;
+	struct {
+		uint8_t byte;
+		uint32_t node;
+	} *kids;
 
 	if (c->nfrags > CLS_MAX_FRAGMENTS) {
 		buf_addf(why, "more than %d distinct phrase parts",
 			 CLS_MAX_FRAGMENTS);
 		return -1;
 	}
-	for (c->nbuckets = 64; c->nbuckets < c->nfrags * 2; c->nbuckets *= 2)
-		;
-	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
-	/* first pass: find or make each fragment's bucket and count */
+	t = grow(t, &cap, n, sizeof(*t));
+	memset(&t[0], 0, sizeof(t[0]));
+	n = 1;
+	endnode = xcalloc(c->nfrags + 1, sizeof(uint32_t));
 	for (i = 0; i < c->nfrags; i++) {
-		p = c->fragtext + c->frags[i].off;
-		len = c->frags[i].len < CLS_KEY_MAX ? c->frags[i].len
-						    : CLS_KEY_MAX;
-		if (len < CLS_KEY_MAX)
-			c->short_first[(unsigned char)p[0]] |=
-			    (uint8_t)(1u << len);
-		j = (uint32_t)(unsigned char)p[0] << 8 | (unsigned char)p[1];
+		p = (const unsigned char *)c->fragtext + c->frags[i].off;
+		for (node = 0, j = 0; j < c->frags[i].len; j++)
+			node = tnode_child(&t, &n, &cap, node, p[j]);
+		endnode[i] = node;
+		t[node].nterm++;
+		j = (uint32_t)p[0] << 8 | p[1];
 		c->first2[j >> 6] |= (uint64_t)1 << (j & 63);
-		for (slot = cls_slot(cls_key(p, len), len, c->nbuckets); ;
-		     slot = (slot + 1) & (c->nbuckets - 1)) {
-			bk = &c->buckets[slot];
-			if (bk->len == 0) {
-				bk->key = cls_key(p, len);
-				bk->len = (uint8_t)len;
+	}
+	/*
+	 * Flatten, folding chains of nodes that have one child and end no
+	 * fragment into the label of the edge that enters them: newid is
+	 * the flat number of every node an edge ends at (and the root).
+	 */
+	newid = xcalloc(n, sizeof(uint32_t));
+	stack = xcalloc(n + 1, sizeof(uint32_t));
+	order = xcalloc(n + 1, sizeof(uint32_t));
+	kids = xcalloc(n + 1, sizeof(*kids));
+	labels = NULL;
+	labcap = 0;
+	nlab = 0;
+	nkept = 0;
+	order[nkept++] = 0;
+	for (i = 0; i < nkept; i++) {
+		uint32_t q;
+
+		for (q = t[order[i]].child; q != 0; q = t[q].sibling) {
+			uint32_t z = q;
+
+			while (t[z].nterm == 0 && t[z].nchild == 1)
+				z = t[z].child;
+			newid[z] = (uint32_t)nkept;
+			order[nkept++] = z;
+		}
+	}
+	c->nnodes = (uint32_t)nkept;
+	c->nodes = xcalloc(nkept, sizeof(*c->nodes));
+	/* three spare edges: the matcher reads up to three of a node's */
+	c->edges = xcalloc(nkept + 3, sizeof(*c->edges));
+	c->terms = xcalloc(c->nfrags + 1, sizeof(uint16_t));
+	for (i = 0, k = 0; i < nkept; i++) {
+		uint32_t m = 0, q, z;
+
+		for (q = t[order[i]].child; q != 0; q = t[q].sibling) {
+			kids[m].byte = t[q].byte;
+			kids[m++].node = q;
+		}
+		qsort(kids, m, sizeof(*kids), cmp_edge);
+		c->nodes[i].edge = e;
+		c->nodes[i].nedge = (uint16_t)m;
+		for (q = 0; q < m; q++) {
+			c->edges[e].byte = kids[q].byte;
+			c->edges[e].lab = (uint32_t)nlab;
+			for (z = kids[q].node; t[z].nterm == 0 &&
+			     t[z].nchild == 1; z = t[z].child) {
+				labels = grow(labels, &labcap, nlab, 1);
+				labels[nlab++] = t[t[z].child].byte;
 			}
-			if (bk->key == cls_key(p, len) && bk->len == len)
-				break;
+			c->edges[e].len = (uint16_t)(nlab - c->edges[e].lab);
+			c->edges[e++].node = newid[z];
 		}
-		if (bk->n == CLS_MAX_PER_BUCKET) {
-			buf_addf(why, "more than %d phrase parts start with "
-				 "\"%.*s\"", CLS_MAX_PER_BUCKET, (int)len, p);
-			return -1;
-		}
-		bk->n++;
+		c->nodes[i].term = k;
+		k += t[order[i]].nterm;
 	}
-	for (i = 0, j = 0; i < c->nbuckets; i++) {
-		c->buckets[i].start = (uint16_t)j;
-		j += c->buckets[i].n;
+	/* eight NULs after the last label: the matcher reads 8 at a time */
+	for (j = 0; j < 8; j++) {
+		labels = grow(labels, &labcap, nlab + j, 1);
+		labels[nlab + j] = '\0';
 	}
-	c->bucket_frags = xcalloc(j + 1, sizeof(uint32_t));
-	fill = xcalloc(c->nbuckets, sizeof(uint32_t));
+	c->labels = labels;
+	for (i = 0; i < c->nodes[0].nedge; i++)
+		c->root[c->edges[c->nodes[0].edge + i].byte] =
+		    c->nodes[0].edge + (uint32_t)i + 1;
+	/*
+	 * A table by byte value for nodes with many edges (their nedge
+	 * becomes 0); the others share the empty table at dense[0..256).
+	 */
+	for (i = 0, k = 1; i < nkept; i++)
+		k += c->nodes[i].nedge >= CLS_DENSE_MIN;
+	c->dense = xcalloc((size_t)k * 256, sizeof(uint32_t));
+	for (i = 0, k = 256; i < nkept; i++) {
+		c->nodes[i].dense = 0;
+		if (c->nodes[i].nedge < CLS_DENSE_MIN)
+			continue;
+		c->nodes[i].dense = k;
+		for (j = 0; j < c->nodes[i].nedge; j++)
+			c->dense[k + c->edges[c->nodes[i].edge + j].byte] =
+			    c->nodes[i].edge + (uint32_t)j + 1;
+		c->nodes[i].nedge = 0;
+		k += 256;
+	}
+	/* fragments per end node, in id order */
+	at = xcalloc(nkept, sizeof(uint32_t));
 	for (i = 0; i < c->nfrags; i++) {
-		p = c->fragtext + c->frags[i].off;
-		len = c->frags[i].len < CLS_KEY_MAX ? c->frags[i].len
-						    : CLS_KEY_MAX;
-		for (slot = cls_slot(cls_key(p, len), len, c->nbuckets);
-		     c->buckets[slot].key != cls_key(p, len) ||
-		     c->buckets[slot].len != len;
-		     slot = (slot + 1) & (c->nbuckets - 1))
-			;
-		c->bucket_frags[c->buckets[slot].start + fill[slot]++] = i;
+		node = newid[endnode[i]];
+		c->terms[c->nodes[node].term + at[node]++] = (uint16_t)i;
+		c->nodes[node].nterm = (uint16_t)at[node];
 	}
-	free(fill);
+	free(newid);
+	free(stack);
+	free(order);
+	free(at);
+	free(kids);
+	free(endnode);
+	free(t);
 	return 0;
 }
 
@@ -803,7 +908,7 @@ compile(struct builder *b)
 	}
 	buf_free(&ierr);
 	for (i = 0; i < 256; i++) {
-		c->lower[i] = (uint8_t)(i <= ' ' || i == 0x7f ? ' ' :
+		c->fold[i] = (uint8_t)(i <= ' ' || i == 0x7f ? ' ' :
 		    i >= 'A' && i <= 'Z' ? i + 32 : i);
 		c->word[i] = (uint8_t)cls_wordchar((unsigned char)i);
 	}
@@ -915,8 +1020,11 @@ classify_free(struct classifier *c)
 	free(c->frag_phrases);
 	free(c->always);
 	free(c->wheretext);
-	free(c->buckets);
-	free(c->bucket_frags);
+	free(c->nodes);
+	free(c->edges);
+	free(c->labels);
+	free(c->dense);
+	free(c->terms);
 	free(c);
 }
 
