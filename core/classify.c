@@ -521,7 +521,6 @@ walk(const struct classifier *c, const char *t, size_t n, size_t w,
 {
 	uint32_t e = c->root[(unsigned char)t[w]], i, f, k;
 	size_t p = w + 1;
-	const struct cls_node *nd;
 	const struct cls_edge *ed, *x;
 	const struct cls_frag *fr;
 	unsigned b;
@@ -532,9 +531,8 @@ walk(const struct classifier *c, const char *t, size_t n, size_t w,
 		if (!same_bytes(t + p, c->labels + ed->lab, ed->len))
 			return;
 		p += ed->len;
-		nd = &c->nodes[ed->node];
-		for (i = 0; i < nd->nterm; i++) {
-			f = c->terms[nd->term + i];
+		for (i = 0; i < ed->nterm; i++) {
+			f = c->terms[ed->term + i];
 			fr = &c->frags[f];
 			if (fr->right_bound &&
 			    cls_wordchar((unsigned char)t[p]))
@@ -550,12 +548,12 @@ walk(const struct classifier *c, const char *t, size_t n, size_t w,
 		/* the next edge, without branches: the dense table (empty
 		 * for nodes without one) or one of up to three edges */
 		b = (unsigned char)t[p++];
-		x = &c->edges[nd->edge];
-		k = nd->edge;
-		e = c->dense[nd->dense + b] |
-		    ((nd->nedge > 0) & (x[0].byte == b)) * (k + 1) |
-		    ((nd->nedge > 1) & (x[1].byte == b)) * (k + 2) |
-		    ((nd->nedge > 2) & (x[2].byte == b)) * (k + 3);
+		x = &c->edges[ed->edge];
+		k = ed->edge;
+		e = c->dense[ed->dense + b] |
+		    ((ed->nedge > 0) & (x[0].byte == b)) * (k + 1) |
+		    ((ed->nedge > 1) & (x[1].byte == b)) * (k + 2) |
+		    ((ed->nedge > 2) & (x[2].byte == b)) * (k + 3);
 	}
 }
 

@@ -67,12 +67,19 @@ struct cls_node {
 	uint16_t nterm;
 };
 
-/* An edge: its first byte, then len more from labels[lab], to node. */
+/*
+ * An edge: its first byte, then len more from labels[lab], to node.  The
+ * node's fields are copied into the edge, so that a step of the walk
+ * loads one edge and not an edge and then its node.
+ */
 struct cls_edge {
 	uint32_t node;
 	uint32_t lab;
+	uint32_t edge, term, dense;	/* the node's */
 	uint16_t len;
+	uint16_t nterm;			/* the node's */
 	uint8_t byte;
+	uint8_t nedge;			/* the node's */
 };
 
 #define CLS_DENSE_MIN	4	/* nodes with this many edges get a table */

@@ -807,6 +807,15 @@ build_index(struct classifier *c, struct buf *why)
 		c->terms[c->nodes[node].term + at[node]++] = (uint16_t)i;
 		c->nodes[node].nterm = (uint16_t)at[node];
 	}
+	for (i = 0; i < e; i++) {
+		const struct cls_node *to = &c->nodes[c->edges[i].node];
+
+		c->edges[i].edge = to->edge;
+		c->edges[i].term = to->term;
+		c->edges[i].dense = to->dense;
+		c->edges[i].nterm = to->nterm;
+		c->edges[i].nedge = (uint8_t)to->nedge;
+	}
 	free(newid);
 	free(stack);
 	free(order);
