@@ -607,9 +607,9 @@ fold16(const unsigned char *p, char *o, unsigned *wbits, unsigned *bbits)
  * scan - one pass over the raw reply: fold it through the 256-entry table
  * (lower case; blanks and control bytes one space per run), drop
  * multi-line prefixes such as "550-5.1.1 ", and note where words start;
- * then walk the trie from each word start whose first two bytes begin
- * some fragment.  Also notes the first enhanced status code standing at
- * a word start.  Returns the length of the folded text in t, which holds
+ * then walk the trie from each word start whose first bytes may begin
+ * some fragment.  Unless *have_dsn is already set, also notes the first
+ * enhanced status code standing at a word start.  Returns the length of the folded text in t, which holds
  * what cls_normalize would make of the reply.
  */
 static size_t
@@ -621,7 +621,7 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 	char *o = t;
 	uint16_t starts[CLS_NORM_MAX + 4];
 	size_t nstarts = 0, n, i, w, codelen;
-	unsigned ch, space = 1, is_space, prev_word = 0, is_word, pair;
+	unsigned ch, space = 1, is_space, prev_word = 0, is_word, pair, h3;
 
 	/* t has CLS_TEXT_SIZE bytes: one per input byte at most, a space
 	 * at each end, the NUL and 8 more for the matcher's 8-byte reads */
@@ -685,7 +685,6 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 	memset(o, '\0', 9);
 	n = (size_t)(o - t);
 	*nhits = 0;
-	*have_dsn = false;
 	for (i = 0; i < nstarts; i++) {
 		w = starts[i];
 		/* "5.1.1" but not "5.1.1.7" nor "1.5.1.1" */
@@ -695,7 +694,9 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 				 dsn, &codelen) == 1)
 			*have_dsn = true;
 		pair = (unsigned char)t[w] << 8 | (unsigned char)t[w + 1];
-		if (c->first2[pair >> 6] >> (pair & 63) & 1)
+		h3 = cls_hash3(pair, (unsigned char)t[w + 2]);
+		if ((c->short2[pair >> 6] >> (pair & 63) |
+		     c->first3[h3 >> 6] >> (h3 & 63)) & 1)
 			walk(c, t, n, w, hits, nhits);
 	}
 	return n;
@@ -710,7 +711,7 @@ run(const struct classifier *c, const struct classify_input *in,
 	uint32_t matched[MAX_MATCHED], cand[MAX_CAND], veto[MAX_CAND];
 	size_t n, i, k, nm = 0, ncand = 0, nveto = 0, code_pos = 0;
 	struct dsn text_dsn;
-	bool have_text_dsn;
+	bool have_text_dsn, look_dsn;
 	uint32_t f, p;
 	struct hit hits[MAX_HITS];
 	size_t nhits = 0, h;
@@ -730,8 +731,18 @@ run(const struct classifier *c, const struct classify_input *in,
 	out->tried_for = -1;
 	if (in->text.p == NULL)
 		scanlen = 0;
+	/* an enhanced code in the text matters only without a specific one
+	 * in the input: then scan looks for it */
+	memset(&facts, 0, sizeof(facts));
+	if (in->dsn.len && dsncode_parse(in->dsn.p, in->dsn.len, &facts.dsn))
+		facts.have_dsn = true;
+	have_text_dsn = facts.have_dsn && !(facts.dsn.subject == 0 &&
+					    facts.dsn.detail == 0);
+	look_dsn = !have_text_dsn;
 	n = scan(c, text, scanlen, t, hits, &nhits, &text_dsn,
 		 &have_text_dsn);
+	if (!look_dsn)
+		have_text_dsn = false;
 
 	/* what the fragments found mean */
 	for (h = 0; h < nhits; h++) {
@@ -755,11 +766,8 @@ run(const struct classifier *c, const struct classify_input *in,
 	}
 
 	/* facts: stage, status, codes */
-	memset(&facts, 0, sizeof(facts));
 	facts.stage = in->stage != CLS_STAGE_NONE ? in->stage : text_stage;
 	facts.status = in->status;
-	if (in->dsn.len && dsncode_parse(in->dsn.p, in->dsn.len, &facts.dsn))
-		facts.have_dsn = true;
 	if ((!facts.have_dsn || (facts.dsn.subject == 0 &&
 				 facts.dsn.detail == 0)) && have_text_dsn &&
 	    !(text_dsn.subject == 0 && text_dsn.detail == 0)) {

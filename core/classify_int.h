@@ -139,11 +139,21 @@ struct classifier {
 	uint16_t *terms;	/* fragment ids */
 	uint32_t *dense;	/* 256 entries per node with many edges */
 	uint32_t root[256];	/* the root's edges by byte: edge + 1 */
-	uint64_t first2[1024];	/* bit per byte pair some fragment starts
-				 * with: words starting otherwise are skipped */
+	uint64_t short2[1024];	/* bit per byte pair that is a whole
+				 * fragment: words starting so are walked */
+	uint64_t first3[1024];	/* bit per cls_hash3 of the first three
+				 * bytes of a fragment: words whose bit is
+				 * clear (and not short2) are skipped */
 	uint8_t fold[256];	/* ASCII lower case; blanks, controls ' ' */
 	uint8_t word[256];	/* 1 for bytes that make up words */
 };
+
+/* cls_hash3 - 16 bits for a byte pair (first << 8 | second) and a third */
+static inline unsigned
+cls_hash3(unsigned pair, unsigned third)
+{
+	return ((pair << 8 | third) * 2654435761u) >> 16;
+}
 
 /* cls_wordchar - bytes that make up words: ASCII letters, digits, UTF-8 */
 static inline int

@@ -716,7 +716,12 @@ build_index(struct classifier *c, struct buf *why)
 		endnode[i] = node;
 		t[node].nterm++;
 		j = (uint32_t)p[0] << 8 | p[1];
-		c->first2[j >> 6] |= (uint64_t)1 << (j & 63);
+		if (c->frags[i].len == 2) {
+			c->short2[j >> 6] |= (uint64_t)1 << (j & 63);
+		} else {
+			j = cls_hash3(j, p[2]);
+			c->first3[j >> 6] |= (uint64_t)1 << (j & 63);
+		}
 	}
 	/*
 	 * Flatten, folding chains of nodes that have one child and end no
