@@ -487,92 +487,50 @@ in_local_part(const struct classifier *c, const char *t, size_t n, size_t q)
 }
 
 /*
- * same_bytes - t starts with the len bytes at lab; reads 8 bytes at a
- * time, which the padding after the folded text and the labels allows
- */
-static inline int
-same_bytes(const char *t, const uint8_t *lab, uint32_t len)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint64_t x, y;
-
-	for (; len >= 8; len -= 8, t += 8, lab += 8) {
-		memcpy(&x, t, 8);
-		memcpy(&y, lab, 8);
-		if (x != y)
-			return 0;
-	}
-	/* len is 0..7 here: compare that many low bytes (none for 0) */
-	memcpy(&x, t, 8);
-	memcpy(&y, lab, 8);
-	return ((x ^ y) & (((uint64_t)1 << (8 * len)) - 1)) == 0;
-#else
-	return memcmp(t, lab, len) == 0;
-#endif
-}
-
-/*
- * walk - the fragments that begin at word start w, through the trie.
- * t[n] is a NUL, which no edge carries, so the walk stops there.
+ * emit - the fragments that end at t[i] in automaton state st, kept
+ * where they start a word, end one if they must, and are not the local
+ * part of a mail address
  */
 static void
-walk(const struct classifier *c, const char *t, size_t n, size_t w,
-     struct hit *hits, size_t *nh)
+emit(const struct classifier *c, const char *t, size_t n, size_t i,
+     uint32_t st, struct hit *hits, size_t *nh)
 {
-	uint32_t e = c->root[(unsigned char)t[w]], i, f, k;
-	size_t p = w + 1;
-	const struct cls_edge *ed, *x;
+	uint32_t j, f;
 	const struct cls_frag *fr;
-	unsigned b;
 
-	while (e != 0) {
-		ed = &c->edges[e - 1];
-		/* the rest of the edge's bytes */
-		if (!same_bytes(t + p, c->labels + ed->lab, ed->len))
-			return;
-		p += ed->len;
-		for (i = 0; i < ed->nterm; i++) {
-			f = c->terms[ed->term + i];
-			fr = &c->frags[f];
-			if (fr->right_bound &&
-			    cls_wordchar((unsigned char)t[p]))
-				continue;
-			if (in_local_part(c, t, n, p))
-				continue;
-			if (*nh < MAX_HITS) {
-				hits[*nh].frag = f;
-				hits[*nh].end = (uint32_t)(p - 1);
-				(*nh)++;
-			}
+	for (j = 0; j < c->nout[st]; j++) {
+		f = c->outs[c->out[st] + j];
+		fr = &c->frags[f];
+		/* fragments begin with a word byte, t[0] is a space */
+		if (c->word[(unsigned char)t[i - fr->len]])
+			continue;
+		if (fr->right_bound && cls_wordchar((unsigned char)t[i + 1]))
+			continue;
+		if (in_local_part(c, t, n, i + 1))
+			continue;
+		if (*nh < MAX_HITS) {
+			hits[*nh].frag = f;
+			hits[*nh].end = (uint32_t)i;
+			(*nh)++;
 		}
-		/* the next edge, without branches: the dense table (empty
-		 * for nodes without one) or one of up to three edges */
-		b = (unsigned char)t[p++];
-		x = &c->edges[ed->edge];
-		k = ed->edge;
-		e = c->dense[ed->dense + b] |
-		    ((ed->nedge > 0) & (x[0].byte == b)) * (k + 1) |
-		    ((ed->nedge > 1) & (x[1].byte == b)) * (k + 2) |
-		    ((ed->nedge > 2) & (x[2].byte == b)) * (k + 3);
 	}
 }
 
 #ifdef __SSE2__
 /*
- * fold16 - fold 16 bytes at p into o (lower case, blanks ' ') and give
- * the bits of the bytes that are word bytes and blanks; 0 (nothing
- * written) if the block holds a run of blanks (counting the byte before
- * it) or may hold a multi-line prefix: those take the byte loop.  Reads
- * p[-1] to p[18].
+ * fold16 - fold 16 bytes at p into o (lower case, blanks ' ') and say
+ * whether the last is a blank; 0 (nothing written) if the block holds a
+ * run of blanks (counting the byte before it) or may hold a multi-line
+ * prefix: those take the byte loop.  Reads p[-1] to p[18].
  */
 static inline int
-fold16(const unsigned char *p, char *o, unsigned *wbits, unsigned *bbits)
+fold16(const unsigned char *p, char *o, unsigned *last_blank)
 {
 	const __m128i sp = _mm_set1_epi8(' '), del = _mm_set1_epi8(0x7f);
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i pv = _mm_loadu_si128((const __m128i *)(const void *)(p - 1));
 	__m128i d3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 3));
-	__m128i blank, pblank, special, up, f, w;
+	__m128i blank, pblank, special, up, f;
 
 	blank = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x),
 			     _mm_cmpeq_epi8(x, del));
@@ -590,62 +548,42 @@ fold16(const unsigned char *p, char *o, unsigned *wbits, unsigned *bbits)
 	f = _mm_add_epi8(x, _mm_and_si128(up, sp));
 	f = _mm_or_si128(_mm_andnot_si128(blank, f), _mm_and_si128(blank, sp));
 	_mm_storeu_si128((__m128i *)(void *)o, f);
-	w = _mm_or_si128(
-	    _mm_and_si128(_mm_cmpgt_epi8(f, _mm_set1_epi8('a' - 1)),
-			  _mm_cmplt_epi8(f, _mm_set1_epi8('z' + 1))),
-	    _mm_or_si128(
-		_mm_and_si128(_mm_cmpgt_epi8(f, _mm_set1_epi8('0' - 1)),
-			      _mm_cmplt_epi8(f, _mm_set1_epi8('9' + 1))),
-		_mm_cmplt_epi8(f, _mm_setzero_si128())));
-	*wbits = (unsigned)_mm_movemask_epi8(w);
-	*bbits = (unsigned)_mm_movemask_epi8(blank);
+	*last_blank = (unsigned)_mm_movemask_epi8(blank) >> 15 & 1;
 	return 1;
 }
 #endif
 
 /*
- * scan - one pass over the raw reply: fold it through the 256-entry table
- * (lower case; blanks and control bytes one space per run), drop
- * multi-line prefixes such as "550-5.1.1 ", and note where words start;
- * then walk the trie from each word start whose first bytes may begin
- * some fragment.  Unless *have_dsn is already set, also notes the first
- * enhanced status code standing at a word start.  Returns the length of the folded text in t, which holds
- * what cls_normalize would make of the reply.
+ * scan - one pass over the raw reply folds it into t through the
+ * 256-entry table (lower case; blanks and control bytes one space per
+ * run) and drops multi-line prefixes such as "550-5.1.1 " (t is then
+ * what cls_normalize makes of the reply); a second runs the automaton
+ * over t.  Unless *have_dsn is already set, also notes the first enhanced
+ * status code standing at a word start.  Returns the length of t.
  */
 static size_t
 scan(const struct classifier *c, const char *s, size_t len, char *t,
      struct hit *hits, size_t *nhits, struct dsn *dsn, bool *have_dsn)
 {
 	const unsigned char *u = (const unsigned char *)s, *p, *e;
-	const uint8_t *fold = c->fold, *word = c->word;
+	const uint8_t *fold = c->fold, *cmap = c->cmap;
+	const uint32_t *delta = c->delta;
 	char *o = t;
-	uint16_t starts[CLS_NORM_MAX + 4];
-	size_t nstarts = 0, n, i, w, codelen;
-	unsigned ch, space = 1, is_space, prev_word = 0, is_word, pair, h3;
+	size_t n, i, codelen;
+	unsigned ch, space = 1, is_space;
+	uint32_t v;
 
 	/* t has CLS_TEXT_SIZE bytes: one per input byte at most, a space
-	 * at each end, the NUL and 8 more for the matcher's 8-byte reads */
+	 * at each end and the NUL */
 	if (len > CLS_NORM_MAX)
 		len = CLS_NORM_MAX;
 	*o++ = ' ';
 	for (p = u, e = u + len; p < e; ) {
 		const unsigned char *stop = e - p > 16 ? p + 16 : e;
 #ifdef __SSE2__
-		unsigned wbits, bbits, sb;
-
 		/* 16 bytes at once where nothing needs the byte loop */
-		if (e - p >= 19 && p > u &&
-		    space == (fold[p[-1]] == ' ') &&
-		    prev_word == word[fold[p[-1]]] &&
-		    fold16(p, o, &wbits, &bbits)) {
-			sb = wbits & ~(wbits << 1 | prev_word) & 0xffff;
-			while (sb != 0) {
-				starts[nstarts++] = (uint16_t)(o - t +
-							__builtin_ctz(sb));
-				sb &= sb - 1;
-			}
-			prev_word = wbits >> 15 & 1;
-			space = bbits >> 15 & 1;
+		if (e - p >= 19 && p > u && space == (fold[p[-1]] == ' ') &&
+		    fold16(p, o, &space)) {
 			o += 16;
 			p += 16;
 			continue;
@@ -668,13 +606,8 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 				p = q;
 				continue;
 			}
-			/* branch-free: one space for a run of blanks, note
-			 * each byte that starts a word */
+			/* branch-free: one space for a run of blanks */
 			is_space = ch == ' ';
-			is_word = word[ch];
-			starts[nstarts] = (uint16_t)(o - t);
-			nstarts += is_word & !prev_word;
-			prev_word = is_word;
 			*o = (char)ch;
 			o += !(is_space & space);
 			space = is_space;
@@ -682,23 +615,24 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 	}
 	if (!space)
 		*o++ = ' ';
-	memset(o, '\0', 9);
+	*o = '\0';
 	n = (size_t)(o - t);
+	/* the automaton: one table load per byte */
 	*nhits = 0;
-	for (i = 0; i < nstarts; i++) {
-		w = starts[i];
-		/* "5.1.1" but not "5.1.1.7" nor "1.5.1.1" */
-		if (!*have_dsn && t[w + 1] == '.' && (t[w] == '2' ||
-		    t[w] == '4' || t[w] == '5') &&
-		    dsncode_scan(t + w - 1, n - w + 1 < 16 ? n - w + 1 : 16,
+	for (i = 1, v = 0; i < n; i++) {
+		v = delta[(v & ~CLS_OUT_BIT) + cmap[(unsigned char)t[i]]];
+		if (v & CLS_OUT_BIT)
+			emit(c, t, n, i, (v & ~CLS_OUT_BIT) / c->nclass, hits,
+			     nhits);
+	}
+	/* "5.1.1" at a word start, but not "5.1.1.7" nor "1.5.1.1" */
+	for (i = 1; !*have_dsn && i + 1 < n; i++)
+		if (t[i + 1] == '.' && (t[i] == '2' || t[i] == '4' ||
+					t[i] == '5') &&
+		    !c->word[(unsigned char)t[i - 1]] &&
+		    dsncode_scan(t + i - 1, n - i + 1 < 16 ? n - i + 1 : 16,
 				 dsn, &codelen) == 1)
 			*have_dsn = true;
-		pair = (unsigned char)t[w] << 8 | (unsigned char)t[w + 1];
-		h3 = cls_hash3(pair, (unsigned char)t[w + 2]);
-		if ((c->short2[pair >> 6] >> (pair & 63) |
-		     c->first3[h3 >> 6] >> (h3 & 63)) & 1)
-			walk(c, t, n, w, hits, nhits);
-	}
 	return n;
 }
 

@@ -2,14 +2,12 @@
  * classify_int.h - the compiled form of the classification rules, shared
  * by the loader (classify_rules.c) and the matcher (classify.c) only.
  *
- * Phrases are split into fragments ("mailbox ... full" has two).  Every
- * fragment starts at the start of a word, so the matcher looks only at
- * word starts: from each it walks a trie of all fragments until the text
- * leaves the trie (chains of nodes with one child are one edge with a
- * label, compared in one go).  A bitmap of the byte pairs fragments
- * start with turns most words away before the walk.  The reply is made
- * lower case and its blanks collapsed in the same single pass that finds
- * the word starts, through a 256-entry table.
+ * Phrases are split into fragments ("mailbox ... full" has two).  All
+ * fragments are compiled into one Aho-Corasick automaton (a full
+ * transition table over byte classes), run once over the folded reply;
+ * a fragment counts only where it starts a word.  The reply is made
+ * lower case and its blanks collapsed in one pass (16 bytes at a time
+ * where SSE2 is there) through a 256-entry table.
  */
 #ifndef PB_CLASSIFY_INT_H
 #define PB_CLASSIFY_INT_H
@@ -23,9 +21,8 @@
 #define CLS_MAX_DSNS	8	/* dsn= patterns per rule */
 #define CLS_MAX_NAMES	64	/* entries of [names], one bit each */
 #define CLS_NORM_MAX	4096	/* bytes of a reply that are examined */
-#define CLS_TEXT_SIZE	(CLS_NORM_MAX + 3 + 8)	/* folded text buffer:
-				 * text, a space at each end, NUL, 8 NULs
-				 * the matcher may read past the end */
+#define CLS_TEXT_SIZE	(CLS_NORM_MAX + 3)	/* folded text buffer:
+				 * text, a space at each end, NUL */
 
 /* Sections of a rules file, in decision order. */
 enum cls_section {
@@ -56,35 +53,8 @@ struct cls_frag {
 	uint32_t ph_n;
 };
 
-/* A trie node: the fragments ending here, the edges leaving it. */
-struct cls_node {
-	uint32_t edge;		/* edges[edge..+nedge), sorted by byte */
-	uint32_t term;		/* fragments ending here: terms[term..+nterm) */
-	uint32_t dense;		/* its edges by byte value at
-				 * dense[dense..+256): edge + 1, 0 none */
-	uint16_t nedge;		/* edges to compare one by one (at most
-				 * CLS_DENSE_MIN - 1; 0 if dense is used) */
-	uint16_t nterm;
-};
-
-/*
- * An edge: its first byte, then len more from labels[lab], to node.  The
- * node's fields are copied into the edge, so that a step of the walk
- * loads one edge and not an edge and then its node.
- */
-struct cls_edge {
-	uint32_t node;
-	uint32_t lab;
-	uint32_t edge, term, dense;	/* the node's */
-	uint16_t len;
-	uint16_t nterm;			/* the node's */
-	uint8_t byte;
-	uint8_t nedge;			/* the node's */
-};
-
-#define CLS_DENSE_MIN	4	/* nodes with this many edges get a table */
-
 #define CLS_MAX_FRAGMENTS 65535	/* fragment ids are kept in 16 bits */
+#define CLS_OUT_BIT	0x80000000u	/* in delta: the target has outputs */
 
 struct cls_phrase {
 	uint32_t rule;
@@ -131,29 +101,20 @@ struct classifier {
 	uint32_t nnames;
 	char *wheretext;
 
-	/* the trie of fragments, node 0 its root */
-	struct cls_node *nodes;
-	uint32_t nnodes;
-	struct cls_edge *edges;
-	uint8_t *labels;	/* the bytes of edges after their first */
-	uint16_t *terms;	/* fragment ids */
-	uint32_t *dense;	/* 256 entries per node with many edges */
-	uint32_t root[256];	/* the root's edges by byte: edge + 1 */
-	uint64_t short2[1024];	/* bit per byte pair that is a whole
-				 * fragment: words starting so are walked */
-	uint64_t first3[1024];	/* bit per cls_hash3 of the first three
-				 * bytes of a fragment: words whose bit is
-				 * clear (and not short2) are skipped */
+	/*
+	 * The automaton: delta[row + cmap[byte]] is the next state's row
+	 * (state * nclass), with CLS_OUT_BIT set if fragments end there:
+	 * outs[out[state]..+nout[state]).  State 0 is the start.
+	 */
+	uint32_t *delta;
+	uint32_t nstates, nclass;
+	uint32_t *out;
+	uint16_t *nout;
+	uint16_t *outs;
+	uint8_t cmap[256];	/* byte class: 0 for bytes no fragment has */
 	uint8_t fold[256];	/* ASCII lower case; blanks, controls ' ' */
 	uint8_t word[256];	/* 1 for bytes that make up words */
 };
-
-/* cls_hash3 - 16 bits for a byte pair (first << 8 | second) and a third */
-static inline unsigned
-cls_hash3(unsigned pair, unsigned third)
-{
-	return ((pair << 8 | third) * 2654435761u) >> 16;
-}
 
 /* cls_wordchar - bytes that make up words: ASCII letters, digits, UTF-8 */
 static inline int

@@ -676,29 +676,15 @@ tnode_child(struct tnode **t, size_t *n, size_t *cap, uint32_t parent,
 	return k;
 }
 
-/* cmp_edge - order edges by byte (qsort) */
-static int
-cmp_edge(const void *a, const void *b)
-{
-	const uint8_t *x = a, *y = b;
-
-	return (int)*x - (int)*y;
-}
-
-/* build_index - the trie of all fragments, flattened for the matcher */
+/* build_index - the Aho-Corasick automaton of all fragments */
 static int
 build_index(struct classifier *c, struct buf *why)
 {
 	struct tnode *t = NULL;
-	size_t n = 0, cap = 0, i, j;
-	uint32_t node, k, e = 0, *at, *endnode, *newid, *stack, *order;
-	size_t labcap, nlab, nkept;
-	uint8_t *labels;
+	size_t n = 0, cap = 0, i, j, total;
+	uint32_t node, K, a, s, u, q, head, tail, *queue, *fail, *endnode;
+	uint32_t *at, *row;
 	const unsigned char *p;
-	struct {
-		uint8_t byte;
-		uint32_t node;
-	} *kids;
 
 	if (c->nfrags > CLS_MAX_FRAGMENTS) {
 		buf_addf(why, "more than %d distinct phrase parts",
@@ -709,123 +695,84 @@ build_index(struct classifier *c, struct buf *why)
 	memset(&t[0], 0, sizeof(t[0]));
 	n = 1;
 	endnode = xcalloc(c->nfrags + 1, sizeof(uint32_t));
+	memset(c->cmap, 0, sizeof(c->cmap));
+	K = 1;
 	for (i = 0; i < c->nfrags; i++) {
 		p = (const unsigned char *)c->fragtext + c->frags[i].off;
-		for (node = 0, j = 0; j < c->frags[i].len; j++)
+		for (node = 0, j = 0; j < c->frags[i].len; j++) {
+			if (c->cmap[p[j]] == 0)
+				c->cmap[p[j]] = (uint8_t)K++;
 			node = tnode_child(&t, &n, &cap, node, p[j]);
+		}
 		endnode[i] = node;
 		t[node].nterm++;
-		j = (uint32_t)p[0] << 8 | p[1];
-		if (c->frags[i].len == 2) {
-			c->short2[j >> 6] |= (uint64_t)1 << (j & 63);
-		} else {
-			j = cls_hash3(j, p[2]);
-			c->first3[j >> 6] |= (uint64_t)1 << (j & 63);
-		}
 	}
+	if (n > (CLS_OUT_BIT - 1) / K) {
+		buf_addf(why, "phrases too long in total (%zu bytes)", n);
+		free(endnode);
+		free(t);
+		return -1;
+	}
+	c->nstates = (uint32_t)n;
+	c->nclass = K;
+	c->delta = xcalloc(n * K, sizeof(uint32_t));
+	/* the trie's own edges (state 0 is never a target) */
+	for (s = 0; s < n; s++)
+		for (q = t[s].child; q != 0; q = t[q].sibling)
+			c->delta[(size_t)s * K + c->cmap[t[q].byte]] = q;
 	/*
-	 * Flatten, folding chains of nodes that have one child and end no
-	 * fragment into the label of the edge that enters them: newid is
-	 * the flat number of every node an edge ends at (and the root).
+	 * Breadth first, so a state's failure state (shallower) is done
+	 * before it: a row holds only trie edges until its state is taken
+	 * from the queue; then its gaps are filled from the failure state.
 	 */
-	newid = xcalloc(n, sizeof(uint32_t));
-	stack = xcalloc(n + 1, sizeof(uint32_t));
-	order = xcalloc(n + 1, sizeof(uint32_t));
-	kids = xcalloc(n + 1, sizeof(*kids));
-	labels = NULL;
-	labcap = 0;
-	nlab = 0;
-	nkept = 0;
-	order[nkept++] = 0;
-	for (i = 0; i < nkept; i++) {
-		uint32_t q;
-
-		for (q = t[order[i]].child; q != 0; q = t[q].sibling) {
-			uint32_t z = q;
-
-			while (t[z].nterm == 0 && t[z].nchild == 1)
-				z = t[z].child;
-			newid[z] = (uint32_t)nkept;
-			order[nkept++] = z;
-		}
-	}
-	c->nnodes = (uint32_t)nkept;
-	c->nodes = xcalloc(nkept, sizeof(*c->nodes));
-	/* three spare edges: the matcher reads up to three of a node's */
-	c->edges = xcalloc(nkept + 3, sizeof(*c->edges));
-	c->terms = xcalloc(c->nfrags + 1, sizeof(uint16_t));
-	for (i = 0, k = 0; i < nkept; i++) {
-		uint32_t m = 0, q, z;
-
-		for (q = t[order[i]].child; q != 0; q = t[q].sibling) {
-			kids[m].byte = t[q].byte;
-			kids[m++].node = q;
-		}
-		qsort(kids, m, sizeof(*kids), cmp_edge);
-		c->nodes[i].edge = e;
-		c->nodes[i].nedge = (uint16_t)m;
-		for (q = 0; q < m; q++) {
-			c->edges[e].byte = kids[q].byte;
-			c->edges[e].lab = (uint32_t)nlab;
-			for (z = kids[q].node; t[z].nterm == 0 &&
-			     t[z].nchild == 1; z = t[z].child) {
-				labels = grow(labels, &labcap, nlab, 1);
-				labels[nlab++] = t[t[z].child].byte;
+	fail = xcalloc(n, sizeof(uint32_t));
+	queue = xcalloc(n, sizeof(uint32_t));
+	c->nout = xcalloc(n, sizeof(uint16_t));
+	head = tail = 0;
+	queue[tail++] = 0;
+	while (head < tail) {
+		s = queue[head++];
+		row = c->delta + (size_t)s * K;
+		if (s != 0)
+			c->nout[s] = (uint16_t)(t[s].nterm + c->nout[fail[s]]);
+		for (a = 0; a < K; a++) {
+			u = row[a];
+			if (u != 0) {
+				fail[u] = s == 0 ? 0 :
+				    c->delta[(size_t)fail[s] * K + a];
+				queue[tail++] = u;
+			} else if (s != 0) {
+				row[a] = c->delta[(size_t)fail[s] * K + a];
 			}
-			c->edges[e].len = (uint16_t)(nlab - c->edges[e].lab);
-			c->edges[e++].node = newid[z];
 		}
-		c->nodes[i].term = k;
-		k += t[order[i]].nterm;
 	}
-	/* eight NULs after the last label: the matcher reads 8 at a time */
-	for (j = 0; j < 8; j++) {
-		labels = grow(labels, &labcap, nlab + j, 1);
-		labels[nlab + j] = '\0';
+	/* outputs: a state's own fragments (by id), then its failure's */
+	c->out = xcalloc(n, sizeof(uint32_t));
+	for (s = 0, total = 0; s < n; s++) {
+		c->out[s] = (uint32_t)total;
+		total += c->nout[s];
 	}
-	c->labels = labels;
-	for (i = 0; i < c->nodes[0].nedge; i++)
-		c->root[c->edges[c->nodes[0].edge + i].byte] =
-		    c->nodes[0].edge + (uint32_t)i + 1;
-	/*
-	 * A table by byte value for nodes with many edges (their nedge
-	 * becomes 0); the others share the empty table at dense[0..256).
-	 */
-	for (i = 0, k = 1; i < nkept; i++)
-		k += c->nodes[i].nedge >= CLS_DENSE_MIN;
-	c->dense = xcalloc((size_t)k * 256, sizeof(uint32_t));
-	for (i = 0, k = 256; i < nkept; i++) {
-		c->nodes[i].dense = 0;
-		if (c->nodes[i].nedge < CLS_DENSE_MIN)
-			continue;
-		c->nodes[i].dense = k;
-		for (j = 0; j < c->nodes[i].nedge; j++)
-			c->dense[k + c->edges[c->nodes[i].edge + j].byte] =
-			    c->nodes[i].edge + (uint32_t)j + 1;
-		c->nodes[i].nedge = 0;
-		k += 256;
-	}
-	/* fragments per end node, in id order */
-	at = xcalloc(nkept, sizeof(uint32_t));
+	c->outs = xcalloc(total + 1, sizeof(uint16_t));
+	at = xcalloc(n, sizeof(uint32_t));
 	for (i = 0; i < c->nfrags; i++) {
-		node = newid[endnode[i]];
-		c->terms[c->nodes[node].term + at[node]++] = (uint16_t)i;
-		c->nodes[node].nterm = (uint16_t)at[node];
+		node = endnode[i];
+		c->outs[c->out[node] + at[node]++] = (uint16_t)i;
 	}
-	for (i = 0; i < e; i++) {
-		const struct cls_node *to = &c->nodes[c->edges[i].node];
-
-		c->edges[i].edge = to->edge;
-		c->edges[i].term = to->term;
-		c->edges[i].dense = to->dense;
-		c->edges[i].nterm = to->nterm;
-		c->edges[i].nedge = (uint8_t)to->nedge;
+	for (i = 0; i < n; i++) {
+		s = queue[i];
+		if (s != 0 && c->nout[fail[s]] != 0)
+			memcpy(c->outs + c->out[s] + t[s].nterm,
+			       c->outs + c->out[fail[s]],
+			       c->nout[fail[s]] * sizeof(uint16_t));
 	}
-	free(newid);
-	free(stack);
-	free(order);
+	/* rows instead of state numbers, and the output bit */
+	for (i = 0; i < n * K; i++) {
+		u = c->delta[i];
+		c->delta[i] = u * K | (c->nout[u] != 0 ? CLS_OUT_BIT : 0);
+	}
 	free(at);
-	free(kids);
+	free(queue);
+	free(fail);
 	free(endnode);
 	free(t);
 	return 0;
@@ -1034,11 +981,10 @@ classify_free(struct classifier *c)
 	free(c->frag_phrases);
 	free(c->always);
 	free(c->wheretext);
-	free(c->nodes);
-	free(c->edges);
-	free(c->labels);
-	free(c->dense);
-	free(c->terms);
+	free(c->delta);
+	free(c->out);
+	free(c->nout);
+	free(c->outs);
 	free(c);
 }
 
