@@ -394,12 +394,16 @@ format_dsn(char *out, const struct dsn *d)
 	*p = '\0';
 }
 
-/* decide - walk candidate and condition-only rules in order */
+/*
+ * decide - walk candidate and condition-only rules in order; with cause
+ * set, pass over delivery_expired (rules and code table) to find what
+ * an expiry text says the deferrals were about
+ */
 static void
 decide(const struct classifier *c, const struct facts *f,
        const uint32_t *cand, size_t ncand, const uint32_t *veto,
        size_t nveto, struct classify_result *out, int *all, size_t max,
-       size_t *nall)
+       size_t *nall, bool cause)
 {
 	size_t ia = 0, ic = 0;
 	uint32_t r;
@@ -418,14 +422,20 @@ decide(const struct classifier *c, const struct facts *f,
 			continue;
 		if (nveto && has(veto, nveto, r))
 			continue;
+		if (cause && rule->reason == REASON_DELIVERY_EXPIRED)
+			continue;
 		if (!dsn_done && rule->section >= SEC_CODE) {
 			dsn_done = 1;
-			if (!all && (dr = dsn_step(f)) != REASON_UNKNOWN) {
+			if (!all && (dr = dsn_step(f)) != REASON_UNKNOWN &&
+			    !(cause && dr == REASON_DELIVERY_EXPIRED)) {
 				out->reason = dr;
 				out->via = CLS_VIA_DSN;
 				return;
 			}
 		}
+		/* a bare reply code belongs to the expiry, not its cause */
+		if (cause && rule->section >= SEC_CODE)
+			break;
 		if (!conditions_hold(rule, f))
 			continue;
 		if (all) {
@@ -440,7 +450,8 @@ decide(const struct classifier *c, const struct facts *f,
 		    rule->section == SEC_PHRASE ? CLS_VIA_PHRASE : CLS_VIA_CODE;
 		return;
 	}
-	if (!all && !dsn_done && (dr = dsn_step(f)) != REASON_UNKNOWN) {
+	if (!all && !dsn_done && (dr = dsn_step(f)) != REASON_UNKNOWN &&
+	    !(cause && dr == REASON_DELIVERY_EXPIRED)) {
 		out->reason = dr;
 		out->via = CLS_VIA_DSN;
 	}
@@ -655,6 +666,7 @@ run(const struct classifier *c, const struct classify_input *in,
 	const struct cls_rule *rule;
 	enum classify_stage text_stage = CLS_STAGE_NONE;
 	struct facts facts;
+	enum reason cause;
 	size_t scanlen = in->text.len < CLS_NORM_MAX ? in->text.len
 						      : CLS_NORM_MAX;
 	const char *text = in->text.p ? in->text.p : "";
@@ -755,7 +767,19 @@ run(const struct classifier *c, const struct classify_input *in,
 	if (facts.names != 0)
 		out->provider = c->names[__builtin_ctzll(facts.names)];
 
-	decide(c, &facts, cand, ncand, veto, nveto, out, all, max, nall);
+	decide(c, &facts, cand, ncand, veto, nveto, out, all, max, nall,
+	       false);
+	/* the text itself says the sender gave up: what was it about? */
+	cause = out->reason;
+	if (!all && cause == REASON_DELIVERY_EXPIRED) {
+		struct classify_result tmp;
+
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.rule = -1;
+		decide(c, &facts, cand, ncand, veto, nveto, &tmp, NULL, 0,
+		       NULL, true);
+		cause = tmp.reason;
+	}
 
 	out->stage = facts.stage;
 	out->smtp_code = facts.code;
@@ -773,15 +797,14 @@ run(const struct classifier *c, const struct classify_input *in,
 		out->retry = info[out->reason].retry;
 	out->last_reason = out->reason;
 	if (in->status == CLS_STATUS_EXPIRED) {
-		out->last_reason = out->reason == REASON_DELIVERY_EXPIRED
-		    ? REASON_UNKNOWN : out->reason;
+		out->last_reason = cause;
 		out->retry = info[out->last_reason].retry ||
 		    out->last_reason == REASON_UNKNOWN;
 		out->reason = REASON_DELIVERY_EXPIRED;
 		out->actor = info[REASON_DELIVERY_EXPIRED].actor;
 		out->tried_for = in->tried_for;
 	} else if (out->reason == REASON_DELIVERY_EXPIRED) {
-		out->last_reason = REASON_UNKNOWN;
+		out->last_reason = cause;
 	}
 }
 

@@ -305,6 +305,15 @@ START_TEST(test_expired)
 	ck_assert_int_eq(r.reason, REASON_DELIVERY_EXPIRED);
 	ck_assert_int_eq(r.last_reason, REASON_UNKNOWN);
 	ck_assert_int_eq(r.tried_for, -1);
+	/* expiry words that name the cause: the cause is last_reason, and
+	 * the bare reply code of the expiry report is not taken for one */
+	r = run(cls, B, "", CLS_STAGE_NONE, "connect to mx.example.net["
+		"192.0.2.7]:25: Connection refused; giving up.");
+	ck_assert_int_eq(r.reason, REASON_DELIVERY_EXPIRED);
+	ck_assert_int_eq(r.last_reason, REASON_CANNOT_CONNECT);
+	r = run(cls, B, "", CLS_STAGE_NONE, "451 message expired");
+	ck_assert_int_eq(r.reason, REASON_DELIVERY_EXPIRED);
+	ck_assert_int_eq(r.last_reason, REASON_UNKNOWN);
 	/* not expired: tried_for is not reported */
 	in.status = CLS_STATUS_DEFERRED;
 	classify_reply(cls, &in, &r);
