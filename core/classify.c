@@ -1,7 +1,8 @@
 /*
  * classify.c - classify one SMTP reply or Postfix text with the compiled
- * rules: normalise the text once, look up the phrase parts that start at
- * each word, then walk the rules that can apply in decision order.
+ * rules: fold the text once, run the phrase-part automaton over it
+ * keeping the parts that start a word, then walk the rules that can
+ * apply in decision order.
  *
  * Guarantees: classify_reply() reads at most CLS_NORM_MAX bytes of the
  * text, keeps all scratch space on the stack, never allocates, never

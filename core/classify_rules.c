@@ -1,6 +1,6 @@
 /*
  * classify_rules.c - read classification rules files and compile them
- * into the word-start index the matcher uses (see classify_int.h).
+ * into the automaton the matcher uses (see classify_int.h).
  *
  * Format (documented for users in config/classify.rules and the man
  * page): "#" starts a comment; "[provider]", "[phrase]", "[code]" and
@@ -10,8 +10,9 @@
  * provider) and options (actor, retry), then phrases in double quotes, of
  * which any one must occur in the lower-cased reply; "!" before a phrase
  * vetoes the rule; " ... " inside a phrase means "followed later by".
- * Every phrase (and every part of one) matches from the start of a word;
- * a "|" at its end demands that a word ends there too.  A rule
+ * Every phrase (and every part of one) matches from the start of a word,
+ * never inside the local part of a mail address; a "|" at its end
+ * demands that a word ends there too.  A rule
  * without phrases decides on its conditions alone.  In [names] the first
  * token is the name reported as provider or blocklist.
  *
