@@ -499,9 +499,9 @@ in_local_part(const struct classifier *c, const char *t, size_t n, size_t q)
 }
 
 /*
- * emit - the fragments that end at t[i] in automaton state st, kept
- * where they start a word, end one if they must, and are not the local
- * part of a mail address
+ * emit - the fragments that end at t[i] in automaton state st (the
+ * automaton finds them only where they start a word), kept where they
+ * end a word if they must and are not the local part of a mail address
  */
 static void
 emit(const struct classifier *c, const char *t, size_t n, size_t i,
@@ -513,9 +513,6 @@ emit(const struct classifier *c, const char *t, size_t n, size_t i,
 	for (j = 0; j < c->nout[st]; j++) {
 		f = c->outs[c->out[st] + j];
 		fr = &c->frags[f];
-		/* fragments begin with a word byte, t[0] is a space */
-		if (c->word[(unsigned char)t[i - fr->len]])
-			continue;
 		if (fr->right_bound && cls_wordchar((unsigned char)t[i + 1]))
 			continue;
 		if (in_local_part(c, t, n, i + 1))

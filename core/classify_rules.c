@@ -677,14 +677,21 @@ tnode_child(struct tnode **t, size_t *n, size_t *cap, uint32_t parent,
 	return k;
 }
 
-/* build_index - the Aho-Corasick automaton of all fragments */
+/*
+ * build_index - the Aho-Corasick automaton of all fragments, anchored at
+ * word starts: besides the trie's root (state 0, "the byte before was
+ * not a word byte") there is a state for "inside a word no fragment
+ * began at" (state n), so a fragment is only ever found where it starts
+ * a word, and text inside other words keeps to those two states.
+ */
 static int
 build_index(struct classifier *c, struct buf *why)
 {
 	struct tnode *t = NULL;
-	size_t n = 0, cap = 0, i, j, total;
+	size_t n = 0, cap = 0, i, j, total, N;
 	uint32_t node, K, a, s, u, q, head, tail, *queue, *fail, *endnode;
-	uint32_t *at, *row;
+	uint32_t *at, *row, inword;
+	uint8_t seen[256], wordclass[256];
 	const unsigned char *p;
 
 	if (c->nfrags > CLS_MAX_FRAGMENTS) {
@@ -696,78 +703,100 @@ build_index(struct classifier *c, struct buf *why)
 	memset(&t[0], 0, sizeof(t[0]));
 	n = 1;
 	endnode = xcalloc(c->nfrags + 1, sizeof(uint32_t));
-	memset(c->cmap, 0, sizeof(c->cmap));
-	K = 1;
+	/* classes: 0 other non-word bytes, 1 other word bytes, then one
+	 * per byte value fragments use */
+	memset(seen, 0, sizeof(seen));
+	memset(wordclass, 0, sizeof(wordclass));
+	wordclass[1] = 1;
+	K = 2;
 	for (i = 0; i < c->nfrags; i++) {
 		p = (const unsigned char *)c->fragtext + c->frags[i].off;
 		for (node = 0, j = 0; j < c->frags[i].len; j++) {
-			if (c->cmap[p[j]] == 0)
+			if (!seen[p[j]]) {
+				seen[p[j]] = 1;
+				wordclass[K] = (uint8_t)cls_wordchar(p[j]);
 				c->cmap[p[j]] = (uint8_t)K++;
+			}
 			node = tnode_child(&t, &n, &cap, node, p[j]);
 		}
 		endnode[i] = node;
 		t[node].nterm++;
 	}
-	if (n > (CLS_OUT_BIT - 1) / K) {
+	for (i = 0; i < 256; i++)
+		if (!seen[i])
+			c->cmap[i] = (uint8_t)cls_wordchar((unsigned char)i);
+	N = n + 1;
+	inword = (uint32_t)n;
+	if (N > (CLS_OUT_BIT - 1) / K) {
 		buf_addf(why, "phrases too long in total (%zu bytes)", n);
 		free(endnode);
 		free(t);
 		return -1;
 	}
-	c->nstates = (uint32_t)n;
+	c->nstates = (uint32_t)N;
 	c->nclass = K;
-	c->delta = xcalloc(n * K, sizeof(uint32_t));
+	c->delta = xcalloc(N * K, sizeof(uint32_t));
 	/* the trie's own edges (state 0 is never a target) */
 	for (s = 0; s < n; s++)
 		for (q = t[s].child; q != 0; q = t[q].sibling)
 			c->delta[(size_t)s * K + c->cmap[t[q].byte]] = q;
+	/* inside a word: stay until a non-word byte; at a word start,
+	 * begin a fragment or go inside the word */
+	for (a = 0; a < K; a++) {
+		c->delta[(size_t)inword * K + a] = wordclass[a] ? inword : 0;
+		if (c->delta[a] == 0)
+			c->delta[a] = wordclass[a] ? inword : 0;
+	}
 	/*
 	 * Breadth first, so a state's failure state (shallower) is done
 	 * before it: a row holds only trie edges until its state is taken
 	 * from the queue; then its gaps are filled from the failure state.
+	 * A fragment's first byte is a word byte, so the failure of a depth
+	 * one state is "inside a word".
 	 */
-	fail = xcalloc(n, sizeof(uint32_t));
-	queue = xcalloc(n, sizeof(uint32_t));
-	c->nout = xcalloc(n, sizeof(uint16_t));
+	fail = xcalloc(N, sizeof(uint32_t));
+	queue = xcalloc(N, sizeof(uint32_t));
+	c->nout = xcalloc(N, sizeof(uint16_t));
 	head = tail = 0;
-	queue[tail++] = 0;
+	for (q = t[0].child; q != 0; q = t[q].sibling) {
+		fail[q] = inword;
+		queue[tail++] = q;
+	}
 	while (head < tail) {
 		s = queue[head++];
 		row = c->delta + (size_t)s * K;
-		if (s != 0)
-			c->nout[s] = (uint16_t)(t[s].nterm + c->nout[fail[s]]);
+		c->nout[s] = (uint16_t)(t[s].nterm + c->nout[fail[s]]);
 		for (a = 0; a < K; a++) {
 			u = row[a];
 			if (u != 0) {
-				fail[u] = s == 0 ? 0 :
-				    c->delta[(size_t)fail[s] * K + a];
+				fail[u] = c->delta[(size_t)fail[s] * K + a];
 				queue[tail++] = u;
-			} else if (s != 0) {
+			} else {
 				row[a] = c->delta[(size_t)fail[s] * K + a];
 			}
 		}
 	}
 	/* outputs: a state's own fragments (by id), then its failure's */
-	c->out = xcalloc(n, sizeof(uint32_t));
-	for (s = 0, total = 0; s < n; s++) {
+	c->out = xcalloc(N, sizeof(uint32_t));
+	for (s = 0, total = 0; s < N; s++) {
 		c->out[s] = (uint32_t)total;
 		total += c->nout[s];
 	}
 	c->outs = xcalloc(total + 1, sizeof(uint16_t));
-	at = xcalloc(n, sizeof(uint32_t));
+	at = xcalloc(N, sizeof(uint32_t));
 	for (i = 0; i < c->nfrags; i++) {
 		node = endnode[i];
 		c->outs[c->out[node] + at[node]++] = (uint16_t)i;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < tail; i++) {
 		s = queue[i];
-		if (s != 0 && c->nout[fail[s]] != 0)
+		if (c->nout[fail[s]] != 0)
 			memcpy(c->outs + c->out[s] + t[s].nterm,
 			       c->outs + c->out[fail[s]],
 			       c->nout[fail[s]] * sizeof(uint16_t));
 	}
 	/* rows instead of state numbers, and the output bit */
-	for (i = 0; i < n * K; i++) {
+	for (i = 0; i < N * K; i++) {
 		u = c->delta[i];
 		c->delta[i] = u * K | (c->nout[u] != 0 ? CLS_OUT_BIT : 0);
 	}
