@@ -501,18 +501,29 @@ in_local_part(const struct classifier *c, const char *t, size_t n, size_t q)
 /*
  * emit - the fragments that end at t[i] in automaton state st (the
  * automaton finds them only where they start a word), kept where they
- * end a word if they must and are not the local part of a mail address
+ * end a word if they must and are not the local part of a mail address;
+ * notes the first enhanced status code unless *have_dsn is set
  */
 static void
 emit(const struct classifier *c, const char *t, size_t n, size_t i,
-     uint32_t st, struct hit *hits, size_t *nh)
+     uint32_t st, struct hit *hits, size_t *nh, struct dsn *dsn,
+     bool *have_dsn)
 {
 	uint32_t j, f;
+	size_t codelen;
 	const struct cls_frag *fr;
 
 	for (j = 0; j < c->nout[st]; j++) {
 		f = c->outs[c->out[st] + j];
 		fr = &c->frags[f];
+		if (fr->kind == FRAG_DSN) {
+			/* "5.1.1" at a word start, not "5.1.1.7" */
+			if (!*have_dsn && dsncode_scan(t + i - 2, n - i + 2 < 16 ?
+						       n - i + 2 : 16, dsn,
+						       &codelen) == 1)
+				*have_dsn = true;
+			continue;
+		}
 		if (fr->right_bound && cls_wordchar((unsigned char)t[i + 1]))
 			continue;
 		if (in_local_part(c, t, n, i + 1))
@@ -578,7 +589,7 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 	const uint8_t *fold = c->fold, *cmap = c->cmap;
 	const uint32_t *delta = c->delta;
 	char *o = t;
-	size_t n, i, codelen;
+	size_t n, i;
 	unsigned ch, space = 1, is_space;
 	uint32_t v;
 
@@ -632,16 +643,8 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 		v = delta[(v & ~CLS_OUT_BIT) + cmap[(unsigned char)t[i]]];
 		if (v & CLS_OUT_BIT)
 			emit(c, t, n, i, (v & ~CLS_OUT_BIT) / c->nclass, hits,
-			     nhits);
+			     nhits, dsn, have_dsn);
 	}
-	/* "5.1.1" at a word start, but not "5.1.1.7" nor "1.5.1.1" */
-	for (i = 1; !*have_dsn && i + 1 < n; i++)
-		if (t[i + 1] == '.' && (t[i] == '2' || t[i] == '4' ||
-					t[i] == '5') &&
-		    !c->word[(unsigned char)t[i - 1]] &&
-		    dsncode_scan(t + i - 1, n - i + 1 < 16 ? n - i + 1 : 16,
-				 dsn, &codelen) == 1)
-			*have_dsn = true;
 	return n;
 }
 

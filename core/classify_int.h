@@ -39,7 +39,8 @@ enum cls_frag_kind {
 	FRAG_RULE = 0,		/* part of rule phrases */
 	FRAG_STAGE,		/* "in reply to rcpt to": sets the stage */
 	FRAG_RETRY,		/* "try again in": a wait follows */
-	FRAG_CODE		/* "said:": the reply code follows */
+	FRAG_CODE,		/* "said:": the reply code follows */
+	FRAG_DSN		/* "5.": an enhanced status code may start */
 };
 
 struct cls_frag {

@@ -580,8 +580,9 @@ parse_text(struct builder *b, const char *name, const char *text, int site)
 	return rc;
 }
 
-/* Built-in fragments: the SMTP stage a client's wording names, and the
- * openings of a "wait this long" request.  Mechanics, not reasons. */
+/* Built-in fragments: the SMTP stage a client's wording names, where the
+ * reply code and an enhanced status code may stand, and the openings of
+ * a "wait this long" request.  Mechanics, not reasons. */
 static const struct {
 	const char *text;
 	uint8_t kind, value;
@@ -610,6 +611,9 @@ static const struct {
 	{ "failed after i sent the message", FRAG_STAGE, CLS_STAGE_DATA },
 	{ "said:", FRAG_CODE, 0 },
 	{ "talk to me:", FRAG_CODE, 0 },
+	{ "2.", FRAG_DSN, 0 },
+	{ "4.", FRAG_DSN, 0 },
+	{ "5.", FRAG_DSN, 0 },
 };
 
 const char *const cls_retry_anchors[] = {
