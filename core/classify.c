@@ -498,16 +498,23 @@ in_local_part(const struct classifier *c, const char *t, size_t n, size_t q)
 	return q < n && t[q] == '@';
 }
 
+/* What one run of the automaton over part of the text found. */
+struct found {
+	struct hit hits[MAX_HITS];
+	size_t nh;
+	struct dsn dsn;
+	bool have_dsn;		/* set: dsn found, or none wanted */
+};
+
 /*
  * emit - the fragments that end at t[i] in automaton state st (the
- * automaton finds them only where they start a word), kept where they
- * end a word if they must and are not the local part of a mail address;
- * notes the first enhanced status code unless *have_dsn is set
+ * automaton finds them only where they start a word) and start before
+ * lim, kept where they end a word if they must and are not the local
+ * part of a mail address; notes the first enhanced status code
  */
 static void
 emit(const struct classifier *c, const char *t, size_t n, size_t i,
-     uint32_t st, struct hit *hits, size_t *nh, struct dsn *dsn,
-     bool *have_dsn)
+     uint32_t st, size_t lim, struct found *fd)
 {
 	uint32_t j, f;
 	size_t codelen;
@@ -516,24 +523,88 @@ emit(const struct classifier *c, const char *t, size_t n, size_t i,
 	for (j = 0; j < c->nout[st]; j++) {
 		f = c->outs[c->out[st] + j];
 		fr = &c->frags[f];
+		if (i + 1 - fr->len >= lim)
+			continue;
 		if (fr->kind == FRAG_DSN) {
 			/* "5.1.1" at a word start, not "5.1.1.7" */
-			if (!*have_dsn && dsncode_scan(t + i - 2, n - i + 2 < 16 ?
-						       n - i + 2 : 16, dsn,
-						       &codelen) == 1)
-				*have_dsn = true;
+			if (!fd->have_dsn && dsncode_scan(t + i - 2,
+			    n - i + 2 < 16 ? n - i + 2 : 16, &fd->dsn,
+			    &codelen) == 1)
+				fd->have_dsn = true;
 			continue;
 		}
 		if (fr->right_bound && cls_wordchar((unsigned char)t[i + 1]))
 			continue;
 		if (in_local_part(c, t, n, i + 1))
 			continue;
-		if (*nh < MAX_HITS) {
-			hits[*nh].frag = f;
-			hits[*nh].end = (uint32_t)i;
-			(*nh)++;
+		if (fd->nh < MAX_HITS) {
+			fd->hits[fd->nh].frag = f;
+			fd->hits[fd->nh].end = (uint32_t)i;
+			fd->nh++;
 		}
 	}
+}
+
+/*
+ * match - run the automaton over t: two runs at once, over the first half
+ * and from a word start in the second half on, as the table loads of one
+ * run wait on each other and two runs overlap them.  The first run goes
+ * on past the middle only while a fragment begun before it may still
+ * end.  The hits come out in the order of their ends, as one run gives
+ * them (at most MAX_HITS).
+ */
+static size_t
+match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
+      struct dsn *dsn, bool *have_dsn)
+{
+	const uint32_t *delta = c->delta;
+	const uint8_t *cmap = c->cmap;
+	const uint32_t K = c->nclass, M = ~CLS_OUT_BIT;
+	struct found a, b;
+	size_t m, ia, ib, k, x, y;
+	uint32_t va = 0, vb = 0;
+
+	a.nh = b.nh = 0;
+	a.have_dsn = b.have_dsn = *have_dsn;
+	/* the second run starts after a non-word byte: the start state */
+	for (m = n / 2; m < n && c->word[(unsigned char)t[m - 1]]; m++)
+		;
+	for (ia = 1, ib = m; ia < m && ib < n; ia++, ib++) {
+		va = delta[(va & M) + cmap[(unsigned char)t[ia]]];
+		vb = delta[(vb & M) + cmap[(unsigned char)t[ib]]];
+		if ((va | vb) & CLS_OUT_BIT) {
+			if (va & CLS_OUT_BIT)
+				emit(c, t, n, ia, (va & M) / K, m, &a);
+			if (vb & CLS_OUT_BIT)
+				emit(c, t, n, ib, (vb & M) / K, n, &b);
+		}
+	}
+	for (; ia < m; ia++) {
+		va = delta[(va & M) + cmap[(unsigned char)t[ia]]];
+		if (va & CLS_OUT_BIT)
+			emit(c, t, n, ia, (va & M) / K, m, &a);
+	}
+	for (; ia < n && (va & M) != 0 && (va & M) != c->inword_row; ia++) {
+		va = delta[(va & M) + cmap[(unsigned char)t[ia]]];
+		if (va & CLS_OUT_BIT)
+			emit(c, t, n, ia, (va & M) / K, m, &a);
+	}
+	for (; ib < n; ib++) {
+		vb = delta[(vb & M) + cmap[(unsigned char)t[ib]]];
+		if (vb & CLS_OUT_BIT)
+			emit(c, t, n, ib, (vb & M) / K, n, &b);
+	}
+	/* by end; on a tie the first run's (it began earlier) first */
+	for (k = x = y = 0; k < MAX_HITS && (x < a.nh || y < b.nh); k++)
+		if (y == b.nh || (x < a.nh && a.hits[x].end <= b.hits[y].end))
+			hits[k] = a.hits[x++];
+		else
+			hits[k] = b.hits[y++];
+	if (!*have_dsn && (a.have_dsn || b.have_dsn)) {
+		*dsn = a.have_dsn ? a.dsn : b.dsn;
+		*have_dsn = true;
+	}
+	return k;
 }
 
 #ifdef __SSE2__
@@ -586,12 +657,10 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
      struct hit *hits, size_t *nhits, struct dsn *dsn, bool *have_dsn)
 {
 	const unsigned char *u = (const unsigned char *)s, *p, *e;
-	const uint8_t *fold = c->fold, *cmap = c->cmap;
-	const uint32_t *delta = c->delta;
+	const uint8_t *fold = c->fold;
 	char *o = t;
-	size_t n, i;
+	size_t n;
 	unsigned ch, space = 1, is_space;
-	uint32_t v;
 
 	/* t has CLS_TEXT_SIZE bytes: one per input byte at most, a space
 	 * at each end and the NUL */
@@ -637,14 +706,7 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 		*o++ = ' ';
 	*o = '\0';
 	n = (size_t)(o - t);
-	/* the automaton: one table load per byte */
-	*nhits = 0;
-	for (i = 1, v = 0; i < n; i++) {
-		v = delta[(v & ~CLS_OUT_BIT) + cmap[(unsigned char)t[i]]];
-		if (v & CLS_OUT_BIT)
-			emit(c, t, n, i, (v & ~CLS_OUT_BIT) / c->nclass, hits,
-			     nhits, dsn, have_dsn);
-	}
+	*nhits = match(c, t, n, hits, dsn, have_dsn);
 	return n;
 }
 

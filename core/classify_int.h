@@ -109,6 +109,7 @@ struct classifier {
 	 */
 	uint32_t *delta;
 	uint32_t nstates, nclass;
+	uint32_t inword_row;	/* the row of "inside a word, no fragment" */
 	uint32_t *out;
 	uint16_t *nout;
 	uint16_t *outs;

@@ -739,6 +739,7 @@ build_index(struct classifier *c, struct buf *why)
 	}
 	c->nstates = (uint32_t)N;
 	c->nclass = K;
+	c->inword_row = inword * K;
 	c->delta = xcalloc(N * K, sizeof(uint32_t));
 	/* the trie's own edges (state 0 is never a target) */
 	for (s = 0; s < n; s++)
