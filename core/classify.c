@@ -567,7 +567,8 @@ match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
 	a.nh = b.nh = 0;
 	a.have_dsn = b.have_dsn = *have_dsn;
 	/* the second run starts after a non-word byte: the start state */
-	for (m = n / 2; m < n && c->word[(unsigned char)t[m - 1]]; m++)
+	for (m = n < 2 ? 1 : n / 2;
+	     m < n && c->word[(unsigned char)t[m - 1]]; m++)
 		;
 	for (ia = 1, ib = m; ia < m && ib < n; ia++, ib++) {
 		va = delta[(va & M) + cmap[(unsigned char)t[ia]]];
