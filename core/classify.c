@@ -1,7 +1,8 @@
 /*
  * classify.c - classify one SMTP reply or Postfix text with the compiled
- * rules: normalise the text once, look up the phrase parts that start at
- * each word, then walk the rules that can apply in decision order.
+ * rules: fold the text once, run the phrase-part automaton over it
+ * keeping the parts that start a word, then walk the rules that can
+ * apply in decision order.
  *
  * Guarantees: classify_reply() reads at most CLS_NORM_MAX bytes of the
  * text, keeps all scratch space on the stack, never allocates, never
@@ -10,6 +11,10 @@
  */
 #include <stdio.h>
 #include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "classify_int.h"
 #include "dsncode.h"
@@ -390,12 +395,16 @@ format_dsn(char *out, const struct dsn *d)
 	*p = '\0';
 }
 
-/* decide - walk candidate and condition-only rules in order */
+/*
+ * decide - walk candidate and condition-only rules in order; with cause
+ * set, pass over delivery_expired (rules and code table) to find what
+ * an expiry text says the deferrals were about
+ */
 static void
 decide(const struct classifier *c, const struct facts *f,
        const uint32_t *cand, size_t ncand, const uint32_t *veto,
        size_t nveto, struct classify_result *out, int *all, size_t max,
-       size_t *nall)
+       size_t *nall, bool cause)
 {
 	size_t ia = 0, ic = 0;
 	uint32_t r;
@@ -414,14 +423,20 @@ decide(const struct classifier *c, const struct facts *f,
 			continue;
 		if (nveto && has(veto, nveto, r))
 			continue;
+		if (cause && rule->reason == REASON_DELIVERY_EXPIRED)
+			continue;
 		if (!dsn_done && rule->section >= SEC_CODE) {
 			dsn_done = 1;
-			if (!all && (dr = dsn_step(f)) != REASON_UNKNOWN) {
+			if (!all && (dr = dsn_step(f)) != REASON_UNKNOWN &&
+			    !(cause && dr == REASON_DELIVERY_EXPIRED)) {
 				out->reason = dr;
 				out->via = CLS_VIA_DSN;
 				return;
 			}
 		}
+		/* a bare reply code belongs to the expiry, not its cause */
+		if (cause && rule->section >= SEC_CODE)
+			break;
 		if (!conditions_hold(rule, f))
 			continue;
 		if (all) {
@@ -436,7 +451,8 @@ decide(const struct classifier *c, const struct facts *f,
 		    rule->section == SEC_PHRASE ? CLS_VIA_PHRASE : CLS_VIA_CODE;
 		return;
 	}
-	if (!all && !dsn_done && (dr = dsn_step(f)) != REASON_UNKNOWN) {
+	if (!all && !dsn_done && (dr = dsn_step(f)) != REASON_UNKNOWN &&
+	    !(cause && dr == REASON_DELIVERY_EXPIRED)) {
 		out->reason = dr;
 		out->via = CLS_VIA_DSN;
 	}
@@ -464,130 +480,234 @@ struct hit {
 	uint32_t end;		/* index of its last byte */
 };
 
-/* probe - the fragments of one bucket that occur at t[p] */
-static void
-probe(const struct classifier *c, const char *t, size_t n, size_t p,
-      uint32_t len, struct hit *hits, size_t *nh)
+/*
+ * in_local_part - the word going on at t[q] is the local part of a mail
+ * address ("<filtered@example.com>"): a name, not wording of the reply
+ */
+static int
+in_local_part(const struct classifier *c, const char *t, size_t n, size_t q)
 {
-	uint32_t key = cls_key(t + p, len), slot, i, j;
-	const struct cls_bucket *bk;
-	const struct cls_frag *fr;
-	const char *fx;
+	unsigned char b;
 
-	for (slot = cls_slot(key, len, c->nbuckets); ;
-	     slot = (slot + 1) & (c->nbuckets - 1)) {
-		bk = &c->buckets[slot];
-		if (bk->len == 0)
-			return;
-		if (bk->key == key && bk->len == len)
+	for (; q < n; q++) {
+		b = (unsigned char)t[q];
+		if (!(c->word[b] || b == '.' || b == '-' || b == '_' ||
+		      b == '+'))
 			break;
 	}
-	for (i = 0; i < bk->n; i++) {
-		fr = &c->frags[c->bucket_frags[bk->start + i]];
-		if (p + fr->len > n)
+	return q < n && t[q] == '@';
+}
+
+/* What one run of the automaton over part of the text found. */
+struct found {
+	struct hit hits[MAX_HITS];
+	size_t nh;
+	struct dsn dsn;
+	bool have_dsn;		/* set: dsn found, or none wanted */
+};
+
+/*
+ * emit - the fragments that end at t[i] in automaton state st (the
+ * automaton finds them only where they start a word) and start before
+ * lim, kept where they end a word if they must and are not the local
+ * part of a mail address; notes the first enhanced status code
+ */
+static void
+emit(const struct classifier *c, const char *t, size_t n, size_t i,
+     uint32_t st, size_t lim, struct found *fd)
+{
+	uint32_t j, f;
+	size_t codelen;
+	const struct cls_frag *fr;
+
+	for (j = 0; j < c->nout[st]; j++) {
+		f = c->outs[c->out[st] + j];
+		fr = &c->frags[f];
+		if (i + 1 - fr->len >= lim)
 			continue;
-		/* the first len bytes matched the key already */
-		fx = c->fragtext + fr->off;
-		for (j = len; j < fr->len && t[p + j] == fx[j]; j++)
-			;
-		if (j < fr->len)
+		if (fr->kind == FRAG_DSN) {
+			/* "5.1.1" at a word start, not "5.1.1.7" */
+			if (!fd->have_dsn && dsncode_scan(t + i - 2,
+			    n - i + 2 < 16 ? n - i + 2 : 16, &fd->dsn,
+			    &codelen) == 1)
+				fd->have_dsn = true;
 			continue;
-		if (fr->right_bound && p + fr->len < n &&
-		    cls_wordchar((unsigned char)t[p + fr->len]))
+		}
+		if (fr->right_bound && cls_wordchar((unsigned char)t[i + 1]))
 			continue;
-		if (*nh < MAX_HITS) {
-			hits[*nh].frag = c->bucket_frags[bk->start + i];
-			hits[*nh].end = (uint32_t)(p + fr->len - 1);
-			(*nh)++;
+		if (in_local_part(c, t, n, i + 1))
+			continue;
+		if (fd->nh < MAX_HITS) {
+			fd->hits[fd->nh].frag = f;
+			fd->hits[fd->nh].end = (uint32_t)i;
+			fd->nh++;
 		}
 	}
 }
 
 /*
- * scan - normalise text into t (as cls_normalize does) noting where words
- * start, then look up the fragments that begin at each word start.  The
- * first loop has no branches, so the compiler can make vector code of
- * it.  Also notes the first enhanced status code standing at a word
- * start.  Returns the normalised length.
+ * match - run the automaton over t: two runs at once, over the first half
+ * and from a word start in the second half on, as the table loads of one
+ * run wait on each other and two runs overlap them.  The first run goes
+ * on past the middle only while a fragment begun before it may still
+ * end.  The hits come out in the order of their ends, as one run gives
+ * them (at most MAX_HITS).
+ */
+static size_t
+match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
+      struct dsn *dsn, bool *have_dsn)
+{
+	const uint32_t *delta = c->delta;
+	const uint8_t *cmap = c->cmap;
+	const uint32_t K = c->nclass, M = ~CLS_OUT_BIT;
+	struct found a, b;
+	size_t m, ia, ib, k, x, y;
+	uint32_t va = 0, vb = 0;
+
+	a.nh = b.nh = 0;
+	a.have_dsn = b.have_dsn = *have_dsn;
+	/* the second run starts after a non-word byte: the start state */
+	for (m = n < 2 ? 1 : n / 2;
+	     m < n && c->word[(unsigned char)t[m - 1]]; m++)
+		;
+	for (ia = 1, ib = m; ia < m && ib < n; ia++, ib++) {
+		va = delta[(va & M) + cmap[(unsigned char)t[ia]]];
+		vb = delta[(vb & M) + cmap[(unsigned char)t[ib]]];
+		if ((va | vb) & CLS_OUT_BIT) {
+			if (va & CLS_OUT_BIT)
+				emit(c, t, n, ia, (va & M) / K, m, &a);
+			if (vb & CLS_OUT_BIT)
+				emit(c, t, n, ib, (vb & M) / K, n, &b);
+		}
+	}
+	for (; ia < m; ia++) {
+		va = delta[(va & M) + cmap[(unsigned char)t[ia]]];
+		if (va & CLS_OUT_BIT)
+			emit(c, t, n, ia, (va & M) / K, m, &a);
+	}
+	for (; ia < n && (va & M) != 0 && (va & M) != c->inword_row; ia++) {
+		va = delta[(va & M) + cmap[(unsigned char)t[ia]]];
+		if (va & CLS_OUT_BIT)
+			emit(c, t, n, ia, (va & M) / K, m, &a);
+	}
+	for (; ib < n; ib++) {
+		vb = delta[(vb & M) + cmap[(unsigned char)t[ib]]];
+		if (vb & CLS_OUT_BIT)
+			emit(c, t, n, ib, (vb & M) / K, n, &b);
+	}
+	/* by end; on a tie the first run's (it began earlier) first */
+	for (k = x = y = 0; k < MAX_HITS && (x < a.nh || y < b.nh); k++)
+		if (y == b.nh || (x < a.nh && a.hits[x].end <= b.hits[y].end))
+			hits[k] = a.hits[x++];
+		else
+			hits[k] = b.hits[y++];
+	if (!*have_dsn && (a.have_dsn || b.have_dsn)) {
+		*dsn = a.have_dsn ? a.dsn : b.dsn;
+		*have_dsn = true;
+	}
+	return k;
+}
+
+#ifdef __SSE2__
+/*
+ * fold16 - fold 16 bytes at p into o (lower case, blanks ' ') and say
+ * whether the last is a blank; 0 (nothing written) if the block holds a
+ * run of blanks (counting the byte before it) or may hold a multi-line
+ * prefix: those take the byte loop.  Reads p[-1] to p[18].
+ */
+static inline int
+fold16(const unsigned char *p, char *o, unsigned *last_blank)
+{
+	const __m128i sp = _mm_set1_epi8(' '), del = _mm_set1_epi8(0x7f);
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i pv = _mm_loadu_si128((const __m128i *)(const void *)(p - 1));
+	__m128i d3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 3));
+	__m128i blank, pblank, special, up, f;
+
+	blank = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x),
+			     _mm_cmpeq_epi8(x, del));
+	pblank = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(pv, sp), pv),
+			      _mm_cmpeq_epi8(pv, del));
+	special = _mm_or_si128(_mm_and_si128(blank, pblank),
+	    _mm_and_si128(_mm_and_si128(pblank,
+		_mm_cmpeq_epi8(d3, _mm_set1_epi8('-'))),
+		_mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('1')),
+			      _mm_cmplt_epi8(x, _mm_set1_epi8('6')))));
+	if (_mm_movemask_epi8(special) != 0)
+		return 0;
+	up = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
+			   _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+	f = _mm_add_epi8(x, _mm_and_si128(up, sp));
+	f = _mm_or_si128(_mm_andnot_si128(blank, f), _mm_and_si128(blank, sp));
+	_mm_storeu_si128((__m128i *)(void *)o, f);
+	*last_blank = (unsigned)_mm_movemask_epi8(blank) >> 15 & 1;
+	return 1;
+}
+#endif
+
+/*
+ * scan - one pass over the raw reply folds it into t through the
+ * 256-entry table (lower case; blanks and control bytes one space per
+ * run) and drops multi-line prefixes such as "550-5.1.1 " (t is then
+ * what cls_normalize makes of the reply); a second runs the automaton
+ * over t.  Unless *have_dsn is already set, also notes the first enhanced
+ * status code standing at a word start.  Returns the length of t.
  */
 static size_t
 scan(const struct classifier *c, const char *s, size_t len, char *t,
-     size_t size, struct hit *hits, size_t *nhits, struct dsn *dsn,
-     bool *have_dsn)
+     struct hit *hits, size_t *nhits, struct dsn *dsn, bool *have_dsn)
 {
-	unsigned char m[CLS_NORM_MAX];
 	const unsigned char *u = (const unsigned char *)s, *p, *e;
-	char *o = t, *limit = t + size - 2;
-	uint16_t starts[CLS_NORM_MAX + 4];
-	size_t nstarts = 0, n, i, w, codelen;
-	unsigned char ch;
-	int space = 1, is_space, prev_word = 0, is_word;
-	uint32_t pair;
-	uint8_t sf;
+	const uint8_t *fold = c->fold;
+	char *o = t;
+	size_t n;
+	unsigned ch, space = 1, is_space;
 
-	if (len > sizeof(m))
-		len = sizeof(m);
-	/* lower case; blanks and control bytes become spaces */
-	for (i = 0; i < len; i++) {
-		ch = u[i];
-		m[i] = (unsigned char)(ch <= ' ' || ch == 0x7f ? ' ' :
-		    ch + ((unsigned)(ch - 'A') < 26u) * 32);
-	}
+	/* t has CLS_TEXT_SIZE bytes: one per input byte at most, a space
+	 * at each end and the NUL */
+	if (len > CLS_NORM_MAX)
+		len = CLS_NORM_MAX;
 	*o++ = ' ';
-	for (p = m, e = m + len; p < e && o < limit; ) {
-		ch = *p++;
-		/* continuation prefix "550-5.1.1 " at the start of a word */
-		if ((unsigned)(ch - '2') < 4u && space && e - p >= 3 &&
-		    p[2] == '-' && is_code3((const char *)p - 1,
-					    (size_t)(e - p) + 1)) {
-			struct dsn d;
-			const unsigned char *q = p + 3, *k = q;
-
-			while (k < e && *k != ' ' && k - q < 12)
-				k++;
-			if (dsncode_parse((const char *)q, (size_t)(k - q), &d))
-				q = k;
-			p = q;
+	for (p = u, e = u + len; p < e; ) {
+		const unsigned char *stop = e - p > 16 ? p + 16 : e;
+#ifdef __SSE2__
+		/* 16 bytes at once where nothing needs the byte loop */
+		if (e - p >= 19 && p > u && space == (fold[p[-1]] == ' ') &&
+		    fold16(p, o, &space)) {
+			o += 16;
+			p += 16;
 			continue;
 		}
-		/* branch-free: one space for a run of blanks, note each byte
-		 * that starts a word */
-		is_space = ch == ' ';
-		is_word = c->word[ch];
-		starts[nstarts] = (uint16_t)(o - t);
-		nstarts += (size_t)(is_word & !prev_word);
-		prev_word = is_word;
-		*o = (char)ch;
-		o += !(is_space & space);
-		space = is_space;
+#endif
+		while (p < stop) {
+			ch = fold[*p++];
+			/* continuation prefix "550-5.1.1 " at a word start */
+			if (space && ch - '2' < 4u && e - p >= 3 &&
+			    p[2] == '-' && is_code3((const char *)p - 1,
+						    (size_t)(e - p) + 1)) {
+				struct dsn d;
+				const unsigned char *q = p + 3, *k = q;
+
+				while (k < e && fold[*k] != ' ' && k - q < 12)
+					k++;
+				if (dsncode_parse((const char *)q,
+						  (size_t)(k - q), &d))
+					q = k;
+				p = q;
+				continue;
+			}
+			/* branch-free: one space for a run of blanks */
+			is_space = ch == ' ';
+			*o = (char)ch;
+			o += !(is_space & space);
+			space = is_space;
+		}
 	}
 	if (!space)
 		*o++ = ' ';
 	*o = '\0';
 	n = (size_t)(o - t);
-	*nhits = 0;
-	*have_dsn = false;
-	for (i = 0; i < nstarts; i++) {
-		w = starts[i];
-		/* "5.1.1" but not "5.1.1.7" nor "1.5.1.1" */
-		if (!*have_dsn && (t[w] == '2' || t[w] == '4' || t[w] == '5') &&
-		    t[w + 1] == '.' &&
-		    dsncode_scan(t + w - 1, n - w + 1 < 16 ? n - w + 1 : 16,
-				 dsn, &codelen) == 1)
-			*have_dsn = true;
-		pair = (uint32_t)(unsigned char)t[w] << 8 |
-		    (unsigned char)t[w + 1];
-		if (!(c->first2[pair >> 6] >> (pair & 63) & 1))
-			continue;
-		if (w + CLS_KEY_MAX <= n)
-			probe(c, t, n, w, CLS_KEY_MAX, hits, nhits);
-		if ((sf = c->short_first[(unsigned char)t[w]]) != 0) {
-			if ((sf & 8) && w + 3 <= n)
-				probe(c, t, n, w, 3, hits, nhits);
-			if ((sf & 4) && w + 2 <= n)
-				probe(c, t, n, w, 2, hits, nhits);
-		}
-	}
+	*nhits = match(c, t, n, hits, dsn, have_dsn);
 	return n;
 }
 
@@ -596,23 +716,24 @@ static void
 run(const struct classifier *c, const struct classify_input *in,
     struct classify_result *out, int *all, size_t max, size_t *nall)
 {
-	char t[CLS_NORM_MAX + 3];
+	char t[CLS_TEXT_SIZE];
 	uint32_t matched[MAX_MATCHED], cand[MAX_CAND], veto[MAX_CAND];
 	size_t n, i, k, nm = 0, ncand = 0, nveto = 0, code_pos = 0;
 	struct dsn text_dsn;
-	bool have_text_dsn;
+	bool have_text_dsn, look_dsn;
 	uint32_t f, p;
 	struct hit hits[MAX_HITS];
 	size_t nhits = 0, h;
+	uint64_t seen = 0;	/* bit (f % 64) of every fragment in matched */
 	const struct cls_frag *fr;
 	const struct cls_phrase *ph;
 	const struct cls_rule *rule;
 	enum classify_stage text_stage = CLS_STAGE_NONE;
 	struct facts facts;
+	enum reason cause;
 	size_t scanlen = in->text.len < CLS_NORM_MAX ? in->text.len
 						      : CLS_NORM_MAX;
 	const char *text = in->text.p ? in->text.p : "";
-	unsigned bit;
 
 	memset(out, 0, sizeof(*out));
 	out->rule = -1;
@@ -620,8 +741,18 @@ run(const struct classifier *c, const struct classify_input *in,
 	out->tried_for = -1;
 	if (in->text.p == NULL)
 		scanlen = 0;
-	n = scan(c, text, scanlen, t, sizeof(t), hits, &nhits, &text_dsn,
+	/* an enhanced code in the text matters only without a specific one
+	 * in the input: then scan looks for it */
+	memset(&facts, 0, sizeof(facts));
+	if (in->dsn.len && dsncode_parse(in->dsn.p, in->dsn.len, &facts.dsn))
+		facts.have_dsn = true;
+	have_text_dsn = facts.have_dsn && !(facts.dsn.subject == 0 &&
+					    facts.dsn.detail == 0);
+	look_dsn = !have_text_dsn;
+	n = scan(c, text, scanlen, t, hits, &nhits, &text_dsn,
 		 &have_text_dsn);
+	if (!look_dsn)
+		have_text_dsn = false;
 
 	/* what the fragments found mean */
 	for (h = 0; h < nhits; h++) {
@@ -637,16 +768,16 @@ run(const struct classifier *c, const struct classify_input *in,
 		} else if (fr->kind == FRAG_CODE) {
 			if (code_pos == 0)
 				code_pos = i + 1;
-		} else if (nm < MAX_MATCHED && !has(matched, nm, f))
+		} else if (nm < MAX_MATCHED && (!(seen >> (f & 63) & 1) ||
+						!has(matched, nm, f))) {
 			matched[nm++] = f;
+			seen |= (uint64_t)1 << (f & 63);
+		}
 	}
 
 	/* facts: stage, status, codes */
-	memset(&facts, 0, sizeof(facts));
 	facts.stage = in->stage != CLS_STAGE_NONE ? in->stage : text_stage;
 	facts.status = in->status;
-	if (in->dsn.len && dsncode_parse(in->dsn.p, in->dsn.len, &facts.dsn))
-		facts.have_dsn = true;
 	if ((!facts.have_dsn || (facts.dsn.subject == 0 &&
 				 facts.dsn.detail == 0)) && have_text_dsn &&
 	    !(text_dsn.subject == 0 && text_dsn.detail == 0)) {
@@ -679,7 +810,8 @@ run(const struct classifier *c, const struct classify_input *in,
 				uint32_t j;
 
 				for (j = 1; j < ph->nfrag; j++)
-					if (!has(matched, nm, ph->frag[j]))
+					if (!(seen >> (ph->frag[j] & 63) & 1) ||
+					    !has(matched, nm, ph->frag[j]))
 						break;
 				if (j < ph->nfrag || !ordered(c, ph, t, n))
 					continue;
@@ -696,13 +828,22 @@ run(const struct classifier *c, const struct classify_input *in,
 		}
 	}
 	/* names may veto themselves: apply name rules' conditions */
-	for (bit = 0; bit < c->nnames; bit++)
-		if (facts.names & ((uint64_t)1 << bit)) {
-			out->provider = c->names[bit];
-			break;
-		}
+	if (facts.names != 0)
+		out->provider = c->names[__builtin_ctzll(facts.names)];
 
-	decide(c, &facts, cand, ncand, veto, nveto, out, all, max, nall);
+	decide(c, &facts, cand, ncand, veto, nveto, out, all, max, nall,
+	       false);
+	/* the text itself says the sender gave up: what was it about? */
+	cause = out->reason;
+	if (!all && cause == REASON_DELIVERY_EXPIRED) {
+		struct classify_result tmp;
+
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.rule = -1;
+		decide(c, &facts, cand, ncand, veto, nveto, &tmp, NULL, 0,
+		       NULL, true);
+		cause = tmp.reason;
+	}
 
 	out->stage = facts.stage;
 	out->smtp_code = facts.code;
@@ -720,15 +861,14 @@ run(const struct classifier *c, const struct classify_input *in,
 		out->retry = info[out->reason].retry;
 	out->last_reason = out->reason;
 	if (in->status == CLS_STATUS_EXPIRED) {
-		out->last_reason = out->reason == REASON_DELIVERY_EXPIRED
-		    ? REASON_UNKNOWN : out->reason;
+		out->last_reason = cause;
 		out->retry = info[out->last_reason].retry ||
 		    out->last_reason == REASON_UNKNOWN;
 		out->reason = REASON_DELIVERY_EXPIRED;
 		out->actor = info[REASON_DELIVERY_EXPIRED].actor;
 		out->tried_for = in->tried_for;
 	} else if (out->reason == REASON_DELIVERY_EXPIRED) {
-		out->last_reason = REASON_UNKNOWN;
+		out->last_reason = cause;
 	}
 }
 

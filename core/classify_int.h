@@ -2,13 +2,12 @@
  * classify_int.h - the compiled form of the classification rules, shared
  * by the loader (classify_rules.c) and the matcher (classify.c) only.
  *
- * Phrases are split into fragments ("mailbox ... full" has two).  Every
- * fragment starts at the start of a word, so the matcher looks only at
- * word starts: the first four bytes there (or two or three for short
- * fragments) are looked up in a small hash table that lists the
- * fragments beginning with them, which are then compared byte by byte.
- * The table fits in the first-level cache; a reply costs one pass to
- * normalise it and one probe per word.
+ * Phrases are split into fragments ("mailbox ... full" has two).  All
+ * fragments are compiled into one Aho-Corasick automaton (a full
+ * transition table over byte classes), run once over the folded reply;
+ * a fragment counts only where it starts a word.  The reply is made
+ * lower case and its blanks collapsed in one pass (16 bytes at a time
+ * where SSE2 is there) through a 256-entry table.
  */
 #ifndef PB_CLASSIFY_INT_H
 #define PB_CLASSIFY_INT_H
@@ -22,7 +21,8 @@
 #define CLS_MAX_DSNS	8	/* dsn= patterns per rule */
 #define CLS_MAX_NAMES	64	/* entries of [names], one bit each */
 #define CLS_NORM_MAX	4096	/* bytes of a reply that are examined */
-#define CLS_KEY_MAX	4	/* bytes of a word start used as hash key */
+#define CLS_TEXT_SIZE	(CLS_NORM_MAX + 3)	/* folded text buffer:
+				 * text, a space at each end, NUL */
 
 /* Sections of a rules file, in decision order. */
 enum cls_section {
@@ -39,7 +39,8 @@ enum cls_frag_kind {
 	FRAG_RULE = 0,		/* part of rule phrases */
 	FRAG_STAGE,		/* "in reply to rcpt to": sets the stage */
 	FRAG_RETRY,		/* "try again in": a wait follows */
-	FRAG_CODE		/* "said:": the reply code follows */
+	FRAG_CODE,		/* "said:": the reply code follows */
+	FRAG_DSN		/* "5.": an enhanced status code may start */
 };
 
 struct cls_frag {
@@ -53,15 +54,8 @@ struct cls_frag {
 	uint32_t ph_n;
 };
 
-struct cls_bucket {		/* 8 bytes: the table stays in L1 cache */
-	uint32_t key;		/* the first len bytes, little-endian */
-	uint16_t start;		/* fragments: bucket_frags[start..+n) */
-	uint8_t n;
-	uint8_t len;		/* 2, 3 or 4; 0 marks an empty slot */
-};
-
-#define CLS_MAX_FRAGMENTS 65535	/* bucket_frags index is 16 bits */
-#define CLS_MAX_PER_BUCKET 255	/* fragments sharing their first bytes */
+#define CLS_MAX_FRAGMENTS 65535	/* fragment ids are kept in 16 bits */
+#define CLS_OUT_BIT	0x80000000u	/* in delta: the target has outputs */
 
 struct cls_phrase {
 	uint32_t rule;
@@ -108,35 +102,21 @@ struct classifier {
 	uint32_t nnames;
 	char *wheretext;
 
-	/* fragments by the first bytes of the word they start with */
-	struct cls_bucket *buckets;	/* nbuckets, a power of two */
-	uint32_t nbuckets;
-	uint32_t *bucket_frags;
-	uint8_t short_first[256];	/* bit 2, 3: some fragment of that
-					 * length starts with this byte */
-	uint64_t first2[1024];	/* bit per byte pair some fragment starts
-				 * with: words starting otherwise are skipped */
-	uint8_t lower[256];	/* ASCII lower case; controls become ' ' */
+	/*
+	 * The automaton: delta[row + cmap[byte]] is the next state's row
+	 * (state * nclass), with CLS_OUT_BIT set if fragments end there:
+	 * outs[out[state]..+nout[state]).  State 0 is the start.
+	 */
+	uint32_t *delta;
+	uint32_t nstates, nclass;
+	uint32_t inword_row;	/* the row of "inside a word, no fragment" */
+	uint32_t *out;
+	uint16_t *nout;
+	uint16_t *outs;
+	uint8_t cmap[256];	/* byte class: 0 for bytes no fragment has */
+	uint8_t fold[256];	/* ASCII lower case; blanks, controls ' ' */
 	uint8_t word[256];	/* 1 for bytes that make up words */
 };
-
-/* cls_key - the hash key of len (2..4) bytes at p */
-static inline uint32_t
-cls_key(const char *p, uint32_t len)
-{
-	uint32_t k = 0, i;
-
-	for (i = 0; i < len; i++)
-		k |= (uint32_t)(unsigned char)p[i] << (8 * i);
-	return k;
-}
-
-/* cls_slot - the first slot to probe for a key */
-static inline uint32_t
-cls_slot(uint32_t key, uint32_t len, uint32_t nbuckets)
-{
-	return ((key ^ len) * 2654435761u >> 7) & (nbuckets - 1);
-}
 
 /* cls_wordchar - bytes that make up words: ASCII letters, digits, UTF-8 */
 static inline int

@@ -1,6 +1,6 @@
 /*
  * classify_rules.c - read classification rules files and compile them
- * into the word-start index the matcher uses (see classify_int.h).
+ * into the automaton the matcher uses (see classify_int.h).
  *
  * Format (documented for users in config/classify.rules and the man
  * page): "#" starts a comment; "[provider]", "[phrase]", "[code]" and
@@ -10,8 +10,9 @@
  * provider) and options (actor, retry), then phrases in double quotes, of
  * which any one must occur in the lower-cased reply; "!" before a phrase
  * vetoes the rule; " ... " inside a phrase means "followed later by".
- * Every phrase (and every part of one) matches from the start of a word;
- * a "|" at its end demands that a word ends there too.  A rule
+ * Every phrase (and every part of one) matches from the start of a word,
+ * never inside the local part of a mail address; a "|" at its end
+ * demands that a word ends there too.  A rule
  * without phrases decides on its conditions alone.  In [names] the first
  * token is the name reported as provider or blocklist.
  *
@@ -579,8 +580,9 @@ parse_text(struct builder *b, const char *name, const char *text, int site)
 	return rc;
 }
 
-/* Built-in fragments: the SMTP stage a client's wording names, and the
- * openings of a "wait this long" request.  Mechanics, not reasons. */
+/* Built-in fragments: the SMTP stage a client's wording names, where the
+ * reply code and an enhanced status code may stand, and the openings of
+ * a "wait this long" request.  Mechanics, not reasons. */
 static const struct {
 	const char *text;
 	uint8_t kind, value;
@@ -609,6 +611,9 @@ static const struct {
 	{ "failed after i sent the message", FRAG_STAGE, CLS_STAGE_DATA },
 	{ "said:", FRAG_CODE, 0 },
 	{ "talk to me:", FRAG_CODE, 0 },
+	{ "2.", FRAG_DSN, 0 },
+	{ "4.", FRAG_DSN, 0 },
+	{ "5.", FRAG_DSN, 0 },
 };
 
 const char *const cls_retry_anchors[] = {
@@ -648,67 +653,163 @@ frag_id(struct classifier *c, size_t *cap, struct buf *text,
 	return c->nfrags++;
 }
 
-/* build_index - the hash table from word-start bytes to fragments */
+/* A trie node while it is built: children and fragments as lists. */
+struct tnode {
+	uint32_t child;		/* first child, 0 none (the root is no child) */
+	uint32_t sibling;	/* next child of the same parent, 0 none */
+	uint32_t nterm, nchild;
+	uint8_t byte;
+};
+
+/* tnode_child - the child of node n reached by byte b, made if absent */
+static uint32_t
+tnode_child(struct tnode **t, size_t *n, size_t *cap, uint32_t parent,
+	    uint8_t b)
+{
+	uint32_t k;
+
+	for (k = (*t)[parent].child; k != 0; k = (*t)[k].sibling)
+		if ((*t)[k].byte == b)
+			return k;
+	*t = grow(*t, cap, *n, sizeof(**t));
+	k = (uint32_t)(*n)++;
+	memset(&(*t)[k], 0, sizeof((*t)[k]));
+	(*t)[k].byte = b;
+	(*t)[k].sibling = (*t)[parent].child;
+	(*t)[parent].child = k;
+	(*t)[parent].nchild++;
+	return k;
+}
+
+/*
+ * build_index - the Aho-Corasick automaton of all fragments, anchored at
+ * word starts: besides the trie's root (state 0, "the byte before was
+ * not a word byte") there is a state for "inside a word no fragment
+ * began at" (state n), so a fragment is only ever found where it starts
+ * a word, and text inside other words keeps to those two states.
+ */
 static int
 build_index(struct classifier *c, struct buf *why)
 {
-	uint32_t i, j, len, slot, *fill;
-	const char *p;
-	struct cls_bucket *bk;
+	struct tnode *t = NULL;
+	size_t n = 0, cap = 0, i, j, total, N;
+	uint32_t node, K, a, s, u, q, head, tail, *queue, *fail, *endnode;
+	uint32_t *at, *row, inword;
+	uint8_t seen[256], wordclass[256];
+	const unsigned char *p;
 
 	if (c->nfrags > CLS_MAX_FRAGMENTS) {
 		buf_addf(why, "more than %d distinct phrase parts",
 			 CLS_MAX_FRAGMENTS);
 		return -1;
 	}
-	for (c->nbuckets = 64; c->nbuckets < c->nfrags * 2; c->nbuckets *= 2)
-		;
-	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
-	/* first pass: find or make each fragment's bucket and count */
+	t = grow(t, &cap, n, sizeof(*t));
+	memset(&t[0], 0, sizeof(t[0]));
+	n = 1;
+	endnode = xcalloc(c->nfrags + 1, sizeof(uint32_t));
+	/* classes: 0 other non-word bytes, 1 other word bytes, then one
+	 * per byte value fragments use */
+	memset(seen, 0, sizeof(seen));
+	memset(wordclass, 0, sizeof(wordclass));
+	wordclass[1] = 1;
+	K = 2;
 	for (i = 0; i < c->nfrags; i++) {
-		p = c->fragtext + c->frags[i].off;
-		len = c->frags[i].len < CLS_KEY_MAX ? c->frags[i].len
-						    : CLS_KEY_MAX;
-		if (len < CLS_KEY_MAX)
-			c->short_first[(unsigned char)p[0]] |=
-			    (uint8_t)(1u << len);
-		j = (uint32_t)(unsigned char)p[0] << 8 | (unsigned char)p[1];
-		c->first2[j >> 6] |= (uint64_t)1 << (j & 63);
-		for (slot = cls_slot(cls_key(p, len), len, c->nbuckets); ;
-		     slot = (slot + 1) & (c->nbuckets - 1)) {
-			bk = &c->buckets[slot];
-			if (bk->len == 0) {
-				bk->key = cls_key(p, len);
-				bk->len = (uint8_t)len;
+		p = (const unsigned char *)c->fragtext + c->frags[i].off;
+		for (node = 0, j = 0; j < c->frags[i].len; j++) {
+			if (!seen[p[j]]) {
+				seen[p[j]] = 1;
+				wordclass[K] = (uint8_t)cls_wordchar(p[j]);
+				c->cmap[p[j]] = (uint8_t)K++;
 			}
-			if (bk->key == cls_key(p, len) && bk->len == len)
-				break;
+			node = tnode_child(&t, &n, &cap, node, p[j]);
 		}
-		if (bk->n == CLS_MAX_PER_BUCKET) {
-			buf_addf(why, "more than %d phrase parts start with "
-				 "\"%.*s\"", CLS_MAX_PER_BUCKET, (int)len, p);
-			return -1;
+		endnode[i] = node;
+		t[node].nterm++;
+	}
+	for (i = 0; i < 256; i++)
+		if (!seen[i])
+			c->cmap[i] = (uint8_t)cls_wordchar((unsigned char)i);
+	N = n + 1;
+	inword = (uint32_t)n;
+	if (N > (CLS_OUT_BIT - 1) / K) {
+		buf_addf(why, "phrases too long in total (%zu bytes)", n);
+		free(endnode);
+		free(t);
+		return -1;
+	}
+	c->nstates = (uint32_t)N;
+	c->nclass = K;
+	c->inword_row = inword * K;
+	c->delta = xcalloc(N * K, sizeof(uint32_t));
+	/* the trie's own edges (state 0 is never a target) */
+	for (s = 0; s < n; s++)
+		for (q = t[s].child; q != 0; q = t[q].sibling)
+			c->delta[(size_t)s * K + c->cmap[t[q].byte]] = q;
+	/* inside a word: stay until a non-word byte; at a word start,
+	 * begin a fragment or go inside the word */
+	for (a = 0; a < K; a++) {
+		c->delta[(size_t)inword * K + a] = wordclass[a] ? inword : 0;
+		if (c->delta[a] == 0)
+			c->delta[a] = wordclass[a] ? inword : 0;
+	}
+	/*
+	 * Breadth first, so a state's failure state (shallower) is done
+	 * before it: a row holds only trie edges until its state is taken
+	 * from the queue; then its gaps are filled from the failure state.
+	 * A fragment's first byte is a word byte, so the failure of a depth
+	 * one state is "inside a word".
+	 */
+	fail = xcalloc(N, sizeof(uint32_t));
+	queue = xcalloc(N, sizeof(uint32_t));
+	c->nout = xcalloc(N, sizeof(uint16_t));
+	head = tail = 0;
+	for (q = t[0].child; q != 0; q = t[q].sibling) {
+		fail[q] = inword;
+		queue[tail++] = q;
+	}
+	while (head < tail) {
+		s = queue[head++];
+		row = c->delta + (size_t)s * K;
+		c->nout[s] = (uint16_t)(t[s].nterm + c->nout[fail[s]]);
+		for (a = 0; a < K; a++) {
+			u = row[a];
+			if (u != 0) {
+				fail[u] = c->delta[(size_t)fail[s] * K + a];
+				queue[tail++] = u;
+			} else {
+				row[a] = c->delta[(size_t)fail[s] * K + a];
+			}
 		}
-		bk->n++;
 	}
-	for (i = 0, j = 0; i < c->nbuckets; i++) {
-		c->buckets[i].start = (uint16_t)j;
-		j += c->buckets[i].n;
+	/* outputs: a state's own fragments (by id), then its failure's */
+	c->out = xcalloc(N, sizeof(uint32_t));
+	for (s = 0, total = 0; s < N; s++) {
+		c->out[s] = (uint32_t)total;
+		total += c->nout[s];
 	}
-	c->bucket_frags = xcalloc(j + 1, sizeof(uint32_t));
-	fill = xcalloc(c->nbuckets, sizeof(uint32_t));
+	c->outs = xcalloc(total + 1, sizeof(uint16_t));
+	at = xcalloc(N, sizeof(uint32_t));
 	for (i = 0; i < c->nfrags; i++) {
-		p = c->fragtext + c->frags[i].off;
-		len = c->frags[i].len < CLS_KEY_MAX ? c->frags[i].len
-						    : CLS_KEY_MAX;
-		for (slot = cls_slot(cls_key(p, len), len, c->nbuckets);
-		     c->buckets[slot].key != cls_key(p, len) ||
-		     c->buckets[slot].len != len;
-		     slot = (slot + 1) & (c->nbuckets - 1))
-			;
-		c->bucket_frags[c->buckets[slot].start + fill[slot]++] = i;
+		node = endnode[i];
+		c->outs[c->out[node] + at[node]++] = (uint16_t)i;
 	}
-	free(fill);
+	for (i = 0; i < tail; i++) {
+		s = queue[i];
+		if (c->nout[fail[s]] != 0)
+			memcpy(c->outs + c->out[s] + t[s].nterm,
+			       c->outs + c->out[fail[s]],
+			       c->nout[fail[s]] * sizeof(uint16_t));
+	}
+	/* rows instead of state numbers, and the output bit */
+	for (i = 0; i < N * K; i++) {
+		u = c->delta[i];
+		c->delta[i] = u * K | (c->nout[u] != 0 ? CLS_OUT_BIT : 0);
+	}
+	free(at);
+	free(queue);
+	free(fail);
+	free(endnode);
+	free(t);
 	return 0;
 }
 
@@ -803,7 +904,7 @@ compile(struct builder *b)
 	}
 	buf_free(&ierr);
 	for (i = 0; i < 256; i++) {
-		c->lower[i] = (uint8_t)(i <= ' ' || i == 0x7f ? ' ' :
+		c->fold[i] = (uint8_t)(i <= ' ' || i == 0x7f ? ' ' :
 		    i >= 'A' && i <= 'Z' ? i + 32 : i);
 		c->word[i] = (uint8_t)cls_wordchar((unsigned char)i);
 	}
@@ -915,8 +1016,10 @@ classify_free(struct classifier *c)
 	free(c->frag_phrases);
 	free(c->always);
 	free(c->wheretext);
-	free(c->buckets);
-	free(c->bucket_frags);
+	free(c->delta);
+	free(c->out);
+	free(c->nout);
+	free(c->outs);
 	free(c);
 }
 

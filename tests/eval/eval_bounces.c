@@ -8,6 +8,12 @@
  * row (a sign of a rule fitted to a sample), and checks the status code
  * table of core/dsncode.c against bounces/status-codes.tsv.  With -v
  * (argv[2]) every miss is listed.  Absent data is a clean skip.
+ *
+ * Inputs per row: status_hint is the status (bounced, deferred, expired;
+ * unknown is none), smtp_command the stage, smtp_code and dsn as given.
+ * A sample's "deferred" comes from a DSN whose action is "delayed": the
+ * reporting server was still retrying, so it is a deferral, not an
+ * expiry; "expired" rows stand for a message Postfix gave up on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +115,7 @@ main(int argc, char **argv)
 	const char *src = getenv("PB_SRCDIR");
 	size_t cap = 0, nsrc = 0, i, j;
 	unsigned total = 0, ok = 0, *used, *fits, delayed = 0, nostage = 0;
+	unsigned nxdomain = 0, cause = 0;
 	int all[512];
 	size_t nall, a;
 	unsigned conf[REASON_COUNT][REASON_COUNT];
@@ -183,6 +190,16 @@ main(int argc, char **argv)
 		    in.stage == CLS_STAGE_NONE && res.stage == CLS_STAGE_NONE &&
 		    res.reason == REASON_ADDRESS_UNKNOWN)
 			nostage++;
+		if (want == REASON_CANNOT_CONNECT &&
+		    res.reason == REASON_DOMAIN_UNKNOWN &&
+		    strcasestr(f[C_TEXT], "nxdomain") != NULL)
+			nxdomain++;
+		/* the text says the sender gave up; the label names the
+		 * cause, which we report as last_reason */
+		if (want != REASON_DELIVERY_EXPIRED &&
+		    res.reason == REASON_DELIVERY_EXPIRED &&
+		    res.last_reason == want)
+			cause++;
 		tally_add(srcs, &nsrc, 16, f[C_LABEL_SRC], res.reason == want);
 		if (verbose && res.reason != want)
 			printf("MISS %s -> %s [%s %s] %s|%s|%s|%s| %.300s\n",
@@ -196,11 +213,19 @@ main(int argc, char **argv)
 	fclose(fp);
 	printf("bounces: %u rows, %u agree with project_reason: %.1f%%\n",
 	       total, ok, total ? 100.0 * ok / total : 0.0);
-	printf("disputed labels: %u rows are delay reports (status deferred) "
-	       "labelled delivery_expired, %u rows a \"user unknown\" with "
-	       "no stage labelled recipient_refused; counting them as "
-	       "agreement: %.1f%%\n", delayed, nostage,
-	       total ? 100.0 * (ok + delayed + nostage) / total : 0.0);
+	printf("disputed labels (see the classifier's notes):\n"
+	       "  %u deferrals (status deferred: a DSN still retrying, or a 4xx "
+	       "reply) labelled delivery_expired\n"
+	       "  %u \"user unknown\" texts with no stage labelled "
+	       "recipient_refused\n"
+	       "  %u NXDOMAIN answers labelled cannot_connect\n"
+	       "  %u expiry texts whose label is the cause they name (our "
+	       "last_reason)\n"
+	       "  counting these as agreement: %u rows, %.1f%%\n", delayed,
+	       nostage, nxdomain, cause,
+	       ok + delayed + nostage + nxdomain + cause,
+	       total ? 100.0 * (ok + delayed + nostage + nxdomain + cause) /
+	       total : 0.0);
 	printf("\nper label_source:\n");
 	for (i = 0; i < nsrc; i++)
 		printf("  %-22s %4u/%-4u %5.1f%%\n", srcs[i].name, srcs[i].ok,

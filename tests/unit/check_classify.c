@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "classify.h"
@@ -305,6 +306,15 @@ START_TEST(test_expired)
 	ck_assert_int_eq(r.reason, REASON_DELIVERY_EXPIRED);
 	ck_assert_int_eq(r.last_reason, REASON_UNKNOWN);
 	ck_assert_int_eq(r.tried_for, -1);
+	/* expiry words that name the cause: the cause is last_reason, and
+	 * the bare reply code of the expiry report is not taken for one */
+	r = run(cls, B, "", CLS_STAGE_NONE, "connect to mx.example.net["
+		"192.0.2.7]:25: Connection refused; giving up.");
+	ck_assert_int_eq(r.reason, REASON_DELIVERY_EXPIRED);
+	ck_assert_int_eq(r.last_reason, REASON_CANNOT_CONNECT);
+	r = run(cls, B, "", CLS_STAGE_NONE, "451 message expired");
+	ck_assert_int_eq(r.reason, REASON_DELIVERY_EXPIRED);
+	ck_assert_int_eq(r.last_reason, REASON_UNKNOWN);
 	/* not expired: tried_for is not reported */
 	in.status = CLS_STATUS_DEFERRED;
 	classify_reply(cls, &in, &r);
@@ -549,6 +559,34 @@ START_TEST(test_phrase_syntax)
 }
 END_TEST
 
+/*
+ * The automaton runs over the two halves of a text at once: a phrase
+ * across the middle, and the first of two enhanced codes, must be found
+ * wherever the middle falls.
+ */
+START_TEST(test_split_anywhere)
+{
+	char text[2048];
+	struct classify_result r;
+	size_t k, j, len;
+
+	for (k = 0; k < 160; k++) {
+		len = 0;
+		for (j = 0; j < k; j++)
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+						"ab ");
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"452 4.2.2 the mailbox is full, 5.1.1 ");
+		for (j = k; j < 160; j++)
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+						"cd ");
+		r = run(cls, CLS_STATUS_NONE, NULL, CLS_STAGE_NONE, text);
+		ck_assert_int_eq(r.reason, REASON_MAILBOX_FULL);
+		ck_assert_str_eq(r.dsn, "4.2.2");
+	}
+}
+END_TEST
+
 START_TEST(test_hostile_input)
 {
 	struct classify_input in;
@@ -671,6 +709,7 @@ classify_suite(void)
 	tcase_add_test(tc, test_stage_decides);
 	tcase_add_test(tc, test_postfix_own_texts);
 	tcase_add_test(tc, test_expired);
+	tcase_add_test(tc, test_split_anywhere);
 	tcase_add_test(tc, test_fallbacks);
 	tcase_add_test(tc, test_provider_names);
 	tcase_add_test(tc, test_retry_after);
