@@ -84,8 +84,8 @@ static const struct {
 	    "security step we did not provide.", ACTOR_OUR_ADMIN, false },
 	[REASON_LOCAL_SYSTEM_PROBLEM] = { "Our own mail server had a problem "
 	    "with this message.", ACTOR_OUR_ADMIN, false },
-	[REASON_DELIVERY_EXPIRED] = { "We kept trying for days and never got "
-	    "through, so we gave up.", ACTOR_SENDER, false },
+	[REASON_DELIVERY_EXPIRED] = { "We kept trying and never got through, "
+	    "so in the end we gave up.", ACTOR_SENDER, false },
 	[REASON_AUTO_REPLY] = { "This is an automatic reply, such as "
 	    "out-of-office, not a failure.", ACTOR_NOBODY, false },
 	[REASON_COMPLAINT] = { "The recipient reported the message as "
