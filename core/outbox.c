@@ -138,7 +138,7 @@ struct plan {
 	int64_t *ev;
 	size_t nev;
 	char *target;
-	char id[WEBHOOK_ID_MAX + 1];
+	char id[WEBHOOK_ID_MAX + 1];	/* webhook-id, "" for email */
 };
 
 /* plan_add - append one delivery with n events to the plan list */
@@ -230,7 +230,6 @@ route_group(struct outbox *ob, const struct store_fact *f, size_t n,
 		snprintf((*pl)[*np - 1].id, sizeof((*pl)[*np - 1].id),
 			 "pb_%" PRId64 "_%" PRId64 "_%s", wh[0], now,
 			 c->webhook_name);
-		(*pl)[*np - 1].d.webhook_id = (*pl)[*np - 1].id;
 	}
 out:
 	free(snd);
@@ -276,8 +275,10 @@ outbox_route(struct outbox *ob, int64_t now)
 			goto out;	/* leases run out; routed again later */
 	}
 	d = xcalloc(np ? np : 1, sizeof(*d));
-	for (i = 0; i < np; i++)
-		d[i] = pl[i].d;
+	for (i = 0; i < np; i++) {
+		d[i] = pl[i].d;	/* the id lives in pl[i], which may have moved */
+		d[i].webhook_id = pl[i].id[0] ? pl[i].id : NULL;
+	}
 	rc = store_route_commit(ob->store, c->owner, now, routes, nr, d, np,
 				&err);
 	if (rc == STORE_NOTFOUND) {

@@ -1,0 +1,103 @@
+#!/bin/sh
+# t_responder.sh - the responder end to end against a real webhook
+# receiver and a real SMTP server: one bounce of our user's mail gives one
+# sender email (threaded under the original, parsed strictly) and one
+# signed helpdesk webhook; five failed recipients of one message give one
+# notice listing them; inbound mail (backscatter) tells the helpdesk only.
+set -eu
+. "$PB_SRCDIR/tests/e2e/responder_lib.sh"
+
+start_server wh --log-bodies
+base=http://127.0.0.1:$port
+start_capture
+write_conf "$base/ok"
+"$RESP" -n -c "$tmp/pb.conf" >/dev/null || fail "config check"
+"$PB" config -n -c "$tmp/pb.conf" >/dev/null || fail "plainbounce config -n"
+
+# one bounce of alice's authenticated mail
+event --qid 4AAA111 --msgid "<orig.1@example.com>" \
+	--subject "Quarterly report" --rcpt "bob@example.net,address_unknown"
+# five failed recipients of one message
+event --qid 4BBB222 --msgid "<orig.5@example.com>" --subject "Team lunch" \
+	--rcpt "r1@example.net" --rcpt "r2@example.net" --rcpt "r3@example.net" \
+	--rcpt "r4@example.net,mailbox_full" --rcpt "r5@example.net"
+# inbound mail from the Internet: the helpdesk hears, the sender never
+event --qid 4CCC333 --msgid "<spam@elsewhere.example>" \
+	--sender "forged@example.com" --submission inbound --rcpt "u@example.com"
+
+start_responder r1
+wait_for 10 sh -c "[ \$(sqlite3 '$DB' \"SELECT count(*) FROM outbox WHERE state <> 'sent'\") -eq 0 ] && [ \$(sqlite3 '$DB' \"SELECT count(*) FROM outbox\") -gt 3 ]" \
+	|| fail "notices not all sent: $(sqlite3 "$DB" 'SELECT id, channel, target, state, last_error FROM outbox'); $(cat "$tmp/r1.log")"
+stop_responder "$rpid"
+
+# email: 2 to alice (one per message), 3 to the helpdesk; none to forged@
+[ "$(mails)" -eq 5 ] || fail "expected 5 emails, got $(mails)"
+[ "$(grep -l '"forged@example.com"' "$tmp"/mail/*.json | wc -l)" -eq 0 ] \
+	|| fail "backscatter: the inbound sender was told"
+$PY - "$tmp/mail" <<'PY' || fail "email checks"
+import email, email.policy, glob, json, sys
+d = sys.argv[1]
+to = {}
+for j in sorted(glob.glob(d + "/*.json")):
+    env = json.load(open(j))
+    raw = open(j[:-5] + ".eml", "rb").read()
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b""), "bare LF"
+    m = email.message_from_bytes(raw, policy=email.policy.strict)
+    assert env["mail_from"] in ("", "<>"), "envelope sender must be null: %r" % env
+    assert m["Auto-Submitted"] == "auto-generated"
+    assert m["X-Auto-Response-Suppress"] == "All"
+    assert m["Message-ID"].startswith("<plainbounce.notice.")
+    assert m["Message-ID"].endswith("@notice.example.com>")
+    to.setdefault(env["rcpt_tos"][0], []).append(m)
+alice = to["alice@example.com"]
+assert len(alice) == 2, len(alice)
+assert len(to["helpdesk@example.com"]) == 3
+threads = sorted(m["In-Reply-To"] for m in alice)
+assert threads == ["<orig.1@example.com>", "<orig.5@example.com>"], threads
+for m in alice:
+    assert m["References"] == m["In-Reply-To"]
+    text = m.get_body(("plain",)).get_content()
+    if m["In-Reply-To"] == "<orig.5@example.com>":
+        for r in ("r1", "r2", "r3", "r4", "r5"):
+            assert r + "@example.net" in text, (r, text)
+        assert "Team lunch" in str(m["Subject"])
+    else:
+        assert "bob@example.net" in text and "Quarterly report" in text
+PY
+
+# webhooks: 3, signed, one per message, the five recipients in one body
+L=$tmp/wh.log
+[ "$(grep -c '"sig_ok": true' "$L")" -eq 3 ] || fail "expected 3 signed webhooks: $(cat "$L")"
+$PY - "$L" <<'PY' || fail "webhook body checks"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+ids = [r["id"] for r in recs]
+assert len(set(ids)) == 3, ids
+bodies = {}
+for r in recs:
+    b = json.loads(r["body"])
+    assert b["id"] == r["id"], (b["id"], r["id"])
+    assert b["type"] == "plainbounce.bounced" and b["kind"] == "bounced"
+    bodies[b["message"]["queue_id"]] = b
+five = bodies["4BBB222"]["recipients"]
+assert [x["address"] for x in five] == ["r%d@example.net" % i for i in range(1, 6)]
+assert five[3]["reason"] == "mailbox_full"
+one = bodies["4AAA111"]
+assert one["message"]["message_id"] == "<orig.1@example.com>"
+assert one["message"]["facts_source"] == "milter"
+r = one["recipients"][0]
+assert r["reason"] == "address_unknown" and r["who_acts"] == "sender"
+assert "User unknown" in r["remote_words"] and r["dsn"] == "5.1.1"
+for k in ("title", "explanation", "next_step", "who_acts_text"):
+    assert r[k], k
+assert bodies["4CCC333"]["message"]["submission"] == "inbound"
+PY
+grep -q "sender not told: not submitted by our users" "$tmp/r1.log" \
+	|| fail "backscatter refusal not logged"
+
+# a restart sends nothing again
+start_responder r2 --once
+wait "$rpid" || true
+[ "$(mails)" -eq 5 ] || fail "restart sent mail again"
+[ "$(wc -l <"$L")" -eq 3 ] || fail "restart posted again"
+echo "ok"
