@@ -32,7 +32,7 @@ notice = {
   retry = { base = "1s"; max_delay = "2s"; max_age = "1m"; };
 };
 responder = { poll_interval = "200ms"; group_delay = "1s"; lease = "3s";
-  helpdesk_address = "helpdesk@example.com"; ${2:-} };
+  helpdesk_address = "${HELPDESK-helpdesk@example.com}"; ${2:-} };
 CONF
 }
 
