@@ -31,7 +31,7 @@ notice = {
            from = "notices@example.com"; msgid_domain = "notice.example.com"; };
   retry = { base = "1s"; max_delay = "2s"; max_age = "1m"; };
 };
-responder = { poll_interval = "200ms"; group_delay = "1s"; lease = "3s";
+responder = { poll_interval = "200ms"; group_delay = "${GROUP_DELAY:-1s}"; lease = "3s";
   helpdesk_address = "${HELPDESK-helpdesk@example.com}"; ${2:-} };
 CONF
 }
