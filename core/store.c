@@ -173,8 +173,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	"SELECT o.id, o.channel, o.target, o.state, o.attempts,"
 	" o.next_attempt, o.last_error, o.created, o.webhook_id,"
 	" (SELECT count(*) FROM outbox_events oe WHERE oe.outbox = o.id)"
-	" FROM outbox o WHERE (?1 IS NULL AND o.state IN ('pending','leased'))"
-	" OR o.state = ?1 ORDER BY o.id",
+	" FROM outbox o WHERE o.channel <> 'route' AND ((?1 IS NULL AND"
+	" o.state IN ('pending','leased')) OR o.state = ?1) ORDER BY o.id",
 	[ST_OUTBOX_RESEND] =
 	"UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ?2,"
 	" created = ?2, updated = ?2, last_error = NULL, lease_owner = NULL,"

@@ -360,8 +360,9 @@ struct store_outbox_row {
 };
 
 /*
- * store_outbox_list - call fn for each row in state (NULL: pending and
- * leased), by id; fn returning non-zero stops the walk.
+ * store_outbox_list - call fn for each delivery row (route rows are
+ * internal) in state (NULL: pending and leased), by id; fn returning
+ * non-zero stops the walk.
  */
 int store_outbox_list(struct store *s, const char *state,
 		      int (*fn)(const struct store_outbox_row *, void *),

@@ -100,4 +100,35 @@ start_responder r2 --once
 wait "$rpid" || true
 [ "$(mails)" -eq 5 ] || fail "restart sent mail again"
 [ "$(wc -l <"$L")" -eq 3 ] || fail "restart posted again"
+
+# CLI: a redirect is a dead letter; notices --dead lists it, resend queues
+# it again and it goes out under the same webhook-id
+HELPDESK= GROUP_DELAY=0s write_conf "$base/redirect"
+event --qid 4DDD444 --submission inbound --rcpt "d@example.net"
+"$RESP" -f -c "$tmp/pb.conf" --once 2>>"$tmp/r3.log" || fail "responder --once"
+"$PB" notices -c "$tmp/pb.conf" --dead >"$tmp/dead.txt" || fail "notices --dead listed nothing"
+[ "$(wc -l <"$tmp/dead.txt")" -eq 1 ] || fail "dead: $(cat "$tmp/dead.txt")"
+grep -q "	webhook	helpdesk	.*error=http 302" "$tmp/dead.txt" || fail "dead row: $(cat "$tmp/dead.txt")"
+nid=$(cut -f1 "$tmp/dead.txt")
+wid=$(sqlite3 "$DB" "SELECT webhook_id FROM outbox WHERE id = $nid")
+if "$PB" notices -c "$tmp/pb.conf" >/dev/null; then fail "pending should be empty"; fi
+[ "$("$PB" notices -c "$tmp/pb.conf" --sent | wc -l)" -eq 8 ] || fail "sent list"
+"$PB" resend -c "$tmp/pb.conf" "$nid" | grep -q "queued again" || fail "resend"
+if "$PB" resend -c "$tmp/pb.conf" 1 2>/dev/null; then fail "a route row was resent"; fi
+"$PB" notices -c "$tmp/pb.conf" --pending | grep -q "^$nid	pending" || fail "not pending after resend"
+HELPDESK= GROUP_DELAY=0s write_conf "$base/ok"
+"$RESP" -f -c "$tmp/pb.conf" --once 2>>"$tmp/r3.log" || fail "responder --once"
+[ "$(records "$L" "$wid")" -eq 2 ] || fail "resend: $wid recorded $(records "$L" "$wid") times"
+grep "\"id\": \"$wid\"" "$L" | tail -n 1 | grep -q '"path": "/ok"' || fail "resend went elsewhere"
+
+# --dry-run prints instead of sending
+GROUP_DELAY=0s write_conf "$base/ok"
+event --qid 4EEE555 --msgid "<orig.dry@example.com>" --rcpt "e@example.net"
+before=$(wc -l <"$L")
+"$RESP" -c "$tmp/pb.conf" --dry-run --once >"$tmp/dry.txt" 2>>"$tmp/r3.log" || fail "dry run"
+[ "$(wc -l <"$L")" -eq "$before" ] || fail "dry run posted"
+[ "$(mails)" -eq 5 ] || fail "dry run mailed"
+grep -q "^--- notice .* email to alice@example.com (sender)" "$tmp/dry.txt" || fail "dry run output: $(head "$tmp/dry.txt")"
+grep -q "^--- notice .* webhook helpdesk id pb_" "$tmp/dry.txt" || fail "dry run webhook"
+grep -q "^In-Reply-To: <orig.dry@example.com>" "$tmp/dry.txt" || fail "dry run threading"
 echo "ok"
