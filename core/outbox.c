@@ -735,6 +735,7 @@ outbox_deliver(struct outbox *ob, int64_t now, volatile sig_atomic_t *stop)
 	struct store_notice *v = NULL;
 	struct store_err err;
 	size_t n = 0, i;
+	int64_t t = now;
 	int rc;
 
 	rc = store_delivery_lease(ob->store, c->owner, now, c->lease_secs,
@@ -745,12 +746,16 @@ outbox_deliver(struct outbox *ob, int64_t now, volatile sig_atomic_t *stop)
 		log_warn("delivery lease: %s", err.msg);
 		return -1;
 	}
-	for (i = 0; i < n && !(stop && *stop); i++)
-		deliver_one(ob, &v[i], now);
-	/* what a stop left unsent goes back at once, not after the lease */
+	for (i = 0; i < n && !(stop && *stop); i++) {
+		t = c->clock ? c->clock() : now;
+		if (t - now >= (c->lease_secs + 1) / 2)
+			break;		/* the rest would outlive our lease */
+		deliver_one(ob, &v[i], t);
+	}
+	/* what was left unsent goes back at once, not after the lease */
 	for (; i < n; i++)
-		store_outbox_finish(ob->store, v[i].id, c->owner, now,
-				    STORE_NOTICE_RETRY, now, NULL, &err);
+		store_outbox_finish(ob->store, v[i].id, c->owner, t,
+				    STORE_NOTICE_RETRY, t, NULL, &err);
 	store_notices_free(v, n);
 	return (int)n;
 }

@@ -50,6 +50,10 @@ struct outbox_conf {
 	const char *from_name;
 	const char *msgid_domain;
 	FILE *dry_run;			/* print here instead of sending */
+	/* the caller's clock, asked before each send so a long batch signs
+	 * with a fresh webhook-timestamp and stops before its leases run
+	 * out; NULL: the `now` given to outbox_deliver throughout */
+	int64_t (*clock)(void);
 };
 
 struct outbox_stats {
@@ -83,8 +87,9 @@ int outbox_route(struct outbox *ob, int64_t now);
 
 /*
  * outbox_deliver - send one batch of due delivery rows; stops early
- * (after the send in progress) when *stop becomes non-zero.  Returns the
- * number of rows attempted, or -1 on a store error (logged).
+ * (after the send in progress) when *stop becomes non-zero, or when half
+ * the lease has passed, and hands what it did not send back at once.
+ * Returns the number of rows leased, or -1 on a store error (logged).
  */
 int outbox_deliver(struct outbox *ob, int64_t now,
 		   volatile sig_atomic_t *stop);

@@ -137,6 +137,13 @@ new_webhook(const struct cfg *cfg)
 	return c;
 }
 
+/* wall_clock - the worker's clock: unix seconds */
+static int64_t
+wall_clock(void)
+{
+	return (int64_t)time(NULL);
+}
+
 /* sleep_ms - wait, cut short by a signal */
 static void
 sleep_ms(int64_t ms)
@@ -215,6 +222,7 @@ main(int argc, char **argv)
 	build_conf(&cfg, &oc, owner);
 	if (dry)
 		oc.dry_run = stdout;
+	oc.clock = wall_clock;
 	if (!foreground && !dry && daemon(0, 0) < 0)
 		log_fatal(1, "daemon: %s", strerror(errno));
 	if (store_open(&store, cfg.store_path, (int)cfg.store_busy_timeout, 0,

@@ -2,7 +2,8 @@
 # t_responder_reliability.sh - leases and retries with real peers: the
 # webhook down then up is delivered once with the same webhook-id; a
 # responder killed with -9 while its post is in flight causes at most one
-# duplicate, with the same id; two responders on one store never send the
+# duplicate, with the same id; SIGTERM lets the post in flight finish;
+# two responders on one store never send the
 # same notice twice.
 set -eu
 . "$PB_SRCDIR/tests/e2e/responder_lib.sh"
@@ -50,6 +51,20 @@ n=$(records "$L" "$id")
 [ "$n" -ge 1 ] && [ "$n" -le 2 ] || fail "kill: $id recorded $n times"
 [ "$(grep -c "\"id\": \"pb_" "$L")" -eq $((1 + n)) ] || fail "kill: other ids appeared: $(cat "$L")"
 echo "kill -9: $id recorded $n times (at most one duplicate, one id)"
+
+# 2b. SIGTERM while a post is in flight: the send finishes and is recorded
+rm -f "$DB"*
+HELPDESK= write_conf "http://127.0.0.1:$whport/stall?secs=2"
+event --qid 4TERM01 --submission inbound --rcpt "t@example.net"
+before=$(grep -c '"path": "/stall"' "$L" || true)
+start_responder term
+wait_for 10 sh -c "[ \$(grep -c '\"path\": \"/stall\"' '$L') -gt $before ]" || fail "no post for the SIGTERM test"
+kill -TERM "$rpid"
+wait "$rpid" || fail "responder exit status after SIGTERM"
+[ "$(sqlite3 "$DB" "SELECT state FROM outbox WHERE channel = 'webhook'")" = sent ] \
+	|| fail "SIGTERM: the send in flight was not finished: $(sqlite3 "$DB" 'SELECT * FROM outbox')"
+grep -q "stopping: 1 routed, 1 sent" "$tmp/term.log" || fail "SIGTERM log: $(cat "$tmp/term.log")"
+echo "SIGTERM: the post in flight finished and was recorded"
 
 # 3. two responders on one store, 30 messages: each notice exactly once
 rm -f "$DB"*
