@@ -199,7 +199,6 @@ main(int argc, char **argv)
 		usage();
 	log_init("plainbounce-responder", foreground || check || dry);
 	buf_init(&why, 4096);
-	cfg_init(&cfg);
 	if (cfg_load(&cfg, path, &why) < 0)
 		log_fatal(CFG_EX_CONFIG, "%s", buf_str(&why));
 	buf_reset(&why);
