@@ -131,4 +131,47 @@ before=$(wc -l <"$L")
 grep -q "^--- notice .* email to alice@example.com (sender)" "$tmp/dry.txt" || fail "dry run output: $(head "$tmp/dry.txt")"
 grep -q "^--- notice .* webhook helpdesk id pb_" "$tmp/dry.txt" || fail "dry run webhook"
 grep -q "^In-Reply-To: <orig.dry@example.com>" "$tmp/dry.txt" || fail "dry run threading"
+
+# hostile facts: a subject with CR/LF, an encoded CRLF, invalid UTF-8 and a
+# template tag, a reply with control bytes; the email parses strictly with
+# exactly the intended headers, the webhook is valid JSON
+hs=$(printf 'Evil\r\nBcc: victim@example.org =?utf-8?q?x=0D=0AX-Injected:_1?= \377\376 {{subject}}')
+rm -rf "$tmp/mail"/*
+: >"$L"
+GROUP_DELAY=0s write_conf "$base/ok"
+event --qid 4FFF666 --msgid "<orig.evil@example.com>" --subject "$hs" --rcpt "h@example.net"
+"$RESP" -f -c "$tmp/pb.conf" --once 2>>"$tmp/r3.log" || fail "responder --once"
+[ "$(mails)" -eq 2 ] || fail "hostile: expected 2 emails, got $(mails)"
+$PY - "$tmp/mail" "$L" <<'PY' || fail "hostile subject changed more than the quoted text"
+import email, email.policy, glob, json, sys
+want = {"Date", "From", "To", "Subject", "Message-ID", "In-Reply-To",
+        "References", "Auto-Submitted", "X-Auto-Response-Suppress",
+        "MIME-Version", "Content-Type"}
+for f in glob.glob(sys.argv[1] + "/*.eml"):
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.strict)
+    keys = set(m.keys())
+    assert keys - {"Content-Transfer-Encoding"} == want, keys ^ want
+    assert m["Bcc"] is None and m["X-Injected"] is None
+    subj = str(m["Subject"])
+    assert "\r" not in subj and "\n" not in subj, repr(subj)
+    assert m["In-Reply-To"] == "<orig.evil@example.com>"
+for line in open(sys.argv[2]):
+    b = json.loads(json.loads(line)["body"])
+    s = b["message"]["subject"]
+    assert "\r" not in s and "\n" not in s and "{{subject}}" in s, repr(s)
+PY
+
+# the slack format: {"text": ...} alone, signed like any other post
+HELPDESK= GROUP_DELAY=0s write_conf "$base/ok" 'sender_rate = 0;'
+sed -i 's/timeout = "3s";/timeout = "3s"; format = "slack";/' "$tmp/pb.conf"
+: >"$L"
+event --qid 4GGG777 --submission inbound --rcpt "s@example.net"
+"$RESP" -f -c "$tmp/pb.conf" --once 2>>"$tmp/r3.log" || fail "responder --once"
+$PY - "$L" <<'PY' || fail "slack body"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(recs) == 1 and recs[0]["sig_ok"], recs
+b = json.loads(recs[0]["body"])
+assert list(b) == ["text"] and "s@example.net" in b["text"], b
+PY
 echo "ok"

@@ -2,9 +2,9 @@
 # t_responder_reliability.sh - leases and retries with real peers: the
 # webhook down then up is delivered once with the same webhook-id; a
 # responder killed with -9 while its post is in flight causes at most one
-# duplicate, with the same id; SIGTERM lets the post in flight finish;
-# two responders on one store never send the
-# same notice twice.
+# duplicate, with the same id; 410 Gone disables the endpoint; SIGTERM
+# lets the post in flight finish; two responders on one store never send
+# the same notice twice.
 set -eu
 . "$PB_SRCDIR/tests/e2e/responder_lib.sh"
 start_capture
@@ -33,6 +33,19 @@ id=$(sqlite3 "$DB" "SELECT webhook_id FROM outbox WHERE channel = 'webhook'")
 [ "$(records "$L" "$id")" -eq 1 ] || fail "down/up: $id recorded $(records "$L" "$id") times"
 [ "$(sqlite3 "$DB" "SELECT state FROM outbox WHERE channel = 'webhook'")" = sent ] || fail "down/up: not sent"
 echo "down/up: delivered once as $id"
+
+# 1b. 410 Gone: a dead letter, and the endpoint gets nothing more
+rm -f "$DB"*
+: >"$L"
+HELPDESK= GROUP_DELAY=0s write_conf "http://127.0.0.1:$whport/gone"
+event --qid 4GONE --count 3 --submission inbound --rcpt "g@example.net"
+"$RESP" -f -c "$tmp/pb.conf" --once 2>"$tmp/gone.log" || fail "responder --once"
+[ "$(wc -l <"$L")" -eq 1 ] || fail "410: posted $(wc -l <"$L") times"
+[ "$(count_state dead)" -eq 3 ] || fail "410: $(count_state dead) dead"
+grep -q "answered 410 Gone: disabled" "$tmp/gone.log" || fail "410 not logged"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE last_error LIKE 'endpoint disabled%'")" -eq 2 ] \
+	|| fail "410: $(sqlite3 "$DB" 'SELECT id, state, last_error FROM outbox')"
+echo "410: one post, three dead letters"
 
 # 2. kill -9 while the post is in flight (the receiver stalls 2 s after
 # recording it): the next responder sends again after the lease, same id
