@@ -682,6 +682,17 @@ deliver_one(struct outbox *ob, const struct store_notice *nt, int64_t now)
 		snprintf(a.error, sizeof(a.error), "unknown channel");
 	}
 	store_facts_free(f, n);
+	if (c->dry_run && c->dry_keep) {
+		if (a.fatal)
+			fprintf(c->dry_run, "--- notice %" PRId64 " %s %s: would "
+				"be a dead letter: %s\n", nt->id, nt->channel,
+				nt->target, a.error);
+		if (store_outbox_release(ob->store, nt->id, c->owner, &err)
+		    != STORE_OK)
+			log_warn("notice %" PRId64 ": release: %s", nt->id,
+				 err.msg);
+		return 0;
+	}
 	if (a.fatal) {
 		dec.verdict = RETRY_DEAD;
 		dec.why = "cannot be sent";

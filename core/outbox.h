@@ -50,6 +50,8 @@ struct outbox_conf {
 	const char *from_name;
 	const char *msgid_domain;
 	FILE *dry_run;			/* print here instead of sending */
+	int dry_keep;			/* with dry_run: leave printed notices
+					   queued instead of marking them sent */
 	/* the caller's clock, asked before each send so a long batch signs
 	 * with a fresh webhook-timestamp and stops before its leases run
 	 * out; NULL: the `now` given to outbox_deliver throughout */

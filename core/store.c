@@ -45,6 +45,7 @@ enum {
 	ST_OUTBOX_ADD_AT,
 	ST_OUTBOX_LIST,
 	ST_OUTBOX_RESEND,
+	ST_OUTBOX_RELEASE,
 	ST_COUNT
 };
 
@@ -180,6 +181,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" created = ?2, updated = ?2, last_error = NULL, lease_owner = NULL,"
 	" lease_until = NULL WHERE id = ?1 AND state IN ('dead', 'sent')"
 	" AND channel <> 'route'",
+	[ST_OUTBOX_RELEASE] =
+	"UPDATE outbox SET state = 'pending', lease_owner = NULL,"
+	" lease_until = NULL WHERE id = ?1 AND state = 'leased'"
+	" AND lease_owner = ?2",
 };
 
 /* statements a read-only connection prepares */
@@ -1411,6 +1416,32 @@ store_outbox_resend(struct store *s, int64_t id, int64_t now,
 	return STORE_OK;
 fail:
 	rc = status(s, rc, "resend", err);
+	rollback(s);
+	return rc;
+}
+
+int
+store_outbox_release(struct store *s, int64_t id, const char *owner,
+		     struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_OUTBOX_RELEASE];
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "release", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_changes(s->db) == 0) {
+		rollback(s);
+		return STORE_NOTFOUND;
+	}
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "release", err);
 	rollback(s);
 	return rc;
 }

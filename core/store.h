@@ -375,6 +375,14 @@ int store_outbox_list(struct store *s, const char *state,
 int store_outbox_resend(struct store *s, int64_t id, int64_t now,
 			struct store_err *err);
 
+/*
+ * store_outbox_release - give a leased row back untouched (no attempt
+ * counted, due as before): a dry run's printed notices stay queued.
+ * STORE_NOTFOUND when owner does not hold it.
+ */
+int store_outbox_release(struct store *s, int64_t id, const char *owner,
+			 struct store_err *err);
+
 /* The name of the counter of milter records that could not be stored. */
 #define STORE_COUNTER_MILTER_DROPPED	"milter_dropped"
 

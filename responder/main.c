@@ -6,9 +6,10 @@
  * route due events, deliver due notices, sleep responder.poll_interval
  * when there was nothing to do.  SIGTERM and SIGINT finish the send in
  * progress, hand back what was leased and not sent, and exit.  -f logs to
- * stderr in the foreground (otherwise it detaches and logs to syslog); -n checks the configuration; --dry-run prints
- * each notice instead of sending it (and marks it done, so use it on a
- * copy of the store); --once stops when a pass finds nothing to do.
+ * stderr in the foreground (otherwise it detaches and logs to syslog); -n
+ * checks the configuration; --dry-run routes what is due, prints each
+ * notice once instead of sending it, leaves them all queued and exits;
+ * --once stops when a pass finds nothing to do.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -219,8 +220,11 @@ main(int argc, char **argv)
 	host[sizeof(host) - 1] = '\0';
 	snprintf(owner, sizeof(owner), "%s:%ld", host, (long)getpid());
 	build_conf(&cfg, &oc, owner);
-	if (dry)
+	if (dry) {
 		oc.dry_run = stdout;
+		oc.dry_keep = 1;
+		oc.batch = 1000;	/* one pass shows up to this many */
+	}
 	oc.clock = wall_clock;
 	if (!foreground && !dry && daemon(0, 0) < 0)
 		log_fatal(1, "daemon: %s", strerror(errno));
@@ -237,7 +241,15 @@ main(int argc, char **argv)
 		    (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16));
 	log_info("started as %s, store %s%s", owner, cfg.store_path,
 		 dry ? " (dry run)" : "");
-	while (!stop) {
+	while (!stop && dry) {
+		/* route what is due (as the real run would), print each
+		 * notice once, leave them all queued, and stop */
+		if (outbox_route(&ob, (int64_t)time(NULL)) > 0)
+			continue;
+		outbox_deliver(&ob, (int64_t)time(NULL), &stop);
+		break;
+	}
+	while (!stop && !dry) {
 		r = outbox_route(&ob, (int64_t)time(NULL));
 		d = outbox_deliver(&ob, (int64_t)time(NULL), &stop);
 		if (r <= 0 && d <= 0) {

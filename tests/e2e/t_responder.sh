@@ -131,6 +131,13 @@ before=$(wc -l <"$L")
 grep -q "^--- notice .* email to alice@example.com (sender)" "$tmp/dry.txt" || fail "dry run output: $(head "$tmp/dry.txt")"
 grep -q "^--- notice .* webhook helpdesk id pb_" "$tmp/dry.txt" || fail "dry run webhook"
 grep -q "^In-Reply-To: <orig.dry@example.com>" "$tmp/dry.txt" || fail "dry run threading"
+[ "$(grep -c '^--- notice' "$tmp/dry.txt")" -eq 3 ] || fail "dry run printed $(grep -c '^--- notice' "$tmp/dry.txt") notices"
+# nothing was consumed: the three notices wait, unattempted, for a real run
+[ "$("$PB" notices -c "$tmp/pb.conf" | grep -c '	pending	.*attempts=0')" -eq 3 ] \
+	|| fail "dry run consumed notices: $("$PB" notices -c "$tmp/pb.conf")"
+"$RESP" -f -c "$tmp/pb.conf" --once 2>>"$tmp/r3.log" || fail "responder --once"
+[ "$(mails)" -eq 7 ] || fail "after the dry run: $(mails) emails"
+[ "$(wc -l <"$L")" -eq $((before + 1)) ] || fail "after the dry run: posts"
 
 # hostile facts: a subject with CR/LF, an encoded CRLF, invalid UTF-8 and a
 # template tag, a reply with control bytes; the email parses strictly with
