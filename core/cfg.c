@@ -94,6 +94,9 @@ static const struct cfg_key cfg_table[] = {
 	{ "notice.webhook.kinds", CFG_STRLIST, ALL_KINDS, 0, 0,
 	  OFF(notice_webhook_kinds), check_kind,
 	  "event kinds posted to the webhook" },
+	{ "notice.webhook.skip_reasons", CFG_STRLIST, "[ ]", 0, 0,
+	  OFF(notice_webhook_skip_reasons), check_reason,
+	  "failure reasons not posted to the webhook" },
 	{ "notice.webhook.ca_file", CFG_STR, "\"\"", 0, 0,
 	  OFF(notice_webhook_ca_file), NULL,
 	  "CA bundle for the endpoint's certificate (\"\": the system's)" },
@@ -199,6 +202,9 @@ static const struct cfg_key cfg_table[] = {
 	  "[ \"auto_reply\", \"complaint\", \"delivered\" ]", 0, 0,
 	  OFF(responder_sender_skip_reasons), check_reason,
 	  "failure reasons senders are not told about (helpdesk still is)" },
+	{ "responder.helpdesk_skip_reasons", CFG_STRLIST, "[ ]", 0, 0,
+	  OFF(responder_helpdesk_skip_reasons), check_reason,
+	  "failure reasons the helpdesk address is not told about" },
 };
 
 const struct cfg_key *

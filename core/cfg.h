@@ -59,11 +59,13 @@ struct cfg {
 	struct cfg_strlist responder_sender_kinds;
 	struct cfg_strlist responder_helpdesk_kinds;
 	struct cfg_strlist responder_sender_skip_reasons;
+	struct cfg_strlist responder_helpdesk_skip_reasons;
 	char *notice_webhook_url;
 	char *notice_webhook_name;
 	char *notice_webhook_secret;
 	char *notice_webhook_format;
 	struct cfg_strlist notice_webhook_kinds;
+	struct cfg_strlist notice_webhook_skip_reasons;
 	char *notice_webhook_ca_file;
 	int64_t notice_webhook_connect_timeout;	/* ms */
 	int64_t notice_webhook_timeout;		/* ms */

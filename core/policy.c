@@ -259,8 +259,12 @@ policy_decide(const struct policy_conf *c, const struct policy_event *ev)
 	}
 	v.why = sender_refusal(c, ev);
 	v.sender = v.why == NULL;
-	v.helpdesk = c->helpdesk && (c->helpdesk_kinds & POLICY_KIND(ev->kind));
-	v.webhook = c->webhook && (c->webhook_kinds & POLICY_KIND(ev->kind));
+	v.helpdesk = c->helpdesk && (c->helpdesk_kinds & POLICY_KIND(ev->kind))
+		     && !((unsigned)ev->reason < REASON_COUNT &&
+			  c->helpdesk_skip[ev->reason]);
+	v.webhook = c->webhook && (c->webhook_kinds & POLICY_KIND(ev->kind))
+		    && !((unsigned)ev->reason < REASON_COUNT &&
+			 c->webhook_skip[ev->reason]);
 	return v;
 }
 

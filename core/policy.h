@@ -35,6 +35,8 @@ struct policy_conf {
 	unsigned helpdesk_kinds;
 	unsigned webhook_kinds;
 	bool sender_skip[REASON_COUNT];	/* reasons the sender is not told */
+	bool helpdesk_skip[REASON_COUNT]; /* ... the helpdesk address */
+	bool webhook_skip[REASON_COUNT];  /* ... the webhook endpoint */
 	bool helpdesk;			/* a helpdesk address is configured */
 	bool webhook;			/* a webhook endpoint is configured */
 	/* loop guard: what our own notices look like */

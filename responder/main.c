@@ -62,13 +62,23 @@ kinds_bits(const struct cfg_strlist *l)
 	return bits;
 }
 
+/* skip_set - a strlist of reason ids as a table of flags */
+static void
+skip_set(const struct cfg_strlist *l, bool skip[REASON_COUNT])
+{
+	enum reason r;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (reason_from_name(l->v[i], strlen(l->v[i]), &r))
+			skip[r] = true;
+}
+
 /* build_conf - the worker's configuration from the loaded cfg */
 static void
 build_conf(const struct cfg *cfg, struct outbox_conf *oc, const char *owner)
 {
 	struct policy_conf *p = &oc->policy;
-	enum reason r;
-	size_t i;
 
 	memset(oc, 0, sizeof(*oc));
 	policy_conf_default(p);
@@ -77,12 +87,9 @@ build_conf(const struct cfg *cfg, struct outbox_conf *oc, const char *owner)
 	p->sender_kinds = kinds_bits(&cfg->responder_sender_kinds);
 	p->helpdesk_kinds = kinds_bits(&cfg->responder_helpdesk_kinds);
 	p->webhook_kinds = kinds_bits(&cfg->notice_webhook_kinds);
-	for (i = 0; i < cfg->responder_sender_skip_reasons.n; i++) {
-		const char *s = cfg->responder_sender_skip_reasons.v[i];
-
-		if (reason_from_name(s, strlen(s), &r))
-			p->sender_skip[r] = true;
-	}
+	skip_set(&cfg->responder_sender_skip_reasons, p->sender_skip);
+	skip_set(&cfg->responder_helpdesk_skip_reasons, p->helpdesk_skip);
+	skip_set(&cfg->notice_webhook_skip_reasons, p->webhook_skip);
 	p->helpdesk = *cfg->responder_helpdesk_address != '\0';
 	p->webhook = *cfg->notice_webhook_url != '\0';
 	p->notice_from = cfg->notice_smtp_from;

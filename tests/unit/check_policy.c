@@ -223,6 +223,16 @@ START_TEST(test_kinds)
 	v = policy_decide(&c, &e);
 	ck_assert(!v.sender && v.helpdesk && v.webhook);
 	ck_assert_str_eq(v.why, "kind not routed to senders");
+	e.reason = REASON_MAILBOX_FULL;	/* per-reason routing */
+	c.helpdesk_skip[REASON_MAILBOX_FULL] = true;
+	v = policy_decide(&c, &e);
+	ck_assert(!v.helpdesk && v.webhook);
+	c.webhook_skip[REASON_MAILBOX_FULL] = true;
+	v = policy_decide(&c, &e);
+	ck_assert(!v.helpdesk && !v.webhook);
+	e.reason = REASON_ADDRESS_UNKNOWN;
+	v = policy_decide(&c, &e);
+	ck_assert(v.helpdesk && v.webhook);
 	c.helpdesk = false;	/* no address configured */
 	c.webhook = false;
 	v = policy_decide(&c, &e);
