@@ -765,8 +765,7 @@ outbox_deliver(struct outbox *ob, int64_t now, volatile sig_atomic_t *stop)
 	}
 	/* what was left unsent goes back at once, not after the lease */
 	for (; i < n; i++)
-		store_outbox_finish(ob->store, v[i].id, c->owner, t,
-				    STORE_NOTICE_RETRY, t, NULL, &err);
+		store_outbox_release(ob->store, v[i].id, c->owner, &err);
 	store_notices_free(v, n);
 	return (int)n;
 }

@@ -394,6 +394,63 @@ START_TEST(test_resend)
 }
 END_TEST
 
+static int64_t fake_now;
+
+/* fake_clock - three seconds pass with every send */
+static int64_t
+fake_clock(void)
+{
+	int64_t t = fake_now;
+
+	fake_now += 3;
+	return t;
+}
+
+/* attempts_cb - sum attempts of the rows listed */
+static int
+attempts_cb(const struct store_outbox_row *r, void *arg)
+{
+	*(int64_t *)arg += r->attempts + 100;	/* +100 counts the rows */
+	return 0;
+}
+
+/* a batch stops before half its lease is gone, and a stop request stops
+ * it at once; what was not sent goes back with no attempt counted */
+START_TEST(test_batch_stops)
+{
+	struct fx f;
+	struct outbox ob;
+	struct store_err err;
+	volatile sig_atomic_t stop = 1;
+	int64_t sum = 0;
+
+	fx_open(&f);
+	f.c.policy.helpdesk = false;
+	f.c.policy.webhook = false;
+	f.c.lease_secs = 10;
+	f.c.clock = fake_clock;
+	msg(&f, "Q1", "a1@example.com", "S", 1, T0);
+	msg(&f, "Q2", "a2@example.com", "S", 1, T0);
+	msg(&f, "Q3", "a3@example.com", "S", 1, T0);
+	msg(&f, "Q4", "a4@example.com", "S", 1, T0);
+	outbox_init(&ob, f.s, &f.c, f.t, NULL, 1);
+	ck_assert_int_eq(outbox_route(&ob, T0 + 5), 4);
+	ck_assert_int_eq(outbox_deliver(&ob, T0 + 5, &stop), 4);
+	ck_assert_int_eq(ob.stats.sent, 0);
+	ck_assert_int_eq(store_outbox_list(f.s, NULL, attempts_cb, &sum, &err),
+			 STORE_OK);
+	ck_assert_int_eq(sum, 400);	/* four rows, no attempt counted */
+	fake_now = T0 + 5;		/* sends at +5, +8; +11 is too late */
+	ck_assert_int_eq(outbox_deliver(&ob, T0 + 5, NULL), 4);
+	ck_assert_int_eq(ob.stats.sent, 2);
+	sum = 0;
+	ck_assert_int_eq(store_outbox_list(f.s, NULL, attempts_cb, &sum, &err),
+			 STORE_OK);
+	ck_assert_int_eq(sum, 200);
+	fx_close(&f);
+}
+END_TEST
+
 Suite *
 outbox_suite(void)
 {
@@ -407,6 +464,7 @@ outbox_suite(void)
 	tcase_add_test(tc, test_leases);
 	tcase_add_test(tc, test_webhook_body);
 	tcase_add_test(tc, test_resend);
+	tcase_add_test(tc, test_batch_stops);
 	suite_add_tcase(s, tc);
 	return s;
 }
