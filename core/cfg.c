@@ -505,12 +505,29 @@ out:
 	return rc;
 }
 
+/* shared_groups - leading group components a and b have in common */
+static size_t
+shared_groups(const char *a, const char *b, size_t max)
+{
+	const char *da, *db;
+	size_t n = 0;
+
+	while (n < max && (da = strchr(a, '.')) != NULL &&
+	       (db = strchr(b, '.')) != NULL && da - a == db - b &&
+	       strncmp(a, b, (size_t)(da - a)) == 0) {
+		n++;
+		a = da + 1;
+		b = db + 1;
+	}
+	return n;
+}
+
 void
 cfg_write_sample(FILE *fp)
 {
-	size_t i, n, depth = 0, want, common, j;
+	size_t i, n, depth = 0, j;
 	const struct cfg_key *k = cfg_keys(&n);
-	const char *open = "", *name, *p, *q;
+	const char *open = "", *p, *q;
 
 	fputs("# plainbounce.conf - configuration of the plainbounce suite.\n"
 	      "# Written by `plainbounce config --sample` from the key table;\n"
@@ -519,26 +536,18 @@ cfg_write_sample(FILE *fp)
 	      "# Durations: \"500ms\", \"30s\", \"5m\", \"4h\", \"2d\".\n"
 	      "# See plainbounce.conf(5).\n", fp);
 	for (i = 0; i < n; i++) {
-		name = k[i].name;
-		/* groups shared with the open path: whole components alike */
-		for (common = 0, want = 0, p = name, q = open;
-		     (p = strchr(p, '.')) != NULL; p++, want++)
-			if (common == want && depth > want &&
-			    (size_t)(p - name) <= strlen(open) &&
-			    strncmp(name, open, (size_t)(p - name)) == 0 &&
-			    (open[p - name] == '.' || open[p - name] == '\0'))
-				common++;
-		(void)q;
-		for (; depth > common; depth--)
+		/* close the groups this key is not in, open those it is */
+		j = shared_groups(open, k[i].name, depth);
+		for (; depth > j; depth--)
 			fprintf(fp, "%*s};\n", (int)(2 * (depth - 1)), "");
-		for (p = name, j = 0; (q = strchr(p, '.')) != NULL; p = q + 1,
-		     j++)
+		for (p = k[i].name, j = 0; (q = strchr(p, '.')) != NULL;
+		     p = q + 1, j++)
 			if (j >= depth) {
 				fprintf(fp, "\n%*s%.*s = {\n", (int)(2 * depth),
 					"", (int)(q - p), p);
 				depth++;
 			}
-		open = name;
+		open = k[i].name;
 		fprintf(fp, "\n%*s# %s\n%*s%s = %s;\n", (int)(2 * depth), "",
 			k[i].doc, (int)(2 * depth), "", p, k[i].def);
 	}
