@@ -122,20 +122,20 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
 	/* route rows whose message's first route row waited group_delay */
 	[ST_ROUTE_LEASE] =
-	"UPDATE outbox SET state = 'leased', lease_owner = ?1,"
-	" lease_until = ?2 + ?3, updated = ?2"
-	" WHERE id IN (SELECT o.id FROM outbox o"
+	"WITH waiting AS (SELECT o.id, o.created, o.state, o.next_attempt,"
+	"  o.lease_until, e.message FROM outbox o"
 	"  JOIN outbox_events oe ON oe.outbox = o.id"
 	"  JOIN events e ON e.id = oe.event"
-	"  WHERE o.channel = 'route'"
-	"  AND ((o.state = 'pending' AND o.next_attempt <= ?2)"
-	"    OR (o.state = 'leased' AND o.lease_until <= ?2))"
-	"  AND (SELECT min(o2.created) FROM outbox o2"
-	"   JOIN outbox_events oe2 ON oe2.outbox = o2.id"
-	"   JOIN events e2 ON e2.id = oe2.event"
-	"   WHERE e2.message = e.message AND o2.channel = 'route'"
-	"   AND o2.state IN ('pending', 'leased')) <= ?2 - ?4"
-	"  ORDER BY o.id LIMIT ?5)"
+	"  WHERE o.state IN ('pending', 'leased') AND o.channel = 'route'),"
+	" ready AS (SELECT message FROM waiting GROUP BY message"
+	"  HAVING min(created) <= ?2 - ?4)"
+	" UPDATE outbox SET state = 'leased', lease_owner = ?1,"
+	" lease_until = ?2 + ?3, updated = ?2"
+	" WHERE id IN (SELECT id FROM waiting"
+	"  WHERE message IN (SELECT message FROM ready)"
+	"  AND ((state = 'pending' AND next_attempt <= ?2)"
+	"    OR (state = 'leased' AND lease_until <= ?2))"
+	"  ORDER BY id LIMIT ?5)"
 	" RETURNING id",
 	[ST_DELIVERY_LEASE] =
 	"UPDATE outbox SET state = 'leased', lease_owner = ?1,"
