@@ -25,6 +25,10 @@ static const struct command {
 	  "classify [--json] [--tsv | TEXT...] explain an SMTP reply" },
 	{ "config", cmd_config,
 	  "config [-c FILE] [-n | --sample]   check or print configuration" },
+	{ "notices", cmd_notices,
+	  "notices [-c FILE] [--pending | --dead | --sent]   the outbox" },
+	{ "resend", cmd_resend,
+	  "resend [-c FILE] ID                 queue a dead notice again" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -40,8 +40,22 @@ static const char *check_path(const char *value);
 static const char *check_milter_socket(const char *value);
 static const char *check_octal_mode(const char *value);
 static const char *check_name(const char *value);
+static const char *check_kind(const char *value);
+static const char *check_reason(const char *value);
+static const char *check_addr_or_empty(const char *value);
+static const char *check_addr(const char *value);
+static const char *check_format(const char *value);
+static const char *check_endpoint(const char *value);
+static const char *check_msgid_domain(const char *value);
+
+#define ALL_KINDS "[ \"bounced\", \"expired\", \"deferred_long\", " \
+		  "\"delivered_after_delay\" ]"
 
 #define OFF(field) offsetof(struct cfg, field)
+#include "mailmsg.h"
+#include "notice.h"
+#include "reason.h"
+
 
 static const struct cfg_key cfg_table[] = {
 	{ "store.path", CFG_STR, "\"" DEF_STORE_PATH "\"", 0, 0,
@@ -65,6 +79,75 @@ static const struct cfg_key cfg_table[] = {
 	{ "notice.templates_dir", CFG_STR, "\"" DEF_NOTICE_TEMPLATES_DIR "\"",
 	  0, 0, OFF(notice_templates_dir), NULL,
 	  "directory holding one template directory per locale" },
+	{ "notice.webhook.url", CFG_STR, "\"\"", 0, 0,
+	  OFF(notice_webhook_url), NULL,
+	  "the webhook endpoint's https:// URL (\"\": no webhook)" },
+	{ "notice.webhook.name", CFG_STR, "\"helpdesk\"", 0, 0,
+	  OFF(notice_webhook_name), check_endpoint,
+	  "the endpoint's name in the outbox and the CLI" },
+	{ "notice.webhook.secret", CFG_STR, "\"\"", 0, 0,
+	  OFF(notice_webhook_secret), NULL,
+	  "Standard Webhooks signing secret, whsec_<base64 of 24..64 bytes>" },
+	{ "notice.webhook.format", CFG_STR, "\"json\"", 0, 0,
+	  OFF(notice_webhook_format), check_format,
+	  "json (documented body) or slack ({\"text\": ...})" },
+	{ "notice.webhook.kinds", CFG_STRLIST, ALL_KINDS, 0, 0,
+	  OFF(notice_webhook_kinds), check_kind,
+	  "event kinds posted to the webhook" },
+	{ "notice.webhook.skip_reasons", CFG_STRLIST, "[ ]", 0, 0,
+	  OFF(notice_webhook_skip_reasons), check_reason,
+	  "failure reasons not posted to the webhook" },
+	{ "notice.webhook.ca_file", CFG_STR, "\"\"", 0, 0,
+	  OFF(notice_webhook_ca_file), NULL,
+	  "CA bundle for the endpoint's certificate (\"\": the system's)" },
+	{ "notice.webhook.connect_timeout", CFG_DURATION, "\"5s\"", 100,
+	  120000, OFF(notice_webhook_connect_timeout), NULL,
+	  "longest wait for the endpoint's connection" },
+	{ "notice.webhook.timeout", CFG_DURATION, "\"20s\"", 100, 600000,
+	  OFF(notice_webhook_timeout), NULL,
+	  "longest whole webhook request" },
+	{ "notice.webhook.allow_http", CFG_BOOL, "false", 0, 0,
+	  OFF(notice_webhook_allow_http), NULL,
+	  "permit plain http:// (tests on loopback only)" },
+	{ "notice.webhook.allow_private", CFG_BOOL, "false", 0, 0,
+	  OFF(notice_webhook_allow_private), NULL,
+	  "permit loopback and private addresses (tests only; SSRF guard off)" },
+	{ "notice.smtp.relay", CFG_STR, "\"smtp://127.0.0.1:25\"", 0, 0,
+	  OFF(notice_smtp_relay), NULL,
+	  "where email notices are submitted: smtp://host:port or smtps://" },
+	{ "notice.smtp.from", CFG_STR, "\"postmaster@localhost\"", 0, 0,
+	  OFF(notice_smtp_from), check_addr,
+	  "From: address of email notices" },
+	{ "notice.smtp.from_name", CFG_STR, "\"Mail delivery help\"", 0, 0,
+	  OFF(notice_smtp_from_name), NULL,
+	  "display name in From:" },
+	{ "notice.smtp.envelope_from", CFG_STR, "\"\"", 0, 0,
+	  OFF(notice_smtp_envelope_from), check_addr_or_empty,
+	  "envelope sender of notices; \"\" is the null sender <>" },
+	{ "notice.smtp.msgid_domain", CFG_STR, "\"plainbounce.invalid\"", 0,
+	  0, OFF(notice_smtp_msgid_domain), check_msgid_domain,
+	  "right-hand side of our notices' Message-IDs (loop guard knows it)" },
+	{ "notice.smtp.starttls", CFG_BOOL, "false", 0, 0,
+	  OFF(notice_smtp_starttls), NULL,
+	  "require STARTTLS on smtp:// (the peer is always verified)" },
+	{ "notice.smtp.ca_file", CFG_STR, "\"\"", 0, 0,
+	  OFF(notice_smtp_ca_file), NULL,
+	  "CA bundle for the relay's certificate (\"\": the system's)" },
+	{ "notice.smtp.timeout", CFG_DURATION, "\"60s\"", 100, 600000,
+	  OFF(notice_smtp_timeout), NULL,
+	  "longest whole SMTP submission" },
+	{ "notice.retry.base", CFG_DURATION, "\"10s\"", 100, 86400000,
+	  OFF(notice_retry_base), NULL,
+	  "delay after a notice's first failed attempt; doubles each time" },
+	{ "notice.retry.max_delay", CFG_DURATION, "\"2h\"", 100, 86400000,
+	  OFF(notice_retry_max_delay), NULL,
+	  "no delay between attempts is longer" },
+	{ "notice.retry.max_age", CFG_DURATION, "\"48h\"", 1000,
+	  INT64_C(30) * 86400000, OFF(notice_retry_max_age), NULL,
+	  "after this long a failing notice becomes a dead letter" },
+	{ "notice.retry.retry_after_max", CFG_DURATION, "\"1h\"", 1000,
+	  86400000, OFF(notice_retry_retry_after_max), NULL,
+	  "a server's Retry-After is capped here" },
 	{ "classify.rules", CFG_STR, "\"" DEF_CLASSIFY_RULES "\"", 0, 0,
 	  OFF(classify_rules), check_path,
 	  "the shipped failure classification rules (must be readable)" },
@@ -89,6 +172,39 @@ static const struct cfg_key cfg_table[] = {
 	{ "milter.queue_size", CFG_INT, DEF_MILTER_QUEUE_SIZE, 16, 1000000,
 	  OFF(milter_queue_size), NULL,
 	  "records waiting for the store; beyond this they are dropped" },
+	{ "responder.poll_interval", CFG_DURATION, "\"1s\"", 10, 60000,
+	  OFF(responder_poll_interval), NULL,
+	  "how often the responder looks for due notices" },
+	{ "responder.group_delay", CFG_DURATION, "\"5s\"", 0, 600000,
+	  OFF(responder_group_delay), NULL,
+	  "wait after a message's first event so its failures share a notice" },
+	{ "responder.lease", CFG_DURATION, "\"2m\"", 1000, 3600000,
+	  OFF(responder_lease), NULL,
+	  "how long a claimed notice is ours before another responder may take it" },
+	{ "responder.batch", CFG_INT, "50", 1, 1000, OFF(responder_batch), NULL,
+	  "notices claimed at once" },
+	{ "responder.trust_log_only", CFG_BOOL, "false", 0, 0,
+	  OFF(responder_trust_log_only), NULL,
+	  "tell senders even when only the log (no milter record) says who sent" },
+	{ "responder.sender_rate", CFG_INT, "10", 0, 100000,
+	  OFF(responder_sender_rate), NULL,
+	  "notices per sender per hour; more wait for a digest (0: no limit)" },
+	{ "responder.helpdesk_address", CFG_STR, "\"\"", 0, 0,
+	  OFF(responder_helpdesk_address), check_addr_or_empty,
+	  "the helpdesk's address, told about every event (\"\": none)" },
+	{ "responder.sender_kinds", CFG_STRLIST, ALL_KINDS, 0, 0,
+	  OFF(responder_sender_kinds), check_kind,
+	  "event kinds senders are told about" },
+	{ "responder.helpdesk_kinds", CFG_STRLIST, ALL_KINDS, 0, 0,
+	  OFF(responder_helpdesk_kinds), check_kind,
+	  "event kinds the helpdesk address is told about" },
+	{ "responder.sender_skip_reasons", CFG_STRLIST,
+	  "[ \"auto_reply\", \"complaint\", \"delivered\" ]", 0, 0,
+	  OFF(responder_sender_skip_reasons), check_reason,
+	  "failure reasons senders are not told about (helpdesk still is)" },
+	{ "responder.helpdesk_skip_reasons", CFG_STRLIST, "[ ]", 0, 0,
+	  OFF(responder_helpdesk_skip_reasons), check_reason,
+	  "failure reasons the helpdesk address is not told about" },
 };
 
 const struct cfg_key *
@@ -389,12 +505,29 @@ out:
 	return rc;
 }
 
+/* shared_groups - leading group components a and b have in common */
+static size_t
+shared_groups(const char *a, const char *b, size_t max)
+{
+	const char *da, *db;
+	size_t n = 0;
+
+	while (n < max && (da = strchr(a, '.')) != NULL &&
+	       (db = strchr(b, '.')) != NULL && da - a == db - b &&
+	       strncmp(a, b, (size_t)(da - a)) == 0) {
+		n++;
+		a = da + 1;
+		b = db + 1;
+	}
+	return n;
+}
+
 void
 cfg_write_sample(FILE *fp)
 {
-	size_t i, n, glen;
+	size_t i, n, depth = 0, j;
 	const struct cfg_key *k = cfg_keys(&n);
-	const char *dot, *group = NULL;
+	const char *open = "", *p, *q;
 
 	fputs("# plainbounce.conf - configuration of the plainbounce suite.\n"
 	      "# Written by `plainbounce config --sample` from the key table;\n"
@@ -403,23 +536,23 @@ cfg_write_sample(FILE *fp)
 	      "# Durations: \"500ms\", \"30s\", \"5m\", \"4h\", \"2d\".\n"
 	      "# See plainbounce.conf(5).\n", fp);
 	for (i = 0; i < n; i++) {
-		dot = strchr(k[i].name, '.');
-		glen = dot ? (size_t)(dot - k[i].name) : 0;
-		if (group && (!dot || strncmp(group, k[i].name, glen) != 0 ||
-			      group[glen] != '.')) {
-			fputs("};\n", fp);
-			group = NULL;
-		}
-		if (dot && group == NULL) {
-			fprintf(fp, "\n%.*s = {\n", (int)glen, k[i].name);
-			group = k[i].name;
-		}
-		fprintf(fp, "\n%s# %s\n%s%s = %s;\n", dot ? "  " : "",
-			k[i].doc, dot ? "  " : "", dot ? dot + 1 : k[i].name,
-			k[i].def);
+		/* close the groups this key is not in, open those it is */
+		j = shared_groups(open, k[i].name, depth);
+		for (; depth > j; depth--)
+			fprintf(fp, "%*s};\n", (int)(2 * (depth - 1)), "");
+		for (p = k[i].name, j = 0; (q = strchr(p, '.')) != NULL;
+		     p = q + 1, j++)
+			if (j >= depth) {
+				fprintf(fp, "\n%*s%.*s = {\n", (int)(2 * depth),
+					"", (int)(q - p), p);
+				depth++;
+			}
+		open = k[i].name;
+		fprintf(fp, "\n%*s# %s\n%*s%s = %s;\n", (int)(2 * depth), "",
+			k[i].doc, (int)(2 * depth), "", p, k[i].def);
 	}
-	if (group)
-		fputs("};\n", fp);
+	for (; depth > 0; depth--)
+		fprintf(fp, "%*s};\n", (int)(2 * (depth - 1)), "");
 }
 
 /* check_cidr - an IPv4 or IPv6 network, "a.b.c.d/n" or an address */
@@ -535,4 +668,80 @@ check_name(const char *value)
 		    *p != '.' && *p != '/')
 			return "letters, digits, '-', '_', '.', '/' only";
 	return strlen(value) > 64 ? "too long" : NULL;
+}
+
+/* check_kind - an event kind */
+static const char *
+check_kind(const char *value)
+{
+	int i;
+
+	for (i = 0; i < NOTICE_KIND_COUNT; i++)
+		if (strcmp(value, notice_kind_name((enum notice_kind)i)) == 0)
+			return NULL;
+	return "not an event kind (bounced, expired, deferred_long, "
+	       "delivered_after_delay)";
+}
+
+/* check_reason - a reason id of reason.h */
+static const char *
+check_reason(const char *value)
+{
+	enum reason r;
+
+	return reason_from_name(value, strlen(value), &r) ? NULL
+	       : "not a reason id (see plainbounce classify)";
+}
+
+/* check_addr - a plain address safe in a header and an SMTP command */
+static const char *
+check_addr(const char *value)
+{
+	return mailmsg_addr_valid(value) ? NULL : "not a plain address";
+}
+
+/* check_addr_or_empty - an address or "" */
+static const char *
+check_addr_or_empty(const char *value)
+{
+	return *value == '\0' ? NULL : check_addr(value);
+}
+
+/* check_format - json or slack */
+static const char *
+check_format(const char *value)
+{
+	return strcmp(value, "json") == 0 || strcmp(value, "slack") == 0
+	       ? NULL : "must be json or slack";
+}
+
+/* check_endpoint - a name safe inside a webhook-id: [a-z0-9_-]{1,32} */
+static const char *
+check_endpoint(const char *value)
+{
+	size_t i, n = strlen(value);
+
+	if (n == 0 || n > 32)
+		return "must be 1 to 32 characters";
+	for (i = 0; i < n; i++)
+		if (!islower((unsigned char)value[i]) &&
+		    !isdigit((unsigned char)value[i]) && value[i] != '_' &&
+		    value[i] != '-')
+			return "only a-z, 0-9, _ and -";
+	return NULL;
+}
+
+/* check_msgid_domain - a dot-atom host part for our Message-IDs */
+static const char *
+check_msgid_domain(const char *value)
+{
+	size_t i, n = strlen(value);
+
+	if (n == 0 || n > 200)
+		return "must be 1 to 200 characters";
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)value[i]) && value[i] != '.' &&
+		    value[i] != '-')
+			return "only letters, digits, . and -";
+	return NULL;
 }

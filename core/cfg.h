@@ -48,6 +48,41 @@ struct cfg {
 	char *milter_user;
 	char *milter_instance;
 	int64_t milter_queue_size;
+	/* the responder */
+	int64_t responder_poll_interval;	/* ms */
+	int64_t responder_group_delay;		/* ms */
+	int64_t responder_lease;		/* ms */
+	int64_t responder_batch;
+	int responder_trust_log_only;
+	int64_t responder_sender_rate;		/* per hour; 0: no limit */
+	char *responder_helpdesk_address;
+	struct cfg_strlist responder_sender_kinds;
+	struct cfg_strlist responder_helpdesk_kinds;
+	struct cfg_strlist responder_sender_skip_reasons;
+	struct cfg_strlist responder_helpdesk_skip_reasons;
+	char *notice_webhook_url;
+	char *notice_webhook_name;
+	char *notice_webhook_secret;
+	char *notice_webhook_format;
+	struct cfg_strlist notice_webhook_kinds;
+	struct cfg_strlist notice_webhook_skip_reasons;
+	char *notice_webhook_ca_file;
+	int64_t notice_webhook_connect_timeout;	/* ms */
+	int64_t notice_webhook_timeout;		/* ms */
+	int notice_webhook_allow_http;
+	int notice_webhook_allow_private;
+	char *notice_smtp_relay;
+	char *notice_smtp_from;
+	char *notice_smtp_from_name;
+	char *notice_smtp_envelope_from;
+	char *notice_smtp_msgid_domain;
+	int notice_smtp_starttls;
+	char *notice_smtp_ca_file;
+	int64_t notice_smtp_timeout;		/* ms */
+	int64_t notice_retry_base;		/* ms */
+	int64_t notice_retry_max_delay;		/* ms */
+	int64_t notice_retry_max_age;		/* ms */
+	int64_t notice_retry_retry_after_max;	/* ms */
 };
 
 struct cfg_key {

@@ -32,6 +32,20 @@ enum {
 	ST_CURSOR_GET,
 	ST_GAP_ADD,
 	ST_GAP_COUNT,
+	/* responder: routing, delivery and the notices CLI */
+	ST_MESSAGE_ADD,
+	ST_RECIPIENT_ADD,
+	ST_EVENT_ADD,
+	ST_ROUTE_LEASE,
+	ST_DELIVERY_LEASE,
+	ST_FACTS,
+	ST_SENDER_RECENT,
+	ST_LINKED,
+	ST_HELD_FIND,
+	ST_OUTBOX_ADD_AT,
+	ST_OUTBOX_LIST,
+	ST_OUTBOX_RESEND,
+	ST_OUTBOX_RELEASE,
 	ST_COUNT
 };
 
@@ -93,13 +107,92 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_GAP_COUNT] =
 	"SELECT count(*) FROM gaps WHERE ?1 IS NULL OR source = ?1",
+	[ST_MESSAGE_ADD] =
+	"INSERT INTO messages (instance, queue_id, first_seen, message_id,"
+	" message_id_src, sender, sender_src, sasl_user, sasl_user_src,"
+	" client_addr, client_src, submission, submission_src, subject,"
+	" from_header, auto_submitted, precedence, list_id, headers_src)"
+	" VALUES (?1,?2,?3,?4,?5,?6,?5,?7,?5,?8,?5,?9,?5,?10,?11,?12,?13,?14,"
+	" CASE WHEN ?5 = 'milter' THEN 'milter' END)",
+	[ST_RECIPIENT_ADD] =
+	"INSERT INTO recipients (message, address, notify) VALUES (?1,?2,?3)",
+	[ST_EVENT_ADD] =
+	"INSERT INTO events (message, recipient, kind, reason, who_acts, dsn,"
+	" reply, ukey, historical, created)"
+	" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+	/* route rows whose message's first route row waited group_delay */
+	[ST_ROUTE_LEASE] =
+	"WITH waiting AS (SELECT o.id, o.created, o.state, o.next_attempt,"
+	"  o.lease_until, e.message FROM outbox o"
+	"  JOIN outbox_events oe ON oe.outbox = o.id"
+	"  JOIN events e ON e.id = oe.event"
+	"  WHERE o.state IN ('pending', 'leased') AND o.channel = 'route'),"
+	" ready AS (SELECT message FROM waiting GROUP BY message"
+	"  HAVING min(created) <= ?2 - ?4)"
+	" UPDATE outbox SET state = 'leased', lease_owner = ?1,"
+	" lease_until = ?2 + ?3, updated = ?2"
+	" WHERE id IN (SELECT id FROM waiting"
+	"  WHERE message IN (SELECT message FROM ready)"
+	"  AND ((state = 'pending' AND next_attempt <= ?2)"
+	"    OR (state = 'leased' AND lease_until <= ?2))"
+	"  ORDER BY id LIMIT ?5)"
+	" RETURNING id",
+	[ST_DELIVERY_LEASE] =
+	"UPDATE outbox SET state = 'leased', lease_owner = ?1,"
+	" lease_until = ?2 + ?3, updated = ?2"
+	" WHERE id IN (SELECT id FROM outbox"
+	"  WHERE channel <> 'route' AND ((state = 'pending'"
+	"  AND next_attempt <= ?2) OR (state = 'leased' AND lease_until <= ?2))"
+	"  ORDER BY next_attempt, id LIMIT ?4)"
+	" RETURNING id, channel, target, attempts, webhook_id, created",
+	[ST_FACTS] =
+	"SELECT oe.outbox, e.id, e.message, e.kind, e.reason, e.who_acts,"
+	" e.dsn, e.reply, e.created, m.instance, m.queue_id, m.first_seen,"
+	" m.message_id, m.sender, m.sender_src, m.submission,"
+	" m.submission_src, m.subject, m.from_header, m.auto_submitted,"
+	" m.precedence, m.list_id, m.headers_src, r.address, r.notify,"
+	" (SELECT count(*) FROM attempts a WHERE a.recipient = r.id),"
+	" (SELECT a.relay FROM attempts a WHERE a.recipient = r.id"
+	"  ORDER BY a.at DESC, a.id DESC LIMIT 1)"
+	" FROM outbox_events oe JOIN events e ON e.id = oe.event"
+	" JOIN messages m ON m.id = e.message"
+	" LEFT JOIN recipients r ON r.id = e.recipient"
+	" WHERE oe.outbox = ?1 ORDER BY e.message, e.id",
+	[ST_SENDER_RECENT] =
+	"SELECT count(*) FROM outbox WHERE channel = 'email' AND target = ?1"
+	" AND created > ?2",
+	[ST_LINKED] =
+	"SELECT 1 FROM outbox_events oe JOIN outbox o ON o.id = oe.outbox"
+	" WHERE oe.event = ?1 AND o.channel = ?2 AND o.target = ?3 LIMIT 1",
+	[ST_HELD_FIND] =
+	"SELECT id FROM outbox WHERE channel = ?1 AND target = ?2"
+	" AND state = 'pending' AND next_attempt > ?3 ORDER BY id LIMIT 1",
+	[ST_OUTBOX_ADD_AT] =
+	"INSERT INTO outbox (channel, target, next_attempt, webhook_id,"
+	" created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+	[ST_OUTBOX_LIST] =
+	"SELECT o.id, o.channel, o.target, o.state, o.attempts,"
+	" o.next_attempt, o.last_error, o.created, o.webhook_id,"
+	" (SELECT count(*) FROM outbox_events oe WHERE oe.outbox = o.id)"
+	" FROM outbox o WHERE o.channel <> 'route' AND ((?1 IS NULL AND"
+	" o.state IN ('pending','leased')) OR o.state = ?1) ORDER BY o.id",
+	[ST_OUTBOX_RESEND] =
+	"UPDATE outbox SET state = 'pending', attempts = 0, next_attempt = ?2,"
+	" created = ?2, updated = ?2, last_error = NULL, lease_owner = NULL,"
+	" lease_until = NULL WHERE id = ?1 AND state IN ('dead', 'sent')"
+	" AND channel <> 'route'",
+	[ST_OUTBOX_RELEASE] =
+	"UPDATE outbox SET state = 'pending', lease_owner = NULL,"
+	" lease_until = NULL WHERE id = ?1 AND state = 'leased'"
+	" AND lease_owner = ?2",
 };
 
 /* statements a read-only connection prepares */
 #define READ_ONLY_STMT(i) \
 	((i) == ST_COUNTER_GET || (i) == ST_MILTER_FIND || \
 	 (i) == ST_MILTER_FIND_RCPT || (i) == ST_CURSOR_GET || \
-	 (i) == ST_GAP_COUNT)
+	 (i) == ST_GAP_COUNT || (i) == ST_FACTS || (i) == ST_OUTBOX_LIST || \
+	 (i) == ST_SENDER_RECENT || (i) == ST_LINKED)
 
 struct store {
 	sqlite3 *db;
@@ -596,12 +689,12 @@ notice_events(struct store *s, struct store_notice *nt)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-int
-store_outbox_lease(struct store *s, const char *owner, int64_t now,
-		   int64_t lease_secs, size_t max, struct store_notice **notices,
-		   size_t *n, struct store_err *err)
+/* lease_rows - run one lease statement (?1 owner, ?2 now, ?3 lease, ?4 max) */
+static int
+lease_rows(struct store *s, sqlite3_stmt *st, const char *owner, int64_t now,
+	   int64_t lease_secs, size_t max, struct store_notice **notices,
+	   size_t *n, struct store_err *err)
 {
-	sqlite3_stmt *st = s->st[ST_OUTBOX_LEASE];
 	struct store_notice *v = NULL, *nt;
 	size_t cap = 0, got = 0, i;
 	int rc;
@@ -645,6 +738,25 @@ fail:
 	rollback(s);
 	store_notices_free(v, got);
 	return rc;
+}
+
+int
+store_outbox_lease(struct store *s, const char *owner, int64_t now,
+		   int64_t lease_secs, size_t max, struct store_notice **notices,
+		   size_t *n, struct store_err *err)
+{
+	return lease_rows(s, s->st[ST_OUTBOX_LEASE], owner, now, lease_secs,
+			  max, notices, n, err);
+}
+
+int
+store_delivery_lease(struct store *s, const char *owner, int64_t now,
+		     int64_t lease_secs, size_t max,
+		     struct store_notice **notices, size_t *n,
+		     struct store_err *err)
+{
+	return lease_rows(s, s->st[ST_DELIVERY_LEASE], owner, now, lease_secs,
+			  max, notices, n, err);
 }
 
 int
@@ -858,4 +970,478 @@ store_purge(struct store *s, int64_t before, int64_t *deleted,
 		sqlite3_finalize(st);
 	}
 	return STORE_OK;
+}
+
+/*
+ * The responder's side of the contract: test and watcher inserts of
+ * messages, recipients and events (with their route row), routing,
+ * delivery facts, and the notices CLI.
+ */
+
+int
+store_message_add(struct store *s, const struct store_message_in *m,
+		  int64_t *id, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_MESSAGE_ADD];
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "message add", err)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, m->instance, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, m->queue_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, m->first_seen);
+	bind_text(st, 4, m->message_id);
+	sqlite3_bind_text(st, 5, m->from_milter ? "milter" : "log", -1,
+			  SQLITE_STATIC);
+	bind_text(st, 6, m->sender);
+	bind_text(st, 7, m->sasl_user);
+	bind_text(st, 8, m->client_addr);
+	bind_text(st, 9, m->submission);
+	bind_text(st, 10, m->subject);
+	bind_text(st, 11, m->from_header);
+	bind_text(st, 12, m->auto_submitted);
+	bind_text(st, 13, m->precedence);
+	bind_text(st, 14, m->list_id);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		goto fail;
+	*id = sqlite3_last_insert_rowid(s->db);
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "message add", err);
+	rollback(s);
+	return rc;
+}
+
+int
+store_recipient_add(struct store *s, int64_t message, const char *address,
+		    const char *notify, int64_t *id, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_RECIPIENT_ADD];
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "recipient add", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, message);
+	sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+	bind_text(st, 3, notify);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		goto fail;
+	*id = sqlite3_last_insert_rowid(s->db);
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "recipient add", err);
+	rollback(s);
+	return rc;
+}
+
+int
+store_event_add(struct store *s, const struct store_event_in *e, int64_t now,
+		int64_t *id, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_EVENT_ADD];
+	int64_t route;
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "event add", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, e->message);
+	if (e->recipient > 0)
+		sqlite3_bind_int64(st, 2, e->recipient);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_text(st, 3, e->kind, -1, SQLITE_STATIC);
+	bind_text(st, 4, e->reason);
+	bind_text(st, 5, e->who_acts);
+	bind_text(st, 6, e->dsn);
+	bind_text(st, 7, e->reply);
+	sqlite3_bind_text(st, 8, e->ukey, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, e->historical != 0);
+	sqlite3_bind_int64(st, 10, now);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		goto fail;
+	*id = sqlite3_last_insert_rowid(s->db);
+	if (!e->historical) {
+		st = s->st[ST_OUTBOX_ADD];
+		sqlite3_bind_text(st, 1, "route", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, "", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now);
+		sqlite3_bind_null(st, 4);
+		if ((rc = step_done(st)) != SQLITE_OK)
+			goto fail;
+		route = sqlite3_last_insert_rowid(s->db);
+		st = s->st[ST_OUTBOX_ADD_EVENT];
+		sqlite3_bind_int64(st, 1, route);
+		sqlite3_bind_int64(st, 2, *id);
+		if ((rc = step_done(st)) != SQLITE_OK)
+			goto fail;
+	}
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "event add", err);
+	rollback(s);
+	return rc;
+}
+
+void
+store_facts_free(struct store_fact *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].kind);
+		free(v[i].reason);
+		free(v[i].who_acts);
+		free(v[i].dsn);
+		free(v[i].reply);
+		free(v[i].instance);
+		free(v[i].queue_id);
+		free(v[i].message_id);
+		free(v[i].sender);
+		free(v[i].sender_src);
+		free(v[i].submission);
+		free(v[i].submission_src);
+		free(v[i].subject);
+		free(v[i].from_header);
+		free(v[i].auto_submitted);
+		free(v[i].precedence);
+		free(v[i].list_id);
+		free(v[i].headers_src);
+		free(v[i].recipient);
+		free(v[i].notify);
+		free(v[i].relay);
+	}
+	free(v);
+}
+
+/* facts_append - the facts of every event of outbox row id onto *v */
+static int
+facts_append(struct store *s, int64_t id, struct store_fact **v, size_t *n,
+	     size_t *cap)
+{
+	sqlite3_stmt *st = s->st[ST_FACTS];
+	struct store_fact *f;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 8;
+			*v = xrealloc(*v, *cap * sizeof(**v));
+		}
+		f = &(*v)[(*n)++];
+		memset(f, 0, sizeof(*f));
+		f->outbox = sqlite3_column_int64(st, 0);
+		f->event = sqlite3_column_int64(st, 1);
+		f->message = sqlite3_column_int64(st, 2);
+		f->kind = column_dup(st, 3);
+		f->reason = column_dup(st, 4);
+		f->who_acts = column_dup(st, 5);
+		f->dsn = column_dup(st, 6);
+		f->reply = column_dup(st, 7);
+		f->created = sqlite3_column_int64(st, 8);
+		f->instance = column_dup(st, 9);
+		f->queue_id = column_dup(st, 10);
+		f->first_seen = sqlite3_column_int64(st, 11);
+		f->message_id = column_dup(st, 12);
+		f->sender = column_dup(st, 13);
+		f->sender_src = column_dup(st, 14);
+		f->submission = column_dup(st, 15);
+		f->submission_src = column_dup(st, 16);
+		f->subject = column_dup(st, 17);
+		f->from_header = column_dup(st, 18);
+		f->auto_submitted = column_dup(st, 19);
+		f->precedence = column_dup(st, 20);
+		f->list_id = column_dup(st, 21);
+		f->headers_src = column_dup(st, 22);
+		f->recipient = column_dup(st, 23);
+		f->notify = column_dup(st, 24);
+		f->attempts = sqlite3_column_int64(st, 25);
+		f->relay = column_dup(st, 26);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int
+store_facts(struct store *s, int64_t outbox, struct store_fact **facts,
+	    size_t *n, struct store_err *err)
+{
+	size_t cap = 0;
+	int rc;
+
+	*facts = NULL;
+	*n = 0;
+	if ((rc = facts_append(s, outbox, facts, n, &cap)) != SQLITE_OK) {
+		store_facts_free(*facts, *n);
+		*facts = NULL;
+		*n = 0;
+		return status(s, rc, "facts", err);
+	}
+	return STORE_OK;
+}
+
+int
+store_route_lease(struct store *s, const char *owner, int64_t now,
+		  int64_t lease_secs, int64_t group_delay, size_t max,
+		  struct store_fact **facts, size_t *n, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_ROUTE_LEASE];
+	int64_t *ids = NULL;
+	size_t nids = 0, idcap = 0, cap = 0, i;
+	int rc;
+
+	*facts = NULL;
+	*n = 0;
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "route lease", err)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, lease_secs);
+	sqlite3_bind_int64(st, 4, group_delay);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (nids == idcap) {
+			idcap = idcap ? idcap * 2 : 8;
+			ids = xrealloc(ids, idcap * sizeof(*ids));
+		}
+		ids[nids++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	for (i = 0; i < nids; i++)
+		if ((rc = facts_append(s, ids[i], facts, n, &cap)) != SQLITE_OK)
+			goto fail;
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	free(ids);
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "route lease", err);
+	rollback(s);
+	free(ids);
+	store_facts_free(*facts, *n);
+	*facts = NULL;
+	*n = 0;
+	return rc;
+}
+
+int
+store_sender_recent(struct store *s, const char *sender, int64_t since,
+		    int64_t *n, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_SENDER_RECENT];
+	int rc;
+
+	sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, since);
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? STORE_OK : status(s, rc, "sender recent", err);
+}
+
+/* linked - 1 when event already belongs to a notice on channel/target */
+static int
+linked(struct store *s, int64_t event, const char *channel,
+       const char *target, int *rcp)
+{
+	sqlite3_stmt *st = s->st[ST_LINKED];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, event);
+	sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	*rcp = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return rc == SQLITE_ROW;
+}
+
+/* held_row - the pending digest row for channel/target due after now */
+static int
+held_row(struct store *s, const char *channel, const char *target,
+	 int64_t now, int64_t *id)
+{
+	sqlite3_stmt *st = s->st[ST_HELD_FIND];
+	int rc;
+
+	*id = 0;
+	sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* add_delivery - one delivery row (or events joining a held one) */
+static int
+add_delivery(struct store *s, const struct store_delivery *d, int64_t now)
+{
+	sqlite3_stmt *st;
+	int64_t row = 0;
+	size_t i;
+	int rc;
+
+	if (d->due > now && (rc = held_row(s, d->channel, d->target, now,
+					    &row)) != SQLITE_OK)
+		return rc;
+	for (i = 0; i < d->nevents; i++) {
+		if (linked(s, d->events[i], d->channel, d->target, &rc))
+			continue;	/* one notice per event and target */
+		if (rc != SQLITE_OK)
+			return rc;
+		if (row == 0) {
+			st = s->st[ST_OUTBOX_ADD_AT];
+			sqlite3_bind_text(st, 1, d->channel, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, d->target, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 3, d->due > now ? d->due : now);
+			bind_text(st, 4, d->webhook_id);
+			sqlite3_bind_int64(st, 5, now);
+			if ((rc = step_done(st)) != SQLITE_OK)
+				return rc;
+			row = sqlite3_last_insert_rowid(s->db);
+		}
+		st = s->st[ST_OUTBOX_ADD_EVENT];
+		sqlite3_bind_int64(st, 1, row);
+		sqlite3_bind_int64(st, 2, d->events[i]);
+		if ((rc = step_done(st)) != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+int
+store_route_commit(struct store *s, const char *owner, int64_t now,
+		   const int64_t *routes, size_t nroutes,
+		   const struct store_delivery *d, size_t nd,
+		   struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_OUTBOX_FINISH];
+	size_t i;
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "route commit", err)) != 0)
+		return rc;
+	for (i = 0; i < nroutes; i++) {
+		sqlite3_bind_int64(st, 1, routes[i]);
+		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now);
+		sqlite3_bind_text(st, 4, "sent", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, now);
+		sqlite3_bind_null(st, 6);
+		if ((rc = step_done(st)) != SQLITE_OK)
+			goto fail;
+		if (sqlite3_changes(s->db) == 0) {
+			rollback(s);	/* our lease ran out: another routes */
+			return STORE_NOTFOUND;
+		}
+	}
+	for (i = 0; i < nd; i++)
+		if ((rc = add_delivery(s, &d[i], now)) != SQLITE_OK)
+			goto fail;
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "route commit", err);
+	rollback(s);
+	return rc;
+}
+
+int
+store_outbox_list(struct store *s, const char *state,
+		  int (*fn)(const struct store_outbox_row *, void *),
+		  void *arg, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_OUTBOX_LIST];
+	struct store_outbox_row r;
+	int rc;
+
+	bind_text(st, 1, state);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(st, 0);
+		r.channel = (const char *)sqlite3_column_text(st, 1);
+		r.target = (const char *)sqlite3_column_text(st, 2);
+		r.state = (const char *)sqlite3_column_text(st, 3);
+		r.attempts = sqlite3_column_int64(st, 4);
+		r.next_attempt = sqlite3_column_int64(st, 5);
+		r.last_error = (const char *)sqlite3_column_text(st, 6);
+		r.created = sqlite3_column_int64(st, 7);
+		r.webhook_id = (const char *)sqlite3_column_text(st, 8);
+		r.nevents = sqlite3_column_int64(st, 9);
+		if (fn(&r, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "outbox list", err);
+}
+
+int
+store_outbox_resend(struct store *s, int64_t id, int64_t now,
+		    struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_OUTBOX_RESEND];
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "resend", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_changes(s->db) == 0) {
+		rollback(s);
+		return STORE_NOTFOUND;
+	}
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "resend", err);
+	rollback(s);
+	return rc;
+}
+
+int
+store_outbox_release(struct store *s, int64_t id, const char *owner,
+		     struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_OUTBOX_RELEASE];
+	int rc;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "release", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_changes(s->db) == 0) {
+		rollback(s);
+		return STORE_NOTFOUND;
+	}
+	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return STORE_OK;
+fail:
+	rc = status(s, rc, "release", err);
+	rollback(s);
+	return rc;
 }

@@ -169,7 +169,7 @@ int store_counter_get(struct store *s, const char *name, int64_t *value,
  */
 struct store_notice {
 	int64_t id;
-	char *channel;			/* "email" or "webhook:NAME" */
+	char *channel;			/* "route", "email" or "webhook" */
 	char *target;			/* address or endpoint name */
 	int64_t attempts;		/* attempts before this one */
 	char *webhook_id;		/* stable across retries; NULL for email */
@@ -229,6 +229,159 @@ void store_notices_free(struct store_notice *v, size_t n);
  */
 int store_purge(struct store *s, int64_t before, int64_t *deleted,
 		struct store_err *err);
+
+/*
+ * Messages, recipients and events as the watcher records them (tests use
+ * these too, since the store is the contract).  Each call is its own
+ * transaction.  from_milter says whether the facts came from the
+ * milter's record ("milter") or from the log ("log").
+ */
+struct store_message_in {
+	const char *instance;
+	const char *queue_id;
+	int64_t first_seen;
+	const char *message_id;
+	const char *sender;		/* "" = null sender */
+	const char *sasl_user;
+	const char *client_addr;
+	const char *submission;		/* STORE_SUBMIT_* or NULL */
+	const char *subject;
+	const char *from_header;
+	const char *auto_submitted;
+	const char *precedence;
+	const char *list_id;
+	int from_milter;
+};
+
+/* store_message_add - one message; *id receives its id */
+int store_message_add(struct store *s, const struct store_message_in *m,
+		      int64_t *id, struct store_err *err);
+
+/* store_recipient_add - one recipient of message, NOTIFY= as given */
+int store_recipient_add(struct store *s, int64_t message, const char *address,
+			const char *notify, int64_t *id,
+			struct store_err *err);
+
+struct store_event_in {
+	int64_t message;
+	int64_t recipient;		/* 0: none */
+	const char *kind;		/* bounced, expired, ... */
+	const char *reason;		/* reason_name() */
+	const char *who_acts;		/* actor_name() */
+	const char *dsn;
+	const char *reply;
+	const char *ukey;		/* unique: message/recipient/kind */
+	int historical;			/* never notified */
+};
+
+/*
+ * store_event_add - one event and, unless historical, in the same
+ * transaction its route row (channel "route", target "") for the
+ * responder.  A duplicate ukey fails whole (STORE_FAIL).
+ */
+int store_event_add(struct store *s, const struct store_event_in *e,
+		    int64_t now, int64_t *id, struct store_err *err);
+
+/* Everything the responder knows about one event of one outbox row. */
+struct store_fact {
+	int64_t outbox;			/* the route or delivery row */
+	int64_t event;
+	int64_t message;
+	char *kind, *reason, *who_acts, *dsn, *reply;
+	int64_t created;		/* when the event was recorded */
+	char *instance, *queue_id;
+	int64_t first_seen;
+	char *message_id;
+	char *sender, *sender_src;
+	char *submission, *submission_src;
+	char *subject, *from_header;
+	char *auto_submitted, *precedence, *list_id, *headers_src;
+	char *recipient, *notify;	/* NULL when the event has none */
+	int64_t attempts;		/* delivery attempts recorded */
+	char *relay;			/* the last attempt's relay */
+};
+
+/* store_facts_free - free an array of facts */
+void store_facts_free(struct store_fact *v, size_t n);
+
+/* store_facts - the facts of every event of one outbox row */
+int store_facts(struct store *s, int64_t outbox, struct store_fact **facts,
+		size_t *n, struct store_err *err);
+
+/*
+ * store_route_lease - lease up to max due route rows whose message's
+ * oldest waiting route row is at least group_delay seconds old (so the
+ * failed recipients of one message travel together), and return the
+ * facts of their events, ordered by message.
+ */
+int store_route_lease(struct store *s, const char *owner, int64_t now,
+		      int64_t lease_secs, int64_t group_delay, size_t max,
+		      struct store_fact **facts, size_t *n,
+		      struct store_err *err);
+
+/* store_sender_recent - email notices for sender created after since */
+int store_sender_recent(struct store *s, const char *sender, int64_t since,
+			int64_t *n, struct store_err *err);
+
+/* One delivery row to create when routing. */
+struct store_delivery {
+	const char *channel;		/* "email" or "webhook" */
+	const char *target;		/* address or endpoint name */
+	const char *webhook_id;		/* stable id, or NULL */
+	int64_t due;			/* > now: held back (digest) */
+	const int64_t *events;
+	size_t nevents;
+};
+
+/*
+ * store_route_commit - in one transaction: mark the route rows done (all
+ * must still be leased by owner, else STORE_NOTFOUND and nothing is
+ * written) and create the delivery rows.  An event already linked to a
+ * notice on the same channel and target is skipped (one notice per
+ * event and target); a held delivery joins the pending held row for its
+ * target when there is one, so held events make one digest.
+ */
+int store_route_commit(struct store *s, const char *owner, int64_t now,
+		       const int64_t *routes, size_t nroutes,
+		       const struct store_delivery *d, size_t nd,
+		       struct store_err *err);
+
+/* store_delivery_lease - store_outbox_lease for every channel but route */
+int store_delivery_lease(struct store *s, const char *owner, int64_t now,
+			 int64_t lease_secs, size_t max,
+			 struct store_notice **notices, size_t *n,
+			 struct store_err *err);
+
+/* One outbox row as the notices CLI lists it (borrowed strings). */
+struct store_outbox_row {
+	int64_t id;
+	const char *channel, *target, *state, *last_error, *webhook_id;
+	int64_t attempts, next_attempt, created, nevents;
+};
+
+/*
+ * store_outbox_list - call fn for each delivery row (route rows are
+ * internal) in state (NULL: pending and leased), by id; fn returning
+ * non-zero stops the walk.
+ */
+int store_outbox_list(struct store *s, const char *state,
+		      int (*fn)(const struct store_outbox_row *, void *),
+		      void *arg, struct store_err *err);
+
+/*
+ * store_outbox_resend - a dead (or sent) delivery row back to pending,
+ * due now, attempts reset, same webhook-id; STORE_NOTFOUND otherwise.
+ */
+int store_outbox_resend(struct store *s, int64_t id, int64_t now,
+			struct store_err *err);
+
+/*
+ * store_outbox_release - give a leased row back untouched (no attempt
+ * counted, due as before): a dry run's printed notices stay queued.
+ * STORE_NOTFOUND when owner does not hold it.
+ */
+int store_outbox_release(struct store *s, int64_t id, const char *owner,
+			 struct store_err *err);
 
 /* The name of the counter of milter records that could not be stored. */
 #define STORE_COUNTER_MILTER_DROPPED	"milter_dropped"

@@ -16,6 +16,13 @@
  *           --subject-file F --reply-file F [--orig-msgid-file F]
  *           --msgid ID --date T [--from-name NAME] [--no-html]
  *           [--starttls] [--ca F]
+ *   pb_send event --store DB [--qid Q] [--sender S] [--submission K]
+ *           [--log-only] [--msgid M] [--subject S] [--auto-submitted V]
+ *           [--precedence V] [--list-id V] [--kind K] [--historical]
+ *           [--count N] --rcpt ADDR[,REASON[,NOTIFY]]...
+ *       (stands in for the watcher: one message, or N, with a recipient
+ *       and an event with its route row per --rcpt, through the store
+ *       API, which is the contract between the daemons)
  *
  * The mail body is a fixed sentence plus the remote reply quoted: it
  * stands in for the notice templates, which are not part of this driver.
@@ -27,6 +34,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "store.h"
 #include "escape.h"
 #include "mailer.h"
 #include "mailmsg.h"
@@ -325,6 +333,109 @@ do_mail(const struct opts *o)
 	return verdict_exit(r.cls, o->attempt, o->age_ms, -1);
 }
 
+#define EV_RCPT_MAX 64
+
+/* do_event - record messages and events as the watcher would */
+static int
+do_event(int argc, char **argv)
+{
+	struct store_message_in m = { "postfix", "4XyzAB1c2D", 0, "<orig@example.com>",
+				       "alice@example.com", "alice", "127.0.0.1",
+				       "authenticated", "Quarterly report", "Alice <alice@example.com>",
+				       NULL, NULL, NULL, 1 };
+	const char *path = NULL, *kind = "bounced", *rcpt[EV_RCPT_MAX];
+	char qid[64], ukey[256], addr[256], reply[512], msgid[300];
+	char *reason, *notify;
+	struct store_event_in e;
+	struct store *s;
+	struct store_err err;
+	int64_t mid, rid, eid;
+	long long count = 1, i;
+	int j, nr = 0, hist = 0;
+
+	for (j = 2; j < argc; j++) {
+		const char *a = argv[j], *v = j + 1 < argc ? argv[j + 1] : NULL;
+
+		if (strcmp(a, "--log-only") == 0) { m.from_milter = 0; continue; }
+		if (strcmp(a, "--historical") == 0) { hist = 1; continue; }
+		if (v == NULL)
+			usage("option needs a value");
+		j++;
+		if (strcmp(a, "--store") == 0) path = v;
+		else if (strcmp(a, "--qid") == 0) m.queue_id = v;
+		else if (strcmp(a, "--sender") == 0) m.sender = v;
+		else if (strcmp(a, "--submission") == 0) m.submission = v;
+		else if (strcmp(a, "--msgid") == 0) m.message_id = v;
+		else if (strcmp(a, "--subject") == 0) m.subject = v;
+		else if (strcmp(a, "--auto-submitted") == 0) m.auto_submitted = v;
+		else if (strcmp(a, "--precedence") == 0) m.precedence = v;
+		else if (strcmp(a, "--list-id") == 0) m.list_id = v;
+		else if (strcmp(a, "--kind") == 0) kind = v;
+		else if (strcmp(a, "--count") == 0) count = number(v);
+		else if (strcmp(a, "--rcpt") == 0 && nr < EV_RCPT_MAX) rcpt[nr++] = v;
+		else usage("unknown event option");
+	}
+	if (path == NULL || nr == 0 || count < 1)
+		usage("event needs --store and --rcpt");
+	if (store_open(&s, path, 5000, 0, &err) != STORE_OK) {
+		fprintf(stderr, "pb_send: %s\n", err.msg);
+		return 1;
+	}
+	m.first_seen = (int64_t)time(NULL);
+	for (i = 0; i < count; i++) {
+		snprintf(qid, sizeof(qid), "%s%s%lld", m.queue_id,
+			 count > 1 ? "x" : "", count > 1 ? i : 0LL);
+		if (count > 1) {
+			struct store_message_in mm = m;
+
+			snprintf(msgid, sizeof(msgid), "<%lld.%s>", i,
+				 m.message_id + (*m.message_id == '<'));
+			mm.queue_id = qid;
+			mm.message_id = msgid;
+			if (store_message_add(s, &mm, &mid, &err) != STORE_OK)
+				goto fail;
+		} else if (store_message_add(s, &m, &mid, &err) != STORE_OK) {
+			goto fail;
+		}
+		for (j = 0; j < nr; j++) {
+			snprintf(addr, sizeof(addr), "%s", rcpt[j]);
+			reason = strchr(addr, ',');
+			notify = NULL;
+			if (reason) {
+				*reason++ = '\0';
+				if ((notify = strchr(reason, ',')) != NULL)
+					*notify++ = '\0';
+			}
+			if (store_recipient_add(s, mid, addr, notify, &rid,
+						&err) != STORE_OK)
+				goto fail;
+			snprintf(reply, sizeof(reply), "550 5.1.1 <%s>: Recipient "
+				 "address rejected: User unknown", addr);
+			snprintf(ukey, sizeof(ukey), "%lld/%lld/%s", (long long)mid,
+				 (long long)rid, kind);
+			memset(&e, 0, sizeof(e));
+			e.message = mid;
+			e.recipient = rid;
+			e.kind = kind;
+			e.reason = reason ? reason : "address_unknown";
+			e.who_acts = "sender";
+			e.dsn = "5.1.1";
+			e.reply = reply;
+			e.ukey = ukey;
+			e.historical = hist;
+			if (store_event_add(s, &e, (int64_t)time(NULL), &eid,
+					    &err) != STORE_OK)
+				goto fail;
+		}
+	}
+	store_close(s);
+	return 0;
+fail:
+	fprintf(stderr, "pb_send: %s\n", err.msg);
+	store_close(s);
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -332,6 +443,8 @@ main(int argc, char **argv)
 
 	if (argc < 2)
 		usage("no mode");
+	if (strcmp(argv[1], "event") == 0)
+		return do_event(argc, argv);
 	parse(argc, argv, &o);
 	if (strcmp(argv[1], "webhook") == 0)
 		return do_webhook(&o);

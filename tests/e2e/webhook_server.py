@@ -36,7 +36,7 @@ CHUNK = b"x" * 65536
 HUGE = 1 << 30
 
 
-def make_handler(key, log, lock):
+def make_handler(key, log, lock, log_bodies=False):
     seen = {}
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -85,6 +85,8 @@ def make_handler(key, log, lock):
                    "sig_ok": ok, "len": len(body),
                    "ctype": self.headers.get("Content-Type"),
                    "peer_port": self.client_address[1]}
+            if log_bodies:
+                rec["body"] = body.decode("utf-8", "replace")
             with lock:
                 log.write(json.dumps(rec) + "\n")
                 log.flush()
@@ -147,12 +149,15 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    ap.add_argument("--log-bodies", action="store_true",
+                    help="also record each request body (responder tests)")
     a = ap.parse_args()
     sec = a.secret[6:] if a.secret.startswith("whsec_") else a.secret
     key = base64.b64decode(sec)
     log = open(a.log, "a")
     srv = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", a.port), make_handler(key, log, threading.Lock()))
+        ("127.0.0.1", a.port),
+        make_handler(key, log, threading.Lock(), a.log_bodies))
     srv.daemon_threads = True
     if a.tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -1,0 +1,277 @@
+/*
+ * main.c - plainbounce-responder: turn the watcher's events into notices.
+ *
+ * A thin shell over core/outbox.c: reads the configuration, loads the
+ * templates, prepares the webhook client and the mailer, then loops:
+ * route due events, deliver due notices, sleep responder.poll_interval
+ * when there was nothing to do.  SIGTERM and SIGINT finish the send in
+ * progress, hand back what was leased and not sent, and exit.  -f logs to
+ * stderr in the foreground (otherwise it detaches and logs to syslog); -n
+ * checks the configuration; --dry-run routes what is due, prints each
+ * notice once instead of sending it, leaves them all queued and exits;
+ * --once stops when a pass finds nothing to do.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "notice.h"
+#include "outbox.h"
+#include "policy.h"
+#include "store.h"
+#include "webhook.h"
+
+static volatile sig_atomic_t stop;
+
+/* on_stop - SIGTERM/SIGINT: finish the current send, then leave */
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* usage - the synopsis, then exit 2 */
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: plainbounce-responder [-c FILE] [-f] [-n] "
+		"[--dry-run] [--once]\n");
+	exit(2);
+}
+
+/* kinds_bits - a strlist of event kinds as POLICY_KIND bits */
+static unsigned
+kinds_bits(const struct cfg_strlist *l)
+{
+	enum notice_kind k;
+	unsigned bits = 0;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (policy_kind_from_name(l->v[i], &k))
+			bits |= POLICY_KIND(k);
+	return bits;
+}
+
+/* skip_set - a strlist of reason ids as a table of flags */
+static void
+skip_set(const struct cfg_strlist *l, bool skip[REASON_COUNT])
+{
+	enum reason r;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (reason_from_name(l->v[i], strlen(l->v[i]), &r))
+			skip[r] = true;
+}
+
+/* build_conf - the worker's configuration from the loaded cfg */
+static void
+build_conf(const struct cfg *cfg, struct outbox_conf *oc, const char *owner)
+{
+	struct policy_conf *p = &oc->policy;
+
+	memset(oc, 0, sizeof(*oc));
+	policy_conf_default(p);
+	p->local_domains = (const char *const *)cfg->local_domains.v;
+	p->trust_log_only = cfg->responder_trust_log_only;
+	p->sender_kinds = kinds_bits(&cfg->responder_sender_kinds);
+	p->helpdesk_kinds = kinds_bits(&cfg->responder_helpdesk_kinds);
+	p->webhook_kinds = kinds_bits(&cfg->notice_webhook_kinds);
+	skip_set(&cfg->responder_sender_skip_reasons, p->sender_skip);
+	skip_set(&cfg->responder_helpdesk_skip_reasons, p->helpdesk_skip);
+	skip_set(&cfg->notice_webhook_skip_reasons, p->webhook_skip);
+	p->helpdesk = *cfg->responder_helpdesk_address != '\0';
+	p->webhook = *cfg->notice_webhook_url != '\0';
+	p->notice_from = cfg->notice_smtp_from;
+	p->notice_envelope = cfg->notice_smtp_envelope_from;
+	p->msgid_prefix = OUTBOX_MSGID_PREFIX;
+	p->msgid_domain = cfg->notice_smtp_msgid_domain;
+	p->sender_rate = cfg->responder_sender_rate;
+	oc->owner = owner;
+	oc->lease_secs = (cfg->responder_lease + 999) / 1000;
+	oc->group_delay_secs = (cfg->responder_group_delay + 999) / 1000;
+	oc->batch = (size_t)cfg->responder_batch;
+	oc->helpdesk_address = cfg->responder_helpdesk_address;
+	oc->webhook_name = p->webhook ? cfg->notice_webhook_name : NULL;
+	oc->webhook_slack = strcmp(cfg->notice_webhook_format, "slack") == 0;
+	retry_policy_default(&oc->retry);
+	oc->retry.base_ms = cfg->notice_retry_base;
+	oc->retry.max_delay_ms = cfg->notice_retry_max_delay;
+	oc->retry.max_age_ms = cfg->notice_retry_max_age;
+	oc->retry.retry_after_max_ms = cfg->notice_retry_retry_after_max;
+	mailer_conf_default(&oc->mailer);
+	oc->mailer.relay_url = cfg->notice_smtp_relay;
+	oc->mailer.envelope_from = cfg->notice_smtp_envelope_from;
+	oc->mailer.ca_file = *cfg->notice_smtp_ca_file
+			     ? cfg->notice_smtp_ca_file : NULL;
+	oc->mailer.starttls = cfg->notice_smtp_starttls;
+	oc->mailer.timeout_ms = cfg->notice_smtp_timeout;
+	oc->from_addr = cfg->notice_smtp_from;
+	oc->from_name = cfg->notice_smtp_from_name;
+	oc->msgid_domain = cfg->notice_smtp_msgid_domain;
+}
+
+/* new_webhook - the endpoint's client, or NULL when none is configured */
+static struct webhook_client *
+new_webhook(const struct cfg *cfg)
+{
+	struct webhook_conf wc;
+	struct webhook_client *c;
+	const char *why = NULL;
+
+	if (*cfg->notice_webhook_url == '\0')
+		return NULL;
+	webhook_conf_default(&wc);
+	wc.url = cfg->notice_webhook_url;
+	wc.secret = cfg->notice_webhook_secret;
+	wc.ca_file = *cfg->notice_webhook_ca_file ? cfg->notice_webhook_ca_file
+						  : NULL;
+	wc.connect_timeout_ms = cfg->notice_webhook_connect_timeout;
+	wc.timeout_ms = cfg->notice_webhook_timeout;
+	wc.allow_http = cfg->notice_webhook_allow_http;
+	wc.allow_private = cfg->notice_webhook_allow_private;
+	if ((c = webhook_client_new(&wc, &why)) == NULL)
+		log_fatal(CFG_EX_CONFIG, "notice.webhook: %s", why);
+	return c;
+}
+
+/* wall_clock - the worker's clock: unix seconds */
+static int64_t
+wall_clock(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* sleep_ms - wait, cut short by a signal */
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'D' },
+		{ "once", no_argument, NULL, '1' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = cfg_default_path();
+	int ch, foreground = 0, check = 0, dry = 0, once = 0, r, d;
+	struct cfg cfg;
+	struct buf why;
+	struct notice_templates *tmpl = NULL;
+	struct webhook_client *wc;
+	struct outbox_conf oc;
+	struct outbox ob;
+	struct store *store;
+	struct store_err err;
+	struct sigaction sa;
+	char owner[128], host[64];
+
+	while ((ch = getopt_long(argc, argv, "c:fn", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'D':
+			dry = 1;
+			break;
+		case '1':
+			once = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("plainbounce-responder", foreground || check || dry);
+	buf_init(&why, 4096);
+	if (cfg_load(&cfg, path, &why) < 0)
+		log_fatal(CFG_EX_CONFIG, "%s", buf_str(&why));
+	buf_reset(&why);
+	if (notice_load(&tmpl, cfg.notice_templates_dir, cfg.notice_locale,
+			&why) < 0)
+		log_fatal(CFG_EX_CONFIG, "templates: %s", buf_str(&why));
+	buf_free(&why);
+	wc = new_webhook(&cfg);
+	if (check) {
+		printf("%s: configuration OK\n", path);
+		webhook_client_free(wc);
+		notice_free(tmpl);
+		cfg_free(&cfg);
+		return 0;
+	}
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(owner, sizeof(owner), "%s:%ld", host, (long)getpid());
+	build_conf(&cfg, &oc, owner);
+	if (dry) {
+		oc.dry_run = stdout;
+		oc.dry_keep = 1;
+		oc.batch = 1000;	/* one pass shows up to this many */
+	}
+	oc.clock = wall_clock;
+	if (!foreground && !dry && daemon(0, 0) < 0)
+		log_fatal(1, "daemon: %s", strerror(errno));
+	if (store_open(&store, cfg.store_path, (int)cfg.store_busy_timeout, 0,
+		       &err) != STORE_OK)
+		log_fatal(1, "store: %s", err.msg);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	outbox_init(&ob, store, &oc, tmpl, wc,
+		    (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16));
+	log_info("started as %s, store %s%s", owner, cfg.store_path,
+		 dry ? " (dry run)" : "");
+	while (!stop && dry) {
+		/* route what is due (as the real run would), print each
+		 * notice once, leave them all queued, and stop */
+		if (outbox_route(&ob, (int64_t)time(NULL)) > 0)
+			continue;
+		outbox_deliver(&ob, (int64_t)time(NULL), &stop);
+		break;
+	}
+	while (!stop && !dry) {
+		r = outbox_route(&ob, (int64_t)time(NULL));
+		d = outbox_deliver(&ob, (int64_t)time(NULL), &stop);
+		if (r <= 0 && d <= 0) {
+			if (once)
+				break;
+			if (!stop)
+				sleep_ms(cfg.responder_poll_interval);
+		}
+	}
+	log_info("stopping: %" PRId64 " routed, %" PRId64 " sent, %" PRId64
+		 " retried, %" PRId64 " dead", ob.stats.routed, ob.stats.sent,
+		 ob.stats.retried, ob.stats.dead);
+	store_close(store);
+	webhook_client_free(wc);
+	notice_free(tmpl);
+	cfg_free(&cfg);
+	return 0;
+}
