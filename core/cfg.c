@@ -40,6 +40,7 @@ static const char *check_path(const char *value);
 static const char *check_milter_socket(const char *value);
 static const char *check_octal_mode(const char *value);
 static const char *check_name(const char *value);
+static const char *check_source(const char *value);
 
 #define OFF(field) offsetof(struct cfg, field)
 
@@ -89,6 +90,32 @@ static const struct cfg_key cfg_table[] = {
 	{ "milter.queue_size", CFG_INT, DEF_MILTER_QUEUE_SIZE, 16, 1000000,
 	  OFF(milter_queue_size), NULL,
 	  "records waiting for the store; beyond this they are dropped" },
+	{ "watcher.source", CFG_STR, "\"file\"", 0, 0, OFF(watcher_source),
+	  check_source, "where the watcher reads the Postfix log: file" },
+	{ "watcher.log_file", CFG_STR, "\"/var/log/mail.log\"", 0, 0,
+	  OFF(watcher_log_file), NULL,
+	  "the Postfix log file followed across rotation (source file)" },
+	{ "watcher.defer_notice_after", CFG_DURATION, "\"4h\"", 1000,
+	  INT64_C(30) * 86400000, OFF(watcher_defer_notice_after), NULL,
+	  "a recipient deferred this long after arrival gets deferred_long" },
+	{ "watcher.queue_lifetime", CFG_DURATION, "\"5d\"", 1000,
+	  INT64_C(100) * 86400000, OFF(watcher_queue_lifetime), NULL,
+	  "Postfix's maximal_queue_lifetime: how long it keeps trying" },
+	{ "watcher.batch_interval", CFG_DURATION, "\"200ms\"", 10, 60000,
+	  OFF(watcher_batch_interval), NULL,
+	  "longest wait before lines read are committed to the store" },
+	{ "watcher.batch_lines", CFG_INT, "1000", 1, 1000000,
+	  OFF(watcher_batch_lines), NULL,
+	  "most lines committed in one store transaction" },
+	{ "watcher.tick", CFG_DURATION, "\"10s\"", 100, 3600000,
+	  OFF(watcher_tick), NULL,
+	  "how often open messages are checked for long deferrals" },
+	{ "watcher.user", CFG_STR, "\"\"", 0, 0, OFF(watcher_user),
+	  check_name,
+	  "started as root: run as this user after opening log and store" },
+	{ "responder.max_event_age", CFG_DURATION, "\"1h\"", 1000,
+	  INT64_C(30) * 86400000, OFF(responder_max_event_age), NULL,
+	  "events from log lines older than this are historical: no notice" },
 };
 
 const struct cfg_key *
@@ -535,4 +562,13 @@ check_name(const char *value)
 		    *p != '.' && *p != '/')
 			return "letters, digits, '-', '_', '.', '/' only";
 	return strlen(value) > 64 ? "too long" : NULL;
+}
+
+/* check_source - the log sources the watcher knows */
+static const char *
+check_source(const char *value)
+{
+	if (strcmp(value, "file") == 0)
+		return NULL;
+	return "must be \"file\"";
 }

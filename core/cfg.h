@@ -48,6 +48,15 @@ struct cfg {
 	char *milter_user;
 	char *milter_instance;
 	int64_t milter_queue_size;
+	char *watcher_source;
+	char *watcher_log_file;
+	int64_t watcher_defer_notice_after;	/* ms */
+	int64_t watcher_queue_lifetime;		/* ms */
+	int64_t watcher_batch_interval;		/* ms */
+	int64_t watcher_batch_lines;
+	int64_t watcher_tick;			/* ms */
+	char *watcher_user;
+	int64_t responder_max_event_age;	/* ms */
 };
 
 struct cfg_key {

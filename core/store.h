@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 enum store_status {
 	STORE_OK = 0,
@@ -85,6 +85,7 @@ struct store_milter_record {
 	const char *submission;		/* one of STORE_SUBMIT_* */
 	struct store_milter_rcpt *rcpts;
 	size_t nrcpts;
+	int64_t id;			/* row id from store_milter_find */
 };
 
 /* store_milter_record_free - free the strings, the array and rec itself */
@@ -229,6 +230,90 @@ void store_notices_free(struct store_notice *v, size_t n);
  */
 int store_purge(struct store *s, int64_t before, int64_t *deleted,
 		struct store_err *err);
+
+/*
+ * The watcher's side.  Every call below runs in the caller's transaction
+ * (store_txn_begin), so the facts and events derived from a batch of log
+ * lines commit together with the cursor after them.
+ */
+
+/* What the log says about one message; NULL / -1 = the log did not say. */
+struct store_log_msg {
+	const char *instance;		/* syslog name: "postfix" */
+	const char *queue_id;
+	int64_t first_seen;		/* arrival (qmgr), else first line:
+					 * with instance and queue ID the key */
+	const char *message_id;
+	const char *sender;		/* "" = null sender */
+	int64_t size;
+	const char *client_name, *client_addr;
+	const char *sasl_user;
+	const char *submission;		/* STORE_SUBMIT_* the log implies */
+	int closed;			/* removed from the queue */
+};
+
+/*
+ * store_watch_message - in a transaction: find or create the message's
+ * row.  A new row is joined with the milter's record (store_milter_find
+ * on instance, queue ID, Message-ID and first_seen); each fact's *_src
+ * column says whether the milter or the log gave it.  An existing row
+ * only gains facts it lacked and the closed flag.
+ */
+int store_watch_message(struct store *s, const struct store_log_msg *m,
+			int64_t *id, struct store_err *err);
+
+/*
+ * store_watch_recipient - in a transaction: find or create (message,
+ * address, orig) and set its state ("pending", "deferred", "sent",
+ * "bounced", "expired", "rejected") as of state_at.
+ */
+int store_watch_recipient(struct store *s, int64_t msg, const char *address,
+			  const char *orig, const char *state,
+			  int64_t state_at, int64_t *id,
+			  struct store_err *err);
+
+/*
+ * store_watch_attempt - in a transaction: one delivery attempt; the same
+ * (recipient, time, status) again is ignored, so a re-import adds none.
+ * delay < 0 = unknown.
+ */
+int store_watch_attempt(struct store *s, int64_t rcpt, int64_t at,
+			const char *status_word, const char *relay,
+			const char *dsn, double delay, const char *reply,
+			struct store_err *err);
+
+/* The outbox channel the watcher uses: the responder routes these. */
+#define STORE_ROUTE_CHANNEL	"route"
+
+/* One event as stored (see docs/store.md, table events). */
+struct store_event {
+	int64_t message, recipient;	/* rows; recipient 0 = none */
+	const char *kind;		/* bounced, expired, deferred_long,
+					 * delivered_after_delay */
+	const char *reason, *last_reason, *actor;
+	const char *dsn, *reply, *relay;
+	unsigned smtp_code;		/* 0 = none */
+	int64_t attempts;		/* delivery attempts seen */
+	int64_t first_deferral;		/* 0 = never deferred */
+	int64_t retry_until;		/* arrival + queue lifetime */
+	int64_t occurred;		/* when it happened (log time) */
+	const char *ukey;		/* unique: one per message/rcpt/kind */
+	int historical;			/* never notified */
+};
+
+/*
+ * store_watch_event - in a transaction: record e unless its ukey is
+ * already there (then *id = 0 and nothing is written).  A new event that
+ * is not historical gets one outbox row (channel STORE_ROUTE_CHANNEL,
+ * target "") linked to it through outbox_events, in the same
+ * transaction.
+ */
+int store_watch_event(struct store *s, const struct store_event *e,
+		      int64_t now, int64_t *id, struct store_err *err);
+
+/* store_event_has - *found = 1 when recipient has an event of kind */
+int store_event_has(struct store *s, int64_t recipient, const char *kind,
+		    int *found, struct store_err *err);
 
 /* The name of the counter of milter records that could not be stored. */
 #define STORE_COUNTER_MILTER_DROPPED	"milter_dropped"
