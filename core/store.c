@@ -1155,3 +1155,14 @@ store_event_has(struct store *s, int64_t recipient, const char *kind,
 	*found = rc;
 	return STORE_OK;
 }
+
+int
+store_watch_counter(struct store *s, const char *name, int64_t delta,
+		    struct store_err *err)
+{
+	int rc;
+
+	in_txn(s);
+	rc = counter_add(s, name, delta);
+	return rc == SQLITE_OK ? STORE_OK : status(s, rc, "counter", err);
+}

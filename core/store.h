@@ -311,6 +311,17 @@ struct store_event {
 int store_watch_event(struct store *s, const struct store_event *e,
 		      int64_t now, int64_t *id, struct store_err *err);
 
+/* store_watch_counter - in a transaction: add delta to a named counter */
+int store_watch_counter(struct store *s, const char *name, int64_t delta,
+			struct store_err *err);
+
+/*
+ * Counter of final events (bounced, expired) that were derived again
+ * although not historical: a log line fed twice.  Stays 0 when the
+ * watcher's exactly-once holds.
+ */
+#define STORE_COUNTER_EVENT_REPEATS	"watcher_event_repeats"
+
 /* store_event_has - *found = 1 when recipient has an event of kind */
 int store_event_has(struct store *s, int64_t recipient, const char *kind,
 		    int *found, struct store_err *err);

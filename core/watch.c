@@ -325,6 +325,15 @@ put_event(struct watch *w, const struct watch_ev *e, int64_t msg_id,
 	se.ukey = e->ukey;
 	se.historical = e->historical;
 	rc = store_watch_event(w->store, &se, w->now, &id, &w->err);
+	if (rc == STORE_OK && id == 0 && !e->historical &&
+	    (e->kind == WATCH_EV_BOUNCED || e->kind == WATCH_EV_EXPIRED)) {
+		/* a final outcome seen twice live: a line was fed twice */
+		w->counts.repeats++;
+		log_warn("event %s %s %s: to=<%s> derived twice", se.kind,
+			 e->msg->instance, e->msg->qid, e->rcpt->addr);
+		rc = store_watch_counter(w->store, STORE_COUNTER_EVENT_REPEATS,
+					 1, &w->err);
+	}
 	if (rc == STORE_OK && id != 0) {
 		w->counts.events++;
 		if (!e->historical)

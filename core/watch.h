@@ -35,6 +35,7 @@ struct watch_counts {
 	uint64_t notices;		/* of which not historical (outbox) */
 	uint64_t gaps;
 	uint64_t commits;
+	uint64_t repeats;		/* final events derived twice live */
 };
 
 /*

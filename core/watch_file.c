@@ -224,7 +224,11 @@ watch_file_start(struct watch_file *f, const char *cursor, bool from_start,
 	int64_t off;
 	int rc;
 
-	if (cursor == NULL || strcmp(cursor, "none") == 0) {
+	if (cursor != NULL && strcmp(cursor, "none") == 0) {
+		open_path(f, f->path);	/* it did not exist: all of it is new */
+		return WATCH_FILE_IDLE;
+	}
+	if (cursor == NULL) {
 		if (open_path(f, f->path) && !from_start) {
 			f->off = watch_file_size(f);
 			if (lseek(f->fd, (off_t)f->off, SEEK_SET) < 0)
@@ -277,6 +281,19 @@ restart_at_zero(struct watch_file *f, struct watch_gap *gap, const char *why)
 	f->fp_len = n > 0 ? (size_t)n : 0;
 	cursor_of(f, 0, gap->to);
 	return WATCH_FILE_GAP;
+}
+
+/* extend_fp - a short fingerprint grows with the file's first bytes */
+static void
+extend_fp(struct watch_file *f)
+{
+	unsigned char fp[WATCH_FILE_FP_MAX];
+	ssize_t n = read_fp(f->fd, fp);
+
+	if (n > (ssize_t)f->fp_len && memcmp(fp, f->fp, f->fp_len) == 0) {
+		memcpy(f->fp, fp, (size_t)n);
+		f->fp_len = (size_t)n;
+	}
 }
 
 /*
@@ -362,6 +379,8 @@ watch_file_next(struct watch_file *f, struct span *line, bool *cut,
 		got = read(f->fd, f->buf + f->len, f->cap - f->len);
 		if (got > 0) {
 			f->len += (size_t)got;
+			if (f->fp_len < WATCH_FILE_FP_MAX)
+				extend_fp(f);
 			continue;
 		}
 		if (got < 0 && errno == EINTR)

@@ -52,7 +52,8 @@ void watch_file_free(struct watch_file *f);
 
 /*
  * watch_file_start - resume at cursor; with cursor NULL start at the end
- * of the file, or at its start when from_start.  Returns WATCH_FILE_IDLE,
+ * of the file, or at its start when from_start (cursor "none": the file
+ * did not exist when saved, so all of it is new).  Returns WATCH_FILE_IDLE,
  * or WATCH_FILE_GAP when the saved file is gone or changed (reading then
  * starts at the current file's beginning).  A missing file is not an
  * error: it is waited for.

@@ -404,10 +404,15 @@ main(int argc, char **argv)
 	log_info("following %s from %s%s, store %s", cfg.watcher_log_file,
 		 cursor ? "the saved cursor " : from_start ? "its start"
 		 : "its end", cursor ? cursor : "", cfg.store_path);
-	if (rc == WATCH_FILE_GAP) {
+	if (rc == WATCH_FILE_GAP || cursor == NULL) {
+		/* the starting point is a commitment too: a crash before the
+		 * first line must not move it to a later end of the log */
 		begin(w);
-		if (watch_gap(w, source, &gap, (int64_t)time(NULL), &err) ||
-		    watch_commit(w, source, gap.to, (int64_t)time(NULL),
+		if (rc == WATCH_FILE_GAP &&
+		    watch_gap(w, source, &gap, (int64_t)time(NULL), &err))
+			fail_batch(w, &err);
+		watch_file_cursor(f, gap.to);
+		if (watch_commit(w, source, gap.to, (int64_t)time(NULL),
 				 &err))
 			fail_batch(w, &err);
 	}
@@ -415,9 +420,10 @@ main(int argc, char **argv)
 	follow(path, &cfg, &cls, w, f, source, hist_until);
 	watch_counts(w, &wc);
 	log_info("stopped: %llu lines, %llu new events, %llu routed, %llu "
-		 "gaps", (unsigned long long)wc.lines,
+		 "gaps, %llu repeated", (unsigned long long)wc.lines,
 		 (unsigned long long)wc.events,
-		 (unsigned long long)wc.notices, (unsigned long long)wc.gaps);
+		 (unsigned long long)wc.notices, (unsigned long long)wc.gaps,
+		 (unsigned long long)wc.repeats);
 	watch_free(w);
 	watch_file_free(f);
 	store_close(store);
