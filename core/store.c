@@ -65,7 +65,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" client_addr, daemon_name, submission FROM milter_records"
 	" WHERE instance = ?1 AND queue_id = ?2"
 	" AND recorded_at BETWEEN ?4 - ?5 AND ?4 + ?5"
-	" AND (?3 IS NULL OR message_id IS NULL OR message_id = ?3)"
+	" AND (?3 IS NULL OR message_id IS NULL"
+	"  OR trim(message_id, '<>') = trim(?3, '<>'))"
 	" ORDER BY abs(recorded_at - ?4), id DESC LIMIT 1",
 	[ST_MILTER_FIND_RCPT] =
 	"SELECT address, notify FROM milter_recipients WHERE record = ?1"

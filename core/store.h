@@ -144,7 +144,8 @@ int store_gap_count(struct store *s, const char *source, int64_t *n,
  * watcher's join: same instance and queue ID, recorded within
  * STORE_MILTER_JOIN_WINDOW of arrival, and, when both sides know a
  * Message-ID (message_id not NULL), the same one; the record nearest to
- * arrival wins.  On STORE_OK *rec is a new record with its recipients
+ * arrival wins (Message-IDs compare without their angle brackets).
+ * On STORE_OK *rec is a new record with its recipients
  * (free it with store_milter_record_free); STORE_NOTFOUND when none.
  */
 int store_milter_find(struct store *s, const char *instance,

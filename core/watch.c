@@ -189,6 +189,7 @@ put_message(struct watch *w, const struct corr_msg *m, bool closed,
 	    int64_t *id)
 {
 	char name[CORR_MAX_TEXT + 1], addr[CORR_MAX_TEXT + 1];
+	char msgid[CORR_MAX_TEXT + 3];
 	struct store_log_msg lm;
 	int64_t arrival = watch_ev_arrival(m);
 	int rc;
@@ -203,7 +204,11 @@ put_message(struct watch *w, const struct corr_msg *m, bool closed,
 	lm.instance = m->instance;
 	lm.queue_id = m->qid;
 	lm.first_seen = arrival;
-	lm.message_id = m->message_id;
+	/* as Postfix logs it and the milter records it: <...> */
+	if (m->message_id != NULL)
+		snprintf(msgid, sizeof(msgid), m->message_id[0] == '<' ?
+			 "%s" : "<%s>", m->message_id);
+	lm.message_id = m->message_id ? msgid : NULL;
 	lm.sender = m->have_sender ? m->sender : NULL;
 	lm.size = m->size;
 	lm.client_name = name[0] ? name : NULL;

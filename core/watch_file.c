@@ -251,11 +251,12 @@ watch_file_start(struct watch_file *f, const char *cursor, bool from_start,
 	if (rc != -2) {
 		snprintf(gap->from, sizeof(gap->from), "%s", cursor);
 		snprintf(gap->note, sizeof(gap->note), rc == -1 ?
-			 "%s was truncated or rewritten while the watcher was "
-			 "stopped: the rest of the old content was not read" :
-			 "%s was rotated away (or deleted) while the watcher "
-			 "was stopped and is not found as .1: the rest of it "
-			 "was not read", f->path);
+			 "%s changed while the watcher was stopped (truncated, "
+			 "rewritten, or rotated away and its inode reused): "
+			 "the rest of the old content was not read" :
+			 "%s was rotated away or deleted while the watcher was "
+			 "stopped and is not found as .1: the rest of it was "
+			 "not read", f->path);
 	}
 	open_path(f, f->path);
 	watch_file_cursor(f, gap->to);
@@ -283,30 +284,16 @@ restart_at_zero(struct watch_file *f, struct watch_gap *gap, const char *why)
 	return WATCH_FILE_GAP;
 }
 
-/* extend_fp - a short fingerprint grows with the file's first bytes */
-static void
-extend_fp(struct watch_file *f)
-{
-	unsigned char fp[WATCH_FILE_FP_MAX];
-	ssize_t n = read_fp(f->fd, fp);
-
-	if (n > (ssize_t)f->fp_len && memcmp(fp, f->fp, f->fp_len) == 0) {
-		memcpy(f->fp, fp, (size_t)n);
-		f->fp_len = (size_t)n;
-	}
-}
-
 /*
- * at_eof - the checks at the end of the file: GAP (truncated), LINE (the
- * rotated file's unterminated last line), IDLE (nothing new), or 3 (read
- * on: the file grew, or we switched to the new file)
+ * check_same - is the open file still the one we read: GAP when it shrank
+ * below what we read or its first bytes changed (copytruncate), else 3
  */
 static int
-at_eof(struct watch_file *f, struct span *line, struct watch_gap *gap)
+check_same(struct watch_file *f, struct watch_gap *gap)
 {
 	unsigned char fp[WATCH_FILE_FP_MAX];
-	struct stat st, ps;
 	int64_t rdoff = f->off + (int64_t)(f->len - f->pos);
+	struct stat st;
 	ssize_t n;
 
 	if (fstat(f->fd, &st) < 0)
@@ -321,6 +308,25 @@ at_eof(struct watch_file *f, struct span *line, struct watch_gap *gap)
 		memcpy(f->fp, fp, (size_t)n);
 		f->fp_len = (size_t)n;
 	}
+	return 3;
+}
+
+/*
+ * at_eof - the checks at the end of the file: GAP (truncated), LINE (the
+ * rotated file's unterminated last line), IDLE (nothing new), or 3 (read
+ * on: the file grew, or we switched to the new file)
+ */
+static int
+at_eof(struct watch_file *f, struct span *line, struct watch_gap *gap)
+{
+	struct stat st, ps;
+	int64_t rdoff = f->off + (int64_t)(f->len - f->pos);
+	int rc;
+
+	if ((rc = check_same(f, gap)) != 3)
+		return rc;
+	if (fstat(f->fd, &st) < 0)
+		return WATCH_FILE_ERROR;
 	if ((int64_t)st.st_size > rdoff)
 		return 3;
 	if (stat(f->path, &ps) < 0 ||
@@ -371,6 +377,9 @@ watch_file_next(struct watch_file *f, struct span *line, bool *cut,
 		}
 		if (f->fd < 0 && !open_path(f, f->path))
 			return WATCH_FILE_IDLE;
+		/* truncated (and maybe rewritten) since we last looked? */
+		if ((rc = check_same(f, gap)) != 3)
+			return rc;
 		if (f->pos > 0) {
 			memmove(f->buf, f->buf + f->pos, f->len - f->pos);
 			f->len -= f->pos;
@@ -379,8 +388,6 @@ watch_file_next(struct watch_file *f, struct span *line, bool *cut,
 		got = read(f->fd, f->buf + f->len, f->cap - f->len);
 		if (got > 0) {
 			f->len += (size_t)got;
-			if (f->fp_len < WATCH_FILE_FP_MAX)
-				extend_fp(f);
 			continue;
 		}
 		if (got < 0 && errno == EINTR)
