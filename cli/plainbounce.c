@@ -23,6 +23,10 @@ static const struct command {
 	  "explain [--json] ['LOG LINE'...]   read log lines field by field" },
 	{ "classify", cmd_classify,
 	  "classify [--json] [--tsv | TEXT...] explain an SMTP reply" },
+	{ "import", cmd_import,
+	  "import [-c FILE] LOGFILE...        backfill the store (historical)" },
+	{ "status", cmd_status,
+	  "status [-c FILE]                   sources, lag, gaps, notices" },
 	{ "config", cmd_config,
 	  "config [-c FILE] [-n | --sample]   check or print configuration" },
 };

@@ -8,6 +8,7 @@
  * as STORE_RETRY and nothing else does.  Only this file talks SQL.
  */
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1166,4 +1167,100 @@ store_watch_counter(struct store *s, const char *name, int64_t delta,
 	in_txn(s);
 	rc = counter_add(s, name, delta);
 	return rc == SQLITE_OK ? STORE_OK : status(s, rc, "counter", err);
+}
+
+/* one_int - the single integer a query answers (0 when no row) */
+static int
+one_int(struct store *s, const char *sql, int64_t *v, struct store_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*v = 0;
+	if ((rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return status(s, rc, "status", err);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK
+						     : status(s, rc, "status", err);
+}
+
+int
+store_overview(struct store *s, struct store_overview *o,
+	       void (*each_source)(void *, const struct store_source_status *),
+	       void (*each_gap)(void *, const struct store_gap_row *),
+	       size_t max_gaps, void *arg, struct store_err *err)
+{
+	static const struct {
+		size_t off;
+		const char *sql;
+	} counts[] = {
+#define OV(f) offsetof(struct store_overview, f)
+		{ OV(events), "SELECT count(*) FROM events" },
+		{ OV(events_historical),
+		  "SELECT count(*) FROM events WHERE historical" },
+		{ OV(outbox_pending),
+		  "SELECT count(*) FROM outbox WHERE state = 'pending'" },
+		{ OV(outbox_leased),
+		  "SELECT count(*) FROM outbox WHERE state = 'leased'" },
+		{ OV(outbox_sent),
+		  "SELECT count(*) FROM outbox WHERE state = 'sent'" },
+		{ OV(outbox_dead),
+		  "SELECT count(*) FROM outbox WHERE state = 'dead'" },
+		{ OV(oldest_pending), "SELECT coalesce(min(created), 0) FROM"
+		  " outbox WHERE state = 'pending'" },
+		{ OV(milter_dropped), "SELECT coalesce(max(value), 0) FROM"
+		  " counters WHERE name = '" STORE_COUNTER_MILTER_DROPPED "'" },
+		{ OV(event_repeats), "SELECT coalesce(max(value), 0) FROM"
+		  " counters WHERE name = '" STORE_COUNTER_EVENT_REPEATS "'" },
+		{ OV(gaps), "SELECT count(*) FROM gaps" },
+#undef OV
+	};
+	struct store_source_status src;
+	struct store_gap_row g;
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		if ((rc = one_int(s, counts[i].sql,
+				  (int64_t *)((char *)o + counts[i].off),
+				  err)) != STORE_OK)
+			return rc;
+	rc = sqlite3_prepare_v2(s->db, "SELECT source, cursor, updated,"
+		" (SELECT count(*) FROM gaps g WHERE g.source = c.source)"
+		" FROM cursors c ORDER BY source", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return status(s, rc, "status", err);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		src.source = (const char *)sqlite3_column_text(st, 0);
+		src.cursor = (const char *)sqlite3_column_text(st, 1);
+		src.updated = sqlite3_column_int64(st, 2);
+		src.gaps = sqlite3_column_int64(st, 3);
+		if (each_source)
+			each_source(arg, &src);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return status(s, rc, "status", err);
+	rc = sqlite3_prepare_v2(s->db, "SELECT source, detected, from_pos,"
+		" to_pos, note FROM gaps ORDER BY id DESC LIMIT ?1", -1, &st,
+		NULL);
+	if (rc != SQLITE_OK)
+		return status(s, rc, "status", err);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)max_gaps);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		g.source = (const char *)sqlite3_column_text(st, 0);
+		g.detected = sqlite3_column_int64(st, 1);
+		g.from_pos = (const char *)sqlite3_column_text(st, 2);
+		g.to_pos = (const char *)sqlite3_column_text(st, 3);
+		g.note = (const char *)sqlite3_column_text(st, 4);
+		if (each_gap)
+			each_gap(arg, &g);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "status", err);
 }

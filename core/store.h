@@ -327,6 +327,40 @@ int store_watch_counter(struct store *s, const char *name, int64_t delta,
 int store_event_has(struct store *s, int64_t recipient, const char *kind,
 		    int *found, struct store_err *err);
 
+/* What `plainbounce status` shows; counts over the whole store. */
+struct store_overview {
+	int64_t events, events_historical;
+	int64_t outbox_pending, outbox_leased, outbox_sent, outbox_dead;
+	int64_t oldest_pending;		/* created of the oldest pending, 0 */
+	int64_t milter_dropped;		/* STORE_COUNTER_MILTER_DROPPED */
+	int64_t event_repeats;		/* STORE_COUNTER_EVENT_REPEATS */
+	int64_t gaps;
+};
+
+struct store_source_status {
+	const char *source;		/* "file:/var/log/mail.log" */
+	const char *cursor;		/* NULL when none */
+	int64_t updated;		/* last commit */
+	int64_t gaps;			/* gaps recorded for it */
+};
+
+struct store_gap_row {
+	const char *source;
+	int64_t detected;
+	const char *from_pos, *to_pos, *note;
+};
+
+/*
+ * store_overview - the counts into *o, each source to each_source, and
+ * the last max_gaps gaps (newest first) to each_gap; callbacks may be
+ * NULL.  Read-only: works on a STORE_READONLY connection.
+ */
+int store_overview(struct store *s, struct store_overview *o,
+		   void (*each_source)(void *arg,
+				       const struct store_source_status *src),
+		   void (*each_gap)(void *arg, const struct store_gap_row *g),
+		   size_t max_gaps, void *arg, struct store_err *err);
+
 /* The name of the counter of milter records that could not be stored. */
 #define STORE_COUNTER_MILTER_DROPPED	"milter_dropped"
 

@@ -343,10 +343,10 @@ put_event(struct watch *w, const struct watch_ev *e, int64_t msg_id,
 		w->counts.events++;
 		if (!e->historical)
 			w->counts.notices++;
-		log_info("event %s %s %s: to=<%s> reason=%s (%s)", se.kind,
-			 e->msg->instance, e->msg->qid, e->rcpt->addr,
-			 se.reason, e->historical ? "historical"
-			 : "routed to the responder");
+		if (!e->historical)
+			log_info("event %s %s %s: to=<%s> reason=%s: routed "
+				 "to the responder", se.kind, e->msg->instance,
+				 e->msg->qid, e->rcpt->addr, se.reason);
 	}
 	return rc;
 }

@@ -402,3 +402,22 @@ watch_file_next(struct watch_file *f, struct span *line, bool *cut,
 			return rc;
 	}
 }
+
+int
+watch_file_lag(const char *path, const char *cursor, int64_t *bytes)
+{
+	uintmax_t dev, ino;
+	uint64_t hash;
+	size_t fplen;
+	int64_t off;
+	struct stat st;
+
+	*bytes = 0;
+	if (cursor == NULL || !parse_cursor(cursor, &dev, &ino, &fplen, &hash,
+					    &off) ||
+	    stat(path, &st) < 0 || (uintmax_t)st.st_dev != dev ||
+	    (uintmax_t)st.st_ino != ino)
+		return -1;
+	*bytes = (int64_t)st.st_size - off;
+	return 0;
+}

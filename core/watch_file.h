@@ -78,6 +78,13 @@ int64_t watch_file_offset(const struct watch_file *f);
 /* watch_file_size - the current file's size (for the lag in status) */
 int64_t watch_file_size(const struct watch_file *f);
 
+/*
+ * watch_file_lag - bytes of path not yet read according to cursor: 0 and
+ * *bytes, or -1 when path is no longer the cursor's file (rotated since,
+ * or the cursor is not a file cursor).
+ */
+int watch_file_lag(const char *path, const char *cursor, int64_t *bytes);
+
 /* watch_file_fphash - FNV-1a 64 of len bytes (exposed for tests) */
 uint64_t watch_file_fphash(const void *p, size_t len);
 

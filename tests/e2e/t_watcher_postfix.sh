@@ -74,7 +74,14 @@ stop_watcher TERM
 grep -q 'stopped:' "$W/watcher.log" || wfail "no clean stop on SIGTERM"
 live=$(q "SELECT count(*) FROM events WHERE historical = 0")
 routes=$(q "SELECT count(*) FROM outbox")
+ST=$("$PB_BUILDDIR/plainbounce" status -c "$CONF") || wfail "status"
+echo "$ST" | grep -qx "source file:$LOG" || wfail "status: no source line: $ST"
+echo "$ST" | grep -q '^  lag          0 bytes unread$' || wfail "status: lag: $ST"
+echo "$ST" | grep -q "^events         $(q "SELECT count(*) FROM events") " || wfail "status: events: $ST"
+echo "$ST" | grep -q '^events derived twice   0$' || wfail "status: repeats: $ST"
 "$WATCHER" -c "$CONF" --import "$LOG" 2>>"$W/watcher.log" || wfail "import"
+"$PB_BUILDDIR/plainbounce" import -c "$CONF" "$LOG" | grep -q ': 0 new events' ||
+	wfail "plainbounce import added events"
 eq "import adds no notified event" "$(q "SELECT count(*) FROM events WHERE historical = 0")" "$live"
 eq "import adds no route row" "$(q "SELECT count(*) FROM outbox")" "$routes"
 eq "no duplicate ukey (schema)" "$(q "SELECT count(*) - count(DISTINCT ukey) FROM events")" 0
