@@ -91,10 +91,18 @@ static const struct cfg_key cfg_table[] = {
 	  OFF(milter_queue_size), NULL,
 	  "records waiting for the store; beyond this they are dropped" },
 	{ "watcher.source", CFG_STR, "\"file\"", 0, 0, OFF(watcher_source),
-	  check_source, "where the watcher reads the Postfix log: file" },
+	  check_source,
+	  "where the watcher reads the Postfix log: file or journal" },
 	{ "watcher.log_file", CFG_STR, "\"/var/log/mail.log\"", 0, 0,
 	  OFF(watcher_log_file), NULL,
 	  "the Postfix log file followed across rotation (source file)" },
+	{ "watcher.journal_dir", CFG_STR, "\"\"", 0, 0,
+	  OFF(watcher_journal_dir), NULL,
+	  "journal files to read (source journal); \"\": the system journal" },
+	{ "watcher.journal_trusted_users", CFG_STRLIST,
+	  "[ \"postfix\", \"root\" ]", 0, 0,
+	  OFF(watcher_journal_trusted_users), check_name,
+	  "journal entries count only when written by these users (_UID)" },
 	{ "watcher.defer_notice_after", CFG_DURATION, "\"4h\"", 1000,
 	  INT64_C(30) * 86400000, OFF(watcher_defer_notice_after), NULL,
 	  "a recipient deferred this long after arrival gets deferred_long" },
@@ -568,7 +576,7 @@ check_name(const char *value)
 static const char *
 check_source(const char *value)
 {
-	if (strcmp(value, "file") == 0)
+	if (strcmp(value, "file") == 0 || strcmp(value, "journal") == 0)
 		return NULL;
-	return "must be \"file\"";
+	return "must be \"file\" or \"journal\"";
 }

@@ -50,6 +50,8 @@ struct cfg {
 	int64_t milter_queue_size;
 	char *watcher_source;
 	char *watcher_log_file;
+	char *watcher_journal_dir;
+	struct cfg_strlist watcher_journal_trusted_users;
 	int64_t watcher_defer_notice_after;	/* ms */
 	int64_t watcher_queue_lifetime;		/* ms */
 	int64_t watcher_batch_interval;		/* ms */

@@ -29,6 +29,105 @@
 #include "store.h"
 #include "watch.h"
 #include "watch_file.h"
+#include "watch_journal.h"
+
+#define CURSOR_MAX WATCH_JOURNAL_CURSOR_MAX
+
+/* The log source: a file followed across rotation, or the journal. */
+struct source {
+	char name[4200];		/* cursors.source */
+	struct watch_file *file;
+	struct watch_journal *journal;
+};
+
+/* src_next - the next line, gap or IDLE from whichever source */
+static int
+src_next(struct source *src, struct span *line, bool *cut,
+	 struct watch_gap *gap)
+{
+	*cut = false;
+	if (src->journal != NULL)
+		return watch_journal_next(src->journal, line, gap);
+	return watch_file_next(src->file, line, cut, gap);
+}
+
+/* src_cursor - the source's position after the last line returned */
+static void
+src_cursor(const struct source *src, char out[CURSOR_MAX])
+{
+	if (src->journal != NULL)
+		watch_journal_cursor(src->journal, out, CURSOR_MAX);
+	else
+		watch_file_cursor(src->file, out);
+}
+
+/* src_open - open the configured source (before dropping privileges) */
+static void
+src_open(struct source *src, const struct cfg *c)
+{
+	struct buf why;
+	uid_t *uids;
+	size_t i;
+	struct passwd *pw;
+	char *end;
+	unsigned long v;
+
+	memset(src, 0, sizeof(*src));
+	if (strcmp(c->watcher_source, "journal") != 0) {
+		snprintf(src->name, sizeof(src->name), "file:%s",
+			 c->watcher_log_file);
+		src->file = watch_file_new(c->watcher_log_file, 0);
+		return;
+	}
+	uids = calloc(c->watcher_journal_trusted_users.n + 1, sizeof(*uids));
+	if (uids == NULL)
+		log_fatal(1, "out of memory");
+	for (i = 0; i < c->watcher_journal_trusted_users.n; i++) {
+		const char *u = c->watcher_journal_trusted_users.v[i];
+
+		errno = 0;
+		v = strtoul(u, &end, 10);
+		if (*u != '\0' && *end == '\0' && errno == 0)
+			uids[i] = (uid_t)v;
+		else if ((pw = getpwnam(u)) != NULL)
+			uids[i] = pw->pw_uid;
+		else
+			log_fatal(CFG_EX_CONFIG, "watcher.journal_trusted_users:"
+				  " no user \"%s\"", u);
+	}
+	buf_init(&why, 1024);
+	src->journal = watch_journal_open(c->watcher_journal_dir, uids,
+					  c->watcher_journal_trusted_users.n,
+					  &why);
+	free(uids);
+	if (src->journal == NULL)
+		log_fatal(1, "%s", buf_str(&why));
+	buf_free(&why);
+	if (*c->watcher_journal_dir)
+		snprintf(src->name, sizeof(src->name), "journal:%s",
+			 c->watcher_journal_dir);
+	else
+		snprintf(src->name, sizeof(src->name), "journal");
+}
+
+/* src_start - resume at cursor (see watch_file_start) */
+static int
+src_start(struct source *src, const char *cursor, bool from_start,
+	  struct watch_gap *gap)
+{
+	if (src->journal != NULL)
+		return watch_journal_start(src->journal, cursor, from_start,
+					   gap);
+	return watch_file_start(src->file, cursor, from_start, gap);
+}
+
+/* src_close - release the source */
+static void
+src_close(struct source *src)
+{
+	watch_file_free(src->file);
+	watch_journal_close(src->journal);
+}
 
 static volatile sig_atomic_t got_term, got_hup;
 
@@ -224,13 +323,13 @@ begin(struct watch *w)
 /* follow - the main loop over the file source */
 static void
 follow(const char *cfgpath, struct cfg *c, struct classifier **cls,
-       struct watch *w, struct watch_file *f, const char *source,
-       int64_t hist_until)
+       struct watch *w, struct source *src, bool hist)
 {
+	const char *source = src->name;
 	struct store_err err;
 	struct watch_gap gap;
 	struct span line;
-	char cursor[WATCH_FILE_CURSOR_MAX];
+	char cursor[CURSOR_MAX];
 	int64_t batch_start = 0, next_tick = 0, next_purge = 0, now, deleted;
 	uint64_t inbatch = 0;
 	bool cut;
@@ -243,7 +342,7 @@ follow(const char *cfgpath, struct cfg *c, struct classifier **cls,
 		}
 		now = (int64_t)time(NULL);
 		rc = got_term ? WATCH_FILE_IDLE
-			      : watch_file_next(f, &line, &cut, &gap);
+			      : src_next(src, &line, &cut, &gap);
 		if (rc == WATCH_FILE_ERROR)
 			log_fatal(1, "%s: %s", source, gap.note);
 		if (rc != WATCH_FILE_IDLE && !watch_in_txn(w)) {
@@ -272,15 +371,15 @@ follow(const char *cfgpath, struct cfg *c, struct classifier **cls,
 		if (watch_in_txn(w) && (rc == WATCH_FILE_IDLE || got_term ||
 		    inbatch >= (uint64_t)c->watcher_batch_lines ||
 		    mono_ms() - batch_start >= c->watcher_batch_interval)) {
-			watch_file_cursor(f, cursor);
+			src_cursor(src, cursor);
 			if (watch_commit(w, source, cursor, now, &err))
 				fail_batch(w, &err);
 			inbatch = 0;
-			if (hist_until >= 0 &&
-			    watch_file_offset(f) >= hist_until) {
-				watch_set_historical(w, false);
-				hist_until = -1;
-			}
+		}
+		if (hist && rc == WATCH_FILE_IDLE && !watch_in_txn(w)) {
+			/* the log as it was at the first start is read */
+			watch_set_historical(w, false);
+			hist = false;
 		}
 		if (got_term)
 			return;
@@ -317,12 +416,12 @@ main(int argc, char **argv)
 	struct store_err err;
 	struct watch_ev_opts o;
 	struct watch *w;
-	struct watch_file *f;
+	struct source src;
 	struct watch_gap gap;
 	struct watch_counts wc;
 	struct sigaction sa;
-	char source[4200], *cursor = NULL;
-	int64_t hist_until = -1;
+	char *cursor = NULL, pos[CURSOR_MAX];
+	bool hist = false;
 
 	while ((ch = getopt_long(argc, argv, "c:fn", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -374,22 +473,21 @@ main(int argc, char **argv)
 		cfg_free(&cfg);
 		return rc;
 	}
-	snprintf(source, sizeof(source), "file:%s", cfg.watcher_log_file);
 	/* the log first (it may need root), the store, then drop root */
-	f = watch_file_new(cfg.watcher_log_file, 0);
+	src_open(&src, &cfg);
 	if (store_open(&store, cfg.store_path, (int)cfg.store_busy_timeout,
 		       0, &err) != STORE_OK)
 		log_fatal(1, "store: %s", err.msg);
 	w = watch_new(store, cls, &o, false);
-	rc = watch_restore(w, source, &cursor, &err);
+	rc = watch_restore(w, src.name, &cursor, &err);
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		log_fatal(1, "store: %s", err.msg);
 	memset(&gap, 0, sizeof(gap));
-	rc = watch_file_start(f, cursor, from_start, &gap);
+	rc = src_start(&src, cursor, from_start, &gap);
 	if (cursor == NULL && from_start) {
 		/* a first start on an existing log: its past is history */
-		hist_until = watch_file_size(f);
-		watch_set_historical(w, hist_until > 0);
+		hist = true;
+		watch_set_historical(w, true);
 	}
 	drop_privileges(&cfg);
 	if (!foreground && daemon(0, 0) < 0)
@@ -401,7 +499,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("following %s from %s%s, store %s", cfg.watcher_log_file,
+	log_info("following %s from %s%s, store %s", src.name,
 		 cursor ? "the saved cursor " : from_start ? "its start"
 		 : "its end", cursor ? cursor : "", cfg.store_path);
 	if (rc == WATCH_FILE_GAP || cursor == NULL) {
@@ -409,23 +507,27 @@ main(int argc, char **argv)
 		 * first line must not move it to a later end of the log */
 		begin(w);
 		if (rc == WATCH_FILE_GAP &&
-		    watch_gap(w, source, &gap, (int64_t)time(NULL), &err))
+		    watch_gap(w, src.name, &gap, (int64_t)time(NULL), &err))
 			fail_batch(w, &err);
-		watch_file_cursor(f, gap.to);
-		if (watch_commit(w, source, gap.to, (int64_t)time(NULL),
+		src_cursor(&src, pos);
+		if (watch_commit(w, src.name, pos, (int64_t)time(NULL),
 				 &err))
 			fail_batch(w, &err);
 	}
 	free(cursor);
-	follow(path, &cfg, &cls, w, f, source, hist_until);
+	follow(path, &cfg, &cls, w, &src, hist);
 	watch_counts(w, &wc);
 	log_info("stopped: %llu lines, %llu new events, %llu routed, %llu "
 		 "gaps, %llu repeated", (unsigned long long)wc.lines,
 		 (unsigned long long)wc.events,
 		 (unsigned long long)wc.notices, (unsigned long long)wc.gaps,
 		 (unsigned long long)wc.repeats);
+	if (src.journal != NULL)
+		log_info("journal entries ignored (writer not trusted): %llu",
+			 (unsigned long long)
+			 watch_journal_untrusted(src.journal));
 	watch_free(w);
-	watch_file_free(f);
+	src_close(&src);
 	store_close(store);
 	classify_free(cls);
 	cfg_free(&cfg);
