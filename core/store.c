@@ -319,6 +319,21 @@ store_close(struct store *s)
 }
 
 int
+store_tune_writer(struct store *s, int kib, int wal_pages,
+		  struct store_err *err)
+{
+	char sql[64];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
+	if ((rc = exec(s, sql, "cache_size", err)) != STORE_OK)
+		return rc;
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %d",
+		 wal_pages);
+	return exec(s, sql, "wal_autocheckpoint", err);
+}
+
+int
 store_version(const struct store *s)
 {
 	return s->version;

@@ -49,6 +49,15 @@ int store_open(struct store **sp, const char *path, int busy_timeout_ms,
 /* store_close - finalize statements and close; NULL is a no-op */
 void store_close(struct store *s);
 
+/*
+ * store_tune_writer - for a connection that writes a lot (the watcher):
+ * cache up to kib KiB of pages (SQLite's default is 2 MiB), and let the
+ * WAL grow to wal_pages before a checkpoint (default 1000), so fewer
+ * checkpoints wait for the disk
+ */
+int store_tune_writer(struct store *s, int kib, int wal_pages,
+		      struct store_err *err);
+
 /* store_version - the schema version found on disk after open */
 int store_version(const struct store *s);
 

@@ -17,6 +17,9 @@
 #include "watch.h"
 #include "xalloc.h"
 
+#define WATCH_CACHE_KIB	(24 * 1024)	/* SQLite pages kept in memory */
+#define WATCH_MSG_CACHE	1024		/* message rows remembered per batch */
+#define WATCH_WAL_PAGES	8000		/* ~32 MiB of WAL per checkpoint */
 #define WATCH_STATE_MAX	(1024u * 1024 * 1024)	/* saved open state */
 
 struct watch {
@@ -31,12 +34,20 @@ struct watch {
 	int64_t now;			/* clock of the line being fed */
 	struct buf state;
 	struct watch_counts counts;
-	/* the last message written, to spare a lookup per recipient */
-	const struct corr_msg *last_msg;
-	int64_t last_msg_id;
-	int64_t last_arrival;
-	char last_qid[CORR_MAX_QID + 1];
+	/* messages written in this batch, to spare a lookup per event;
+	 * emptied at each commit and rollback, so never stale */
+	struct msg_slot {
+		int64_t id;		/* 0 = empty */
+		int64_t arrival;
+		const char *instance;	/* interned by corr */
+		unsigned facts;		/* FACT_* the row was given */
+		char qid[CORR_MAX_QID + 1];
+	} cache[WATCH_MSG_CACHE];
 };
+
+#define FACT_MSGID	1u
+#define FACT_SENDER	2u
+#define FACT_SIZE	4u
 
 static void on_event(void *arg, const struct corr_event *ev);
 
@@ -61,6 +72,7 @@ watch_new(struct store *s, const struct classifier *cls,
 
 	w->store = s;
 	w->cls = cls;
+	(void)store_tune_writer(s, WATCH_CACHE_KIB, WATCH_WAL_PAGES, NULL);
 	w->opts = *o;
 	w->corr = corr_for(w);
 	logline_opts_init(&w->lopts, 0);
@@ -132,7 +144,7 @@ watch_begin(struct watch *w, struct store_err *err)
 	if (rc == STORE_OK) {
 		w->in_txn = true;
 		w->rc = STORE_OK;
-		w->last_msg = NULL;
+		memset(w->cache, 0, sizeof(w->cache));
 	}
 	return rc;
 }
@@ -149,7 +161,7 @@ watch_rollback(struct watch *w)
 	if (w->in_txn)
 		store_txn_rollback(w->store);
 	w->in_txn = false;
-	w->last_msg = NULL;
+	memset(w->cache, 0, sizeof(w->cache));
 }
 
 /* submission_of - what the log alone says about how mail came in */
@@ -183,7 +195,19 @@ split_client(const char *client, char *name, size_t nsize, char *addr,
 	snprintf(addr, asize, "%.*s", (int)(rb - lb - 1), lb + 1);
 }
 
-/* put_message - the message's row (cached for the rest of the batch) */
+/* slot_of - the cache slot of a message key */
+static struct msg_slot *
+slot_of(struct watch *w, const char *qid, int64_t arrival)
+{
+	uint64_t h = (uint64_t)arrival * UINT64_C(0x9e3779b97f4a7c15);
+	const char *p;
+
+	for (p = qid; *p; p++)
+		h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
+	return &w->cache[h % WATCH_MSG_CACHE];
+}
+
+/* put_message - the message's row; skipped when this batch wrote it */
 static int
 put_message(struct watch *w, const struct corr_msg *m, bool closed,
 	    int64_t *id)
@@ -192,11 +216,15 @@ put_message(struct watch *w, const struct corr_msg *m, bool closed,
 	char msgid[CORR_MAX_TEXT + 3];
 	struct store_log_msg lm;
 	int64_t arrival = watch_ev_arrival(m);
+	struct msg_slot *slot = slot_of(w, m->qid, arrival);
+	unsigned facts = (m->message_id ? FACT_MSGID : 0) |
+	    (m->have_sender ? FACT_SENDER : 0) | (m->size >= 0 ? FACT_SIZE : 0);
 	int rc;
 
-	if (!closed && w->last_msg == m && w->last_arrival == arrival &&
-	    strcmp(w->last_qid, m->qid) == 0) {
-		*id = w->last_msg_id;
+	if (!closed && slot->id != 0 && slot->arrival == arrival &&
+	    slot->instance == m->instance && strcmp(slot->qid, m->qid) == 0 &&
+	    (facts & ~slot->facts) == 0) {
+		*id = slot->id;
 		return STORE_OK;
 	}
 	split_client(m->client, name, sizeof(name), addr, sizeof(addr));
@@ -218,10 +246,11 @@ put_message(struct watch *w, const struct corr_msg *m, bool closed,
 	lm.closed = closed;
 	rc = store_watch_message(w->store, &lm, id, &w->err);
 	if (rc == STORE_OK) {
-		w->last_msg = m;
-		w->last_msg_id = *id;
-		w->last_arrival = arrival;
-		snprintf(w->last_qid, sizeof(w->last_qid), "%s", m->qid);
+		slot->id = closed ? 0 : *id;	/* freed after CLOSED */
+		slot->arrival = arrival;
+		slot->instance = m->instance;
+		slot->facts = facts;
+		snprintf(slot->qid, sizeof(slot->qid), "%s", m->qid);
 	}
 	return rc;
 }
@@ -373,7 +402,6 @@ on_event(void *arg, const struct corr_event *ce)
 		break;
 	case CORR_EV_CLOSED:
 		rc = put_message(w, ce->msg, true, &msg_id);
-		w->last_msg = NULL;	/* it is freed after this */
 		break;
 	default:
 		rc = STORE_OK;
@@ -482,7 +510,7 @@ watch_commit(struct watch *w, const char *source, const char *cursor,
 	}
 	rc = store_txn_commit(w->store, err);
 	w->in_txn = false;
-	w->last_msg = NULL;
+	memset(w->cache, 0, sizeof(w->cache));
 	if (rc == STORE_OK)
 		w->counts.commits++;
 	return rc;
