@@ -15,6 +15,7 @@ int cmd_classify(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_trace_store(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
 #endif

@@ -1279,3 +1279,128 @@ store_overview(struct store *s, struct store_overview *o,
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "status", err);
 }
+
+/* trace_rows - run sql with ?1 = id and emit each row as kind */
+static int
+trace_rows(struct store *s, const char *sql, int64_t id,
+	   enum store_trace_kind kind, const char *const *names,
+	   void (*emit)(void *, const struct store_trace_row *), void *arg,
+	   int64_t *ids, size_t maxids, size_t *nids, struct store_err *err)
+{
+	struct store_trace_row row;
+	sqlite3_stmt *st;
+	int rc, i, ncol;
+
+	if ((rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return status(s, rc, "trace", err);
+	sqlite3_bind_int64(st, 1, id);
+	if (nids)
+		*nids = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		row.kind = kind;
+		row.names = names;
+		ncol = sqlite3_column_count(st);
+		/* column 0 is the row id, the rest are named */
+		for (i = 1; i < ncol && i - 1 < 16; i++)
+			row.v[i - 1] = (const char *)sqlite3_column_text(st, i);
+		if (ids && *nids < maxids)
+			ids[(*nids)++] = sqlite3_column_int64(st, 0);
+		if (emit)
+			emit(arg, &row);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "trace", err);
+}
+
+int
+store_trace(struct store *s, const struct store_trace_query *q,
+	    void (*emit)(void *, const struct store_trace_row *), void *arg,
+	    size_t *n, struct store_err *err)
+{
+	static const char *const mnames[] = { "queue_id", "instance",
+		"arrival", "sender", "sender_src", "message_id", "size",
+		"client", "sasl_user", "submission", "subject", "closed",
+		NULL };
+	static const char *const rnames[] = { "to", "orig_to", "state",
+		"state_at", "notify", NULL };
+	static const char *const anames[] = { "at", "status", "relay", "dsn",
+		"delay", "reply", NULL };
+	static const char *const enames[] = { "kind", "reason",
+		"last_reason", "who_acts", "historical", "occurred",
+		"retry_until", "notice", NULL };
+	sqlite3_stmt *st;
+	int64_t mids[1000], rids[1000];
+	size_t nm = 0, nr, i, j, max = q->max && q->max < 1000 ? q->max : 1000;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "SELECT DISTINCT m.id FROM messages m"
+		" LEFT JOIN recipients r ON r.message = m.id"
+		" WHERE (?1 IS NULL OR m.queue_id = ?1)"
+		" AND (?2 IS NULL OR r.address = ?2 COLLATE NOCASE)"
+		" AND (?3 IS NULL OR m.sender = ?3 COLLATE NOCASE)"
+		" AND (?4 IS NULL OR trim(m.message_id, '<>') = trim(?4, '<>'))"
+		" AND (?5 IS NULL OR r.address LIKE '%@' || ?5)"
+		" ORDER BY m.first_seen DESC, m.id DESC LIMIT ?6", -1, &st,
+		NULL);
+	if (rc != SQLITE_OK)
+		return status(s, rc, "trace", err);
+	bind_text(st, 1, q->queue_id);
+	bind_text(st, 2, q->to);
+	bind_text(st, 3, q->from);
+	bind_text(st, 4, q->message_id);
+	bind_text(st, 5, q->domain);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && nm < max)
+		mids[nm++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return status(s, rc, "trace", err);
+	*n = nm;
+	for (i = nm; i > 0; i--) {	/* oldest first on output */
+		rc = trace_rows(s, "SELECT id, queue_id, instance, first_seen,"
+			" sender, sender_src, message_id, size,"
+			" CASE WHEN client_name IS NULL AND client_addr IS NULL"
+			"  THEN NULL ELSE coalesce(client_name, '') || '[' ||"
+			"  coalesce(client_addr, '') || ']' END,"
+			" sasl_user, submission, subject, closed"
+			" FROM messages WHERE id = ?1", mids[i - 1],
+			STORE_TRACE_MESSAGE, mnames, emit, arg, NULL, 0, NULL,
+			err);
+		if (rc == STORE_OK)
+			rc = trace_rows(s, "SELECT id, address, orig, state,"
+				" state_at, notify FROM recipients WHERE"
+				" message = ?1 ORDER BY id", mids[i - 1],
+				STORE_TRACE_RECIPIENT, rnames, NULL, NULL,
+				rids, 1000, &nr, err);
+		if (rc != STORE_OK)
+			return rc;
+		for (j = 0; j < nr; j++) {
+			rc = trace_rows(s, "SELECT id, address, orig, state,"
+				" state_at, notify FROM recipients WHERE"
+				" id = ?1", rids[j], STORE_TRACE_RECIPIENT,
+				rnames, emit, arg, NULL, 0, NULL, err);
+			if (rc == STORE_OK)
+				rc = trace_rows(s, "SELECT id, at, status,"
+					" relay, dsn, delay, reply FROM attempts"
+					" WHERE recipient = ?1 ORDER BY at, id",
+					rids[j], STORE_TRACE_ATTEMPT, anames,
+					emit, arg, NULL, 0, NULL, err);
+			if (rc == STORE_OK)
+				rc = trace_rows(s, "SELECT e.id, e.kind,"
+					" e.reason, e.last_reason, e.who_acts,"
+					" e.historical, e.occurred,"
+					" e.retry_until, (SELECT group_concat("
+					"  o.channel || ':' || o.state, ', ')"
+					"  FROM outbox_events x JOIN outbox o ON"
+					"  o.id = x.outbox WHERE x.event = e.id)"
+					" FROM events e WHERE e.recipient = ?1"
+					" ORDER BY e.id", rids[j],
+					STORE_TRACE_EVENT, enames, emit, arg,
+					NULL, 0, NULL, err);
+			if (rc != STORE_OK)
+				return rc;
+		}
+	}
+	return STORE_OK;
+}

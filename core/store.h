@@ -370,6 +370,37 @@ int store_overview(struct store *s, struct store_overview *o,
 		   void (*each_gap)(void *arg, const struct store_gap_row *g),
 		   size_t max_gaps, void *arg, struct store_err *err);
 
+/* What `plainbounce trace --store` asks for; NULL fields match anything. */
+struct store_trace_query {
+	const char *queue_id, *to, *from, *message_id, *domain;
+	size_t max;			/* messages at most, newest first */
+};
+
+/* One row of a trace, in order: a message, then per recipient the
+ * recipient, its attempts (oldest first) and its events. */
+enum store_trace_kind {
+	STORE_TRACE_MESSAGE,
+	STORE_TRACE_RECIPIENT,
+	STORE_TRACE_ATTEMPT,
+	STORE_TRACE_EVENT
+};
+
+struct store_trace_row {
+	enum store_trace_kind kind;
+	/* column values by name; NULL when absent (see docs/store.md) */
+	const char *v[16];
+	const char *const *names;	/* names[i] labels v[i]; NULL ends */
+};
+
+/*
+ * store_trace - the messages that match q with their recipients,
+ * attempts and events, as rows to emit.  Read-only.  *n is the number of
+ * messages found.
+ */
+int store_trace(struct store *s, const struct store_trace_query *q,
+		void (*emit)(void *arg, const struct store_trace_row *row),
+		void *arg, size_t *n, struct store_err *err);
+
 /* The name of the counter of milter records that could not be stored. */
 #define STORE_COUNTER_MILTER_DROPPED	"milter_dropped"
 

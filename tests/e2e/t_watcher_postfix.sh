@@ -74,6 +74,11 @@ stop_watcher TERM
 grep -q 'stopped:' "$W/watcher.log" || wfail "no clean stop on SIGTERM"
 live=$(q "SELECT count(*) FROM events WHERE historical = 0")
 routes=$(q "SELECT count(*) FROM outbox")
+TR=$("$PB_BUILDDIR/plainbounce" trace --store -c "$CONF" --queue-id "$B") || wfail "trace --store"
+echo "$TR" | grep -q "^Message $B (postfix)" || wfail "trace --store: $TR"
+echo "$TR" | grep -q 'To nouser1@remote.test: bounced since' || wfail "trace --store: $TR"
+echo "$TR" | grep -q 'event bounced: address_unknown (who acts: sender)' || wfail "trace --store: $TR"
+echo "$TR" | grep -q 'notice: route:pending' || wfail "trace --store: $TR"
 ST=$("$PB_BUILDDIR/plainbounce" status -c "$CONF") || wfail "status"
 echo "$ST" | grep -qx "source file:$LOG" || wfail "status: no source line: $ST"
 echo "$ST" | grep -q '^  lag          0 bytes unread$' || wfail "status: lag: $ST"
