@@ -26,7 +26,7 @@ val(const struct store_trace_row *r, const char *name)
 {
 	size_t i;
 
-	for (i = 0; r->names[i] != NULL && i < 16; i++)
+	for (i = 0; i < 16 && r->names[i] != NULL; i++)
 		if (strcmp(r->names[i], name) == 0)
 			return r->v[i];
 	return NULL;
