@@ -64,7 +64,11 @@ open(log, "wb").close()
 gens.append([os.stat(log).st_ino, b""])
 ended = {}  # generation index -> how it ended
 w = start()
-time.sleep(0.3)
+# the first start begins at the end of the log: write only once its
+# starting position is committed
+t0 = time.time()
+while cursor_ino() is None and time.time() - t0 < 10:
+    time.sleep(0.05)
 kills = renames = truncs = lost_between = 0
 n = 0
 end = time.time() + secs

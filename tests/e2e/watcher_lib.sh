@@ -39,11 +39,12 @@ CONF
 
 # start_watcher [options] - run it with -f, wait for "following"
 start_watcher() {
-	n0=$(grep -c 'following' "$W/watcher.log" 2>/dev/null || true)
+	touch "$W/watcher.log"		# grep -c must count, not fail
+	n0=$(grep -c 'following' "$W/watcher.log" || true)
 	"$WATCHER" -f -c "$CONF" "$@" 2>>"$W/watcher.log" &
 	WPID=$!
 	i=0
-	while [ "$(grep -c 'following' "$W/watcher.log" 2>/dev/null || true)" = "${n0:-0}" ]; do
+	while [ "$(grep -c 'following' "$W/watcher.log" || true)" = "$n0" ]; do
 		i=$((i + 1)); [ $i -gt 100 ] && wfail "watcher did not start"
 		kill -0 "$WPID" 2>/dev/null || wfail "watcher exited at start"
 		sleep 0.05
