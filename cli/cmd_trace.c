@@ -1179,6 +1179,10 @@ cmd_trace(int argc, char **argv)
 	const char *rules = NULL, *conf = NULL;
 	int bad;
 
+	/* --store: the same questions answered from the store */
+	for (i = 1; i < (size_t)argc; i++)
+		if (strcmp(argv[i], "--store") == 0)
+			return cmd_trace_store(argc, argv);
 	memset(&t, 0, sizeof(t));
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {

@@ -16,5 +16,8 @@ int cmd_explain(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_notices(int argc, char **argv);
 int cmd_resend(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_trace_store(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

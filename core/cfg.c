@@ -50,6 +50,7 @@ static const char *check_msgid_domain(const char *value);
 
 #define ALL_KINDS "[ \"bounced\", \"expired\", \"deferred_long\", " \
 		  "\"delivered_after_delay\" ]"
+static const char *check_source(const char *value);
 
 #define OFF(field) offsetof(struct cfg, field)
 #include "mailmsg.h"
@@ -172,6 +173,9 @@ static const struct cfg_key cfg_table[] = {
 	{ "milter.queue_size", CFG_INT, DEF_MILTER_QUEUE_SIZE, 16, 1000000,
 	  OFF(milter_queue_size), NULL,
 	  "records waiting for the store; beyond this they are dropped" },
+	{ "responder.max_event_age", CFG_DURATION, "\"1h\"", 1000,
+	  INT64_C(30) * 86400000, OFF(responder_max_event_age), NULL,
+	  "events from log lines older than this are historical: no notice" },
 	{ "responder.poll_interval", CFG_DURATION, "\"1s\"", 10, 60000,
 	  OFF(responder_poll_interval), NULL,
 	  "how often the responder looks for due notices" },
@@ -205,6 +209,37 @@ static const struct cfg_key cfg_table[] = {
 	{ "responder.helpdesk_skip_reasons", CFG_STRLIST, "[ ]", 0, 0,
 	  OFF(responder_helpdesk_skip_reasons), check_reason,
 	  "failure reasons the helpdesk address is not told about" },
+	{ "watcher.source", CFG_STR, "\"file\"", 0, 0, OFF(watcher_source),
+	  check_source,
+	  "where the watcher reads the Postfix log: file or journal" },
+	{ "watcher.log_file", CFG_STR, "\"/var/log/mail.log\"", 0, 0,
+	  OFF(watcher_log_file), NULL,
+	  "the Postfix log file followed across rotation (source file)" },
+	{ "watcher.journal_dir", CFG_STR, "\"\"", 0, 0,
+	  OFF(watcher_journal_dir), NULL,
+	  "journal files to read (source journal); \"\": the system journal" },
+	{ "watcher.journal_trusted_users", CFG_STRLIST,
+	  "[ \"postfix\", \"root\" ]", 0, 0,
+	  OFF(watcher_journal_trusted_users), check_name,
+	  "journal entries count only when written by these users (_UID)" },
+	{ "watcher.defer_notice_after", CFG_DURATION, "\"4h\"", 1000,
+	  INT64_C(30) * 86400000, OFF(watcher_defer_notice_after), NULL,
+	  "a recipient deferred this long after arrival gets deferred_long" },
+	{ "watcher.queue_lifetime", CFG_DURATION, "\"5d\"", 1000,
+	  INT64_C(100) * 86400000, OFF(watcher_queue_lifetime), NULL,
+	  "Postfix's maximal_queue_lifetime: how long it keeps trying" },
+	{ "watcher.batch_interval", CFG_DURATION, "\"200ms\"", 10, 60000,
+	  OFF(watcher_batch_interval), NULL,
+	  "longest wait before lines read are committed to the store" },
+	{ "watcher.batch_lines", CFG_INT, "1000", 1, 1000000,
+	  OFF(watcher_batch_lines), NULL,
+	  "most lines committed in one store transaction" },
+	{ "watcher.tick", CFG_DURATION, "\"10s\"", 100, 3600000,
+	  OFF(watcher_tick), NULL,
+	  "how often open messages are checked for long deferrals" },
+	{ "watcher.user", CFG_STR, "\"\"", 0, 0, OFF(watcher_user),
+	  check_name,
+	  "started as root: run as this user after opening log and store" },
 };
 
 const struct cfg_key *
@@ -744,4 +779,13 @@ check_msgid_domain(const char *value)
 		    value[i] != '-')
 			return "only letters, digits, . and -";
 	return NULL;
+}
+
+/* check_source - the log sources the watcher knows */
+static const char *
+check_source(const char *value)
+{
+	if (strcmp(value, "file") == 0 || strcmp(value, "journal") == 0)
+		return NULL;
+	return "must be \"file\" or \"journal\"";
 }

@@ -83,6 +83,17 @@ struct cfg {
 	int64_t notice_retry_max_delay;		/* ms */
 	int64_t notice_retry_max_age;		/* ms */
 	int64_t notice_retry_retry_after_max;	/* ms */
+	char *watcher_source;
+	char *watcher_log_file;
+	char *watcher_journal_dir;
+	struct cfg_strlist watcher_journal_trusted_users;
+	int64_t watcher_defer_notice_after;	/* ms */
+	int64_t watcher_queue_lifetime;		/* ms */
+	int64_t watcher_batch_interval;		/* ms */
+	int64_t watcher_batch_lines;
+	int64_t watcher_tick;			/* ms */
+	char *watcher_user;
+	int64_t responder_max_event_age;	/* ms */
 };
 
 struct cfg_key {

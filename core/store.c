@@ -8,6 +8,7 @@
  * as STORE_RETRY and nothing else does.  Only this file talks SQL.
  */
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,15 @@ enum {
 	ST_CURSOR_GET,
 	ST_GAP_ADD,
 	ST_GAP_COUNT,
+	ST_W_MSG_FIND,
+	ST_W_MSG_INS,
+	ST_W_MSG_UPD,
+	ST_W_RCPT_FIND,
+	ST_W_RCPT_INS,
+	ST_W_RCPT_UPD,
+	ST_W_ATTEMPT,
+	ST_W_EVENT,
+	ST_W_EVENT_HAS,
 	/* responder: routing, delivery and the notices CLI */
 	ST_MESSAGE_ADD,
 	ST_RECIPIENT_ADD,
@@ -70,7 +80,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" client_addr, daemon_name, submission FROM milter_records"
 	" WHERE instance = ?1 AND queue_id = ?2"
 	" AND recorded_at BETWEEN ?4 - ?5 AND ?4 + ?5"
-	" AND (?3 IS NULL OR message_id IS NULL OR message_id = ?3)"
+	" AND (?3 IS NULL OR message_id IS NULL"
+	"  OR trim(message_id, '<>') = trim(?3, '<>'))"
 	" ORDER BY abs(recorded_at - ?4), id DESC LIMIT 1",
 	[ST_MILTER_FIND_RCPT] =
 	"SELECT address, notify FROM milter_recipients WHERE record = ?1"
@@ -107,6 +118,52 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_GAP_COUNT] =
 	"SELECT count(*) FROM gaps WHERE ?1 IS NULL OR source = ?1",
+	[ST_W_MSG_FIND] =
+	"SELECT id FROM messages WHERE instance = ?1 AND queue_id = ?2"
+	" AND first_seen = ?3",
+	[ST_W_MSG_INS] =
+	"INSERT INTO messages (instance, queue_id, first_seen, message_id,"
+	" message_id_src, sender, sender_src, size, size_src, client_name,"
+	" client_addr, client_src, sasl_user, sasl_user_src, submission,"
+	" submission_src, subject, from_header, auto_submitted, precedence,"
+	" list_id, headers_src, milter_record, closed) VALUES (?1,?2,?3,?4,"
+	"?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
+	"?23,?24)",
+	/* a later line may know more; facts already there are kept */
+	[ST_W_MSG_UPD] =
+	"UPDATE messages SET closed = max(closed, ?2),"
+	" message_id_src = CASE WHEN message_id IS NULL AND ?3 IS NOT NULL"
+	"  THEN 'log' ELSE message_id_src END,"
+	" message_id = coalesce(message_id, ?3),"
+	" sender_src = CASE WHEN sender IS NULL AND ?4 IS NOT NULL"
+	"  THEN 'log' ELSE sender_src END,"
+	" sender = coalesce(sender, ?4),"
+	" size_src = CASE WHEN size IS NULL AND ?5 IS NOT NULL"
+	"  THEN 'log' ELSE size_src END,"
+	" size = coalesce(size, ?5)"
+	" WHERE id = ?1",
+	[ST_W_RCPT_FIND] =
+	"SELECT id FROM recipients WHERE message = ?1 AND address = ?2"
+	" AND orig IS ?3",
+	[ST_W_RCPT_INS] =
+	"INSERT INTO recipients (message, address, orig, notify, state,"
+	" state_at) VALUES (?1, ?2, ?3, (SELECT r.notify FROM"
+	" milter_recipients r JOIN messages m ON r.record = m.milter_record"
+	" WHERE m.id = ?1 AND r.address = ?2 LIMIT 1), ?4, ?5)",
+	[ST_W_RCPT_UPD] =
+	"UPDATE recipients SET state = ?2, state_at = ?3 WHERE id = ?1",
+	[ST_W_ATTEMPT] =
+	"INSERT INTO attempts (recipient, at, status, relay, dsn, delay,"
+	" reply) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+	" ON CONFLICT (recipient, at, status) DO NOTHING",
+	[ST_W_EVENT] =
+	"INSERT INTO events (message, recipient, kind, reason, who_acts, dsn,"
+	" reply, ukey, historical, created, last_reason, smtp_code, relay,"
+	" attempts, first_deferral, retry_until, occurred) VALUES (?1,?2,?3,"
+	"?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)"
+	" ON CONFLICT (ukey) DO NOTHING",
+	[ST_W_EVENT_HAS] =
+	"SELECT 1 FROM events WHERE recipient = ?1 AND kind = ?2 LIMIT 1",
 	[ST_MESSAGE_ADD] =
 	"INSERT INTO messages (instance, queue_id, first_seen, message_id,"
 	" message_id_src, sender, sender_src, sasl_user, sasl_user_src,"
@@ -192,7 +249,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	((i) == ST_COUNTER_GET || (i) == ST_MILTER_FIND || \
 	 (i) == ST_MILTER_FIND_RCPT || (i) == ST_CURSOR_GET || \
 	 (i) == ST_GAP_COUNT || (i) == ST_FACTS || (i) == ST_OUTBOX_LIST || \
-	 (i) == ST_SENDER_RECENT || (i) == ST_LINKED)
+	 (i) == ST_SENDER_RECENT || (i) == ST_LINKED || \
+	 (i) == ST_W_MSG_FIND || \
+	 (i) == ST_W_RCPT_FIND || (i) == ST_W_EVENT_HAS)
 
 struct store {
 	sqlite3 *db;
@@ -351,6 +410,21 @@ store_close(struct store *s)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
 	free(s);
+}
+
+int
+store_tune_writer(struct store *s, int kib, int wal_pages,
+		  struct store_err *err)
+{
+	char sql[64];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
+	if ((rc = exec(s, sql, "cache_size", err)) != STORE_OK)
+		return rc;
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %d",
+		 wal_pages);
+	return exec(s, sql, "wal_autocheckpoint", err);
 }
 
 int
@@ -595,6 +669,7 @@ store_milter_find(struct store *s, const char *instance, const char *queue_id,
 	id = sqlite3_column_int64(st, 0);
 	r->instance = xstrdup(instance);
 	r->queue_id = xstrdup(queue_id);
+	r->id = id;
 	r->recorded_at = sqlite3_column_int64(st, 1);
 	r->message_id = column_dup(st, 2);
 	r->subject = column_dup(st, 3);
@@ -968,6 +1043,477 @@ store_purge(struct store *s, int64_t before, int64_t *deleted,
 			*deleted += n;
 		} while (n == 1000);
 		sqlite3_finalize(st);
+	}
+	return STORE_OK;
+}
+
+/* bind_i64 - bind an integer, or NULL when it is negative (unknown) */
+static void
+bind_i64(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v < 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, v);
+}
+
+/* find_id - run a bound single-id SELECT: 1 found, 0 not, else rc */
+static int
+find_id(sqlite3_stmt *st, int64_t *id)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		rc = 1;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+/* src_of - "milter" when the milter gave the fact, "log" when the log did */
+static const char *
+src_of(const char *milter_value, const char *log_value)
+{
+	return milter_value ? "milter" : log_value ? "log" : NULL;
+}
+
+/* insert_message - a new messages row, joined with the milter's record */
+static int
+insert_message(struct store *s, const struct store_log_msg *m, int64_t *id,
+	       struct store_err *err)
+{
+	struct store_milter_record *r = NULL;
+	sqlite3_stmt *st = s->st[ST_W_MSG_INS];
+	const char *msgid, *sender, *cname, *caddr, *sasl, *sub;
+	int rc;
+
+	rc = store_milter_find(s, m->instance, m->queue_id, m->message_id,
+			       m->first_seen, &r, err);
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
+	msgid = r && r->message_id ? r->message_id : m->message_id;
+	sender = r && r->sender ? r->sender : m->sender;
+	cname = r && (r->client_name || r->client_addr) ? r->client_name
+		: m->client_name;
+	caddr = r && (r->client_name || r->client_addr) ? r->client_addr
+		: m->client_addr;
+	sasl = r && r->sasl_user ? r->sasl_user : m->sasl_user;
+	sub = r ? r->submission : m->submission;
+	sqlite3_bind_text(st, 1, m->instance, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, m->queue_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, m->first_seen);
+	bind_text(st, 4, msgid);
+	bind_text(st, 5, src_of(r ? r->message_id : NULL, m->message_id));
+	bind_text(st, 6, sender);
+	bind_text(st, 7, src_of(r ? r->sender : NULL, m->sender));
+	bind_i64(st, 8, m->size);
+	bind_text(st, 9, m->size >= 0 ? "log" : NULL);
+	bind_text(st, 10, cname);
+	bind_text(st, 11, caddr);
+	bind_text(st, 12, cname || caddr ? (r && (r->client_name ||
+			r->client_addr) ? "milter" : "log") : NULL);
+	bind_text(st, 13, sasl);
+	bind_text(st, 14, src_of(r ? r->sasl_user : NULL, m->sasl_user));
+	bind_text(st, 15, sub);
+	bind_text(st, 16, r ? "milter" : sub ? "log" : NULL);
+	bind_text(st, 17, r ? r->subject : NULL);
+	bind_text(st, 18, r ? r->from_header : NULL);
+	bind_text(st, 19, r ? r->auto_submitted : NULL);
+	bind_text(st, 20, r ? r->precedence : NULL);
+	bind_text(st, 21, r ? r->list_id : NULL);
+	bind_text(st, 22, r ? "milter" : NULL);
+	if (r)
+		sqlite3_bind_int64(st, 23, r->id);
+	else
+		sqlite3_bind_null(st, 23);
+	sqlite3_bind_int(st, 24, m->closed ? 1 : 0);
+	rc = step_done(st);
+	store_milter_record_free(r);
+	if (rc != SQLITE_OK)
+		return status(s, rc, "message", err);
+	*id = sqlite3_last_insert_rowid(s->db);
+	return STORE_OK;
+}
+
+int
+store_watch_message(struct store *s, const struct store_log_msg *m,
+		    int64_t *id, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_W_MSG_FIND];
+	int rc;
+
+	in_txn(s);
+	sqlite3_bind_text(st, 1, m->instance, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, m->queue_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, m->first_seen);
+	rc = find_id(st, id);
+	if (rc == 0)
+		return insert_message(s, m, id, err);
+	if (rc != 1)
+		return status(s, rc, "message", err);
+	st = s->st[ST_W_MSG_UPD];
+	sqlite3_bind_int64(st, 1, *id);
+	sqlite3_bind_int(st, 2, m->closed ? 1 : 0);
+	bind_text(st, 3, m->message_id);
+	bind_text(st, 4, m->sender);
+	bind_i64(st, 5, m->size);
+	rc = step_done(st);
+	return rc == SQLITE_OK ? STORE_OK : status(s, rc, "message", err);
+}
+
+int
+store_watch_recipient(struct store *s, int64_t msg, const char *address,
+		      const char *orig, const char *state, int64_t state_at,
+		      int64_t *id, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_W_RCPT_FIND];
+	int rc;
+
+	in_txn(s);
+	sqlite3_bind_int64(st, 1, msg);
+	sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+	bind_text(st, 3, orig);
+	rc = find_id(st, id);
+	if (rc == 1) {
+		st = s->st[ST_W_RCPT_UPD];
+		sqlite3_bind_int64(st, 1, *id);
+	} else if (rc == 0) {
+		st = s->st[ST_W_RCPT_INS];
+		sqlite3_bind_int64(st, 1, msg);
+		sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+		bind_text(st, 3, orig);
+	} else {
+		return status(s, rc, "recipient", err);
+	}
+	sqlite3_bind_text(st, rc == 1 ? 2 : 4, state, -1, SQLITE_STATIC);
+	bind_i64(st, rc == 1 ? 3 : 5, state_at > 0 ? state_at : -1);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		return status(s, rc, "recipient", err);
+	if (st == s->st[ST_W_RCPT_INS])
+		*id = sqlite3_last_insert_rowid(s->db);
+	return STORE_OK;
+}
+
+int
+store_watch_attempt(struct store *s, int64_t rcpt, int64_t at,
+		    const char *status_word, const char *relay,
+		    const char *dsn, double delay, const char *reply,
+		    struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_W_ATTEMPT];
+	int rc;
+
+	in_txn(s);
+	sqlite3_bind_int64(st, 1, rcpt);
+	sqlite3_bind_int64(st, 2, at);
+	sqlite3_bind_text(st, 3, status_word, -1, SQLITE_STATIC);
+	bind_text(st, 4, relay);
+	bind_text(st, 5, dsn && *dsn ? dsn : NULL);
+	if (delay >= 0)
+		sqlite3_bind_double(st, 6, delay);
+	else
+		sqlite3_bind_null(st, 6);
+	bind_text(st, 7, reply);
+	rc = step_done(st);
+	return rc == SQLITE_OK ? STORE_OK : status(s, rc, "attempt", err);
+}
+
+int
+store_watch_event(struct store *s, const struct store_event *e, int64_t now,
+		  int64_t *id, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_W_EVENT];
+	int rc;
+
+	in_txn(s);
+	*id = 0;
+	sqlite3_bind_int64(st, 1, e->message);
+	bind_i64(st, 2, e->recipient > 0 ? e->recipient : -1);
+	sqlite3_bind_text(st, 3, e->kind, -1, SQLITE_STATIC);
+	bind_text(st, 4, e->reason);
+	bind_text(st, 5, e->actor);
+	bind_text(st, 6, e->dsn && *e->dsn ? e->dsn : NULL);
+	bind_text(st, 7, e->reply);
+	sqlite3_bind_text(st, 8, e->ukey, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, e->historical ? 1 : 0);
+	sqlite3_bind_int64(st, 10, now);
+	bind_text(st, 11, e->last_reason);
+	bind_i64(st, 12, e->smtp_code ? (int64_t)e->smtp_code : -1);
+	bind_text(st, 13, e->relay);
+	bind_i64(st, 14, e->attempts);
+	bind_i64(st, 15, e->first_deferral > 0 ? e->first_deferral : -1);
+	bind_i64(st, 16, e->retry_until > 0 ? e->retry_until : -1);
+	bind_i64(st, 17, e->occurred);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		return status(s, rc, "event", err);
+	if (sqlite3_changes(s->db) == 0)
+		return STORE_OK;		/* already recorded */
+	*id = sqlite3_last_insert_rowid(s->db);
+	if (e->historical)
+		return STORE_OK;
+	st = s->st[ST_OUTBOX_ADD];
+	sqlite3_bind_text(st, 1, STORE_ROUTE_CHANNEL, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_null(st, 4);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		return status(s, rc, "outbox", err);
+	st = s->st[ST_OUTBOX_ADD_EVENT];
+	sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
+	sqlite3_bind_int64(st, 2, *id);
+	rc = step_done(st);
+	return rc == SQLITE_OK ? STORE_OK : status(s, rc, "outbox", err);
+}
+
+int
+store_event_has(struct store *s, int64_t recipient, const char *kind,
+		int *found, struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_W_EVENT_HAS];
+	int64_t one;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, recipient);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	rc = find_id(st, &one);
+	if (rc != 0 && rc != 1)
+		return status(s, rc, "event", err);
+	*found = rc;
+	return STORE_OK;
+}
+
+int
+store_watch_counter(struct store *s, const char *name, int64_t delta,
+		    struct store_err *err)
+{
+	int rc;
+
+	in_txn(s);
+	rc = counter_add(s, name, delta);
+	return rc == SQLITE_OK ? STORE_OK : status(s, rc, "counter", err);
+}
+
+/* one_int - the single integer a query answers (0 when no row) */
+static int
+one_int(struct store *s, const char *sql, int64_t *v, struct store_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*v = 0;
+	if ((rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return status(s, rc, "status", err);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK
+						     : status(s, rc, "status", err);
+}
+
+int
+store_overview(struct store *s, struct store_overview *o,
+	       void (*each_source)(void *, const struct store_source_status *),
+	       void (*each_gap)(void *, const struct store_gap_row *),
+	       size_t max_gaps, void *arg, struct store_err *err)
+{
+	static const struct {
+		size_t off;
+		const char *sql;
+	} counts[] = {
+#define OV(f) offsetof(struct store_overview, f)
+		{ OV(events), "SELECT count(*) FROM events" },
+		{ OV(events_historical),
+		  "SELECT count(*) FROM events WHERE historical" },
+		{ OV(outbox_pending),
+		  "SELECT count(*) FROM outbox WHERE state = 'pending'" },
+		{ OV(outbox_leased),
+		  "SELECT count(*) FROM outbox WHERE state = 'leased'" },
+		{ OV(outbox_sent),
+		  "SELECT count(*) FROM outbox WHERE state = 'sent'" },
+		{ OV(outbox_dead),
+		  "SELECT count(*) FROM outbox WHERE state = 'dead'" },
+		{ OV(oldest_pending), "SELECT coalesce(min(created), 0) FROM"
+		  " outbox WHERE state = 'pending'" },
+		{ OV(milter_dropped), "SELECT coalesce(max(value), 0) FROM"
+		  " counters WHERE name = '" STORE_COUNTER_MILTER_DROPPED "'" },
+		{ OV(event_repeats), "SELECT coalesce(max(value), 0) FROM"
+		  " counters WHERE name = '" STORE_COUNTER_EVENT_REPEATS "'" },
+		{ OV(gaps), "SELECT count(*) FROM gaps" },
+#undef OV
+	};
+	struct store_source_status src;
+	struct store_gap_row g;
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		if ((rc = one_int(s, counts[i].sql,
+				  (int64_t *)((char *)o + counts[i].off),
+				  err)) != STORE_OK)
+			return rc;
+	rc = sqlite3_prepare_v2(s->db, "SELECT source, cursor, updated,"
+		" (SELECT count(*) FROM gaps g WHERE g.source = c.source)"
+		" FROM cursors c ORDER BY source", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return status(s, rc, "status", err);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		src.source = (const char *)sqlite3_column_text(st, 0);
+		src.cursor = (const char *)sqlite3_column_text(st, 1);
+		src.updated = sqlite3_column_int64(st, 2);
+		src.gaps = sqlite3_column_int64(st, 3);
+		if (each_source)
+			each_source(arg, &src);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return status(s, rc, "status", err);
+	rc = sqlite3_prepare_v2(s->db, "SELECT source, detected, from_pos,"
+		" to_pos, note FROM gaps ORDER BY id DESC LIMIT ?1", -1, &st,
+		NULL);
+	if (rc != SQLITE_OK)
+		return status(s, rc, "status", err);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)max_gaps);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		g.source = (const char *)sqlite3_column_text(st, 0);
+		g.detected = sqlite3_column_int64(st, 1);
+		g.from_pos = (const char *)sqlite3_column_text(st, 2);
+		g.to_pos = (const char *)sqlite3_column_text(st, 3);
+		g.note = (const char *)sqlite3_column_text(st, 4);
+		if (each_gap)
+			each_gap(arg, &g);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "status", err);
+}
+
+/* trace_rows - run sql with ?1 = id and emit each row as kind */
+static int
+trace_rows(struct store *s, const char *sql, int64_t id,
+	   enum store_trace_kind kind, const char *const *names,
+	   void (*emit)(void *, const struct store_trace_row *), void *arg,
+	   int64_t *ids, size_t maxids, size_t *nids, struct store_err *err)
+{
+	struct store_trace_row row;
+	sqlite3_stmt *st;
+	int rc, i, ncol;
+
+	if ((rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return status(s, rc, "trace", err);
+	sqlite3_bind_int64(st, 1, id);
+	if (nids)
+		*nids = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		row.kind = kind;
+		row.names = names;
+		ncol = sqlite3_column_count(st);
+		/* column 0 is the row id, the rest are named */
+		for (i = 1; i < ncol && i - 1 < 16; i++)
+			row.v[i - 1] = (const char *)sqlite3_column_text(st, i);
+		if (ids && *nids < maxids)
+			ids[(*nids)++] = sqlite3_column_int64(st, 0);
+		if (emit)
+			emit(arg, &row);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "trace", err);
+}
+
+int
+store_trace(struct store *s, const struct store_trace_query *q,
+	    void (*emit)(void *, const struct store_trace_row *), void *arg,
+	    size_t *n, struct store_err *err)
+{
+	static const char *const mnames[] = { "queue_id", "instance",
+		"arrival", "sender", "sender_src", "message_id", "size",
+		"client", "sasl_user", "submission", "subject", "closed",
+		NULL };
+	static const char *const rnames[] = { "to", "orig_to", "state",
+		"state_at", "notify", NULL };
+	static const char *const anames[] = { "at", "status", "relay", "dsn",
+		"delay", "reply", NULL };
+	static const char *const enames[] = { "kind", "reason",
+		"last_reason", "who_acts", "historical", "occurred",
+		"retry_until", "notice", NULL };
+	sqlite3_stmt *st;
+	int64_t mids[1000], rids[1000];
+	size_t nm = 0, nr, i, j, max = q->max && q->max < 1000 ? q->max : 1000;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "SELECT DISTINCT m.id FROM messages m"
+		" LEFT JOIN recipients r ON r.message = m.id"
+		" WHERE (?1 IS NULL OR m.queue_id = ?1)"
+		" AND (?2 IS NULL OR r.address = ?2 COLLATE NOCASE)"
+		" AND (?3 IS NULL OR m.sender = ?3 COLLATE NOCASE)"
+		" AND (?4 IS NULL OR trim(m.message_id, '<>') = trim(?4, '<>'))"
+		" AND (?5 IS NULL OR r.address LIKE '%@' || ?5)"
+		" ORDER BY m.first_seen DESC, m.id DESC LIMIT ?6", -1, &st,
+		NULL);
+	if (rc != SQLITE_OK)
+		return status(s, rc, "trace", err);
+	bind_text(st, 1, q->queue_id);
+	bind_text(st, 2, q->to);
+	bind_text(st, 3, q->from);
+	bind_text(st, 4, q->message_id);
+	bind_text(st, 5, q->domain);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && nm < max)
+		mids[nm++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return status(s, rc, "trace", err);
+	*n = nm;
+	for (i = nm; i > 0; i--) {	/* oldest first on output */
+		rc = trace_rows(s, "SELECT id, queue_id, instance, first_seen,"
+			" sender, sender_src, message_id, size,"
+			" CASE WHEN client_name IS NULL AND client_addr IS NULL"
+			"  THEN NULL ELSE coalesce(client_name, '') || '[' ||"
+			"  coalesce(client_addr, '') || ']' END,"
+			" sasl_user, submission, subject, closed"
+			" FROM messages WHERE id = ?1", mids[i - 1],
+			STORE_TRACE_MESSAGE, mnames, emit, arg, NULL, 0, NULL,
+			err);
+		if (rc == STORE_OK)
+			rc = trace_rows(s, "SELECT id, address, orig, state,"
+				" state_at, notify FROM recipients WHERE"
+				" message = ?1 ORDER BY id", mids[i - 1],
+				STORE_TRACE_RECIPIENT, rnames, NULL, NULL,
+				rids, 1000, &nr, err);
+		if (rc != STORE_OK)
+			return rc;
+		for (j = 0; j < nr; j++) {
+			rc = trace_rows(s, "SELECT id, address, orig, state,"
+				" state_at, notify FROM recipients WHERE"
+				" id = ?1", rids[j], STORE_TRACE_RECIPIENT,
+				rnames, emit, arg, NULL, 0, NULL, err);
+			if (rc == STORE_OK)
+				rc = trace_rows(s, "SELECT id, at, status,"
+					" relay, dsn, delay, reply FROM attempts"
+					" WHERE recipient = ?1 ORDER BY at, id",
+					rids[j], STORE_TRACE_ATTEMPT, anames,
+					emit, arg, NULL, 0, NULL, err);
+			if (rc == STORE_OK)
+				rc = trace_rows(s, "SELECT e.id, e.kind,"
+					" e.reason, e.last_reason, e.who_acts,"
+					" e.historical, e.occurred,"
+					" e.retry_until, (SELECT group_concat("
+					"  o.channel || ':' || o.state, ', ')"
+					"  FROM outbox_events x JOIN outbox o ON"
+					"  o.id = x.outbox WHERE x.event = e.id)"
+					" FROM events e WHERE e.recipient = ?1"
+					" ORDER BY e.id", rids[j],
+					STORE_TRACE_EVENT, enames, emit, arg,
+					NULL, 0, NULL, err);
+			if (rc != STORE_OK)
+				return rc;
+		}
 	}
 	return STORE_OK;
 }

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 enum store_status {
 	STORE_OK = 0,
@@ -48,6 +48,15 @@ int store_open(struct store **sp, const char *path, int busy_timeout_ms,
 
 /* store_close - finalize statements and close; NULL is a no-op */
 void store_close(struct store *s);
+
+/*
+ * store_tune_writer - for a connection that writes a lot (the watcher):
+ * cache up to kib KiB of pages (SQLite's default is 2 MiB), and let the
+ * WAL grow to wal_pages before a checkpoint (default 1000), so fewer
+ * checkpoints wait for the disk
+ */
+int store_tune_writer(struct store *s, int kib, int wal_pages,
+		      struct store_err *err);
 
 /* store_version - the schema version found on disk after open */
 int store_version(const struct store *s);
@@ -85,6 +94,7 @@ struct store_milter_record {
 	const char *submission;		/* one of STORE_SUBMIT_* */
 	struct store_milter_rcpt *rcpts;
 	size_t nrcpts;
+	int64_t id;			/* row id from store_milter_find */
 };
 
 /* store_milter_record_free - free the strings, the array and rec itself */
@@ -143,7 +153,8 @@ int store_gap_count(struct store *s, const char *source, int64_t *n,
  * watcher's join: same instance and queue ID, recorded within
  * STORE_MILTER_JOIN_WINDOW of arrival, and, when both sides know a
  * Message-ID (message_id not NULL), the same one; the record nearest to
- * arrival wins.  On STORE_OK *rec is a new record with its recipients
+ * arrival wins (Message-IDs compare without their angle brackets).
+ * On STORE_OK *rec is a new record with its recipients
  * (free it with store_milter_record_free); STORE_NOTFOUND when none.
  */
 int store_milter_find(struct store *s, const char *instance,
@@ -229,6 +240,166 @@ void store_notices_free(struct store_notice *v, size_t n);
  */
 int store_purge(struct store *s, int64_t before, int64_t *deleted,
 		struct store_err *err);
+
+/*
+ * The watcher's side.  Every call below runs in the caller's transaction
+ * (store_txn_begin), so the facts and events derived from a batch of log
+ * lines commit together with the cursor after them.
+ */
+
+/* What the log says about one message; NULL / -1 = the log did not say. */
+struct store_log_msg {
+	const char *instance;		/* syslog name: "postfix" */
+	const char *queue_id;
+	int64_t first_seen;		/* arrival (qmgr), else first line:
+					 * with instance and queue ID the key */
+	const char *message_id;
+	const char *sender;		/* "" = null sender */
+	int64_t size;
+	const char *client_name, *client_addr;
+	const char *sasl_user;
+	const char *submission;		/* STORE_SUBMIT_* the log implies */
+	int closed;			/* removed from the queue */
+};
+
+/*
+ * store_watch_message - in a transaction: find or create the message's
+ * row.  A new row is joined with the milter's record (store_milter_find
+ * on instance, queue ID, Message-ID and first_seen); each fact's *_src
+ * column says whether the milter or the log gave it.  An existing row
+ * only gains facts it lacked and the closed flag.
+ */
+int store_watch_message(struct store *s, const struct store_log_msg *m,
+			int64_t *id, struct store_err *err);
+
+/*
+ * store_watch_recipient - in a transaction: find or create (message,
+ * address, orig) and set its state ("pending", "deferred", "sent",
+ * "bounced", "expired", "rejected") as of state_at.
+ */
+int store_watch_recipient(struct store *s, int64_t msg, const char *address,
+			  const char *orig, const char *state,
+			  int64_t state_at, int64_t *id,
+			  struct store_err *err);
+
+/*
+ * store_watch_attempt - in a transaction: one delivery attempt; the same
+ * (recipient, time, status) again is ignored, so a re-import adds none.
+ * delay < 0 = unknown.
+ */
+int store_watch_attempt(struct store *s, int64_t rcpt, int64_t at,
+			const char *status_word, const char *relay,
+			const char *dsn, double delay, const char *reply,
+			struct store_err *err);
+
+/* The outbox channel the watcher uses: the responder routes these. */
+#define STORE_ROUTE_CHANNEL	"route"
+
+/* One event as stored (see docs/store.md, table events). */
+struct store_event {
+	int64_t message, recipient;	/* rows; recipient 0 = none */
+	const char *kind;		/* bounced, expired, deferred_long,
+					 * delivered_after_delay */
+	const char *reason, *last_reason, *actor;
+	const char *dsn, *reply, *relay;
+	unsigned smtp_code;		/* 0 = none */
+	int64_t attempts;		/* delivery attempts seen */
+	int64_t first_deferral;		/* 0 = never deferred */
+	int64_t retry_until;		/* arrival + queue lifetime */
+	int64_t occurred;		/* when it happened (log time) */
+	const char *ukey;		/* unique: one per message/rcpt/kind */
+	int historical;			/* never notified */
+};
+
+/*
+ * store_watch_event - in a transaction: record e unless its ukey is
+ * already there (then *id = 0 and nothing is written).  A new event that
+ * is not historical gets one outbox row (channel STORE_ROUTE_CHANNEL,
+ * target "") linked to it through outbox_events, in the same
+ * transaction.
+ */
+int store_watch_event(struct store *s, const struct store_event *e,
+		      int64_t now, int64_t *id, struct store_err *err);
+
+/* store_watch_counter - in a transaction: add delta to a named counter */
+int store_watch_counter(struct store *s, const char *name, int64_t delta,
+			struct store_err *err);
+
+/*
+ * Counter of final events (bounced, expired) that were derived again
+ * although not historical: a log line fed twice.  Stays 0 when the
+ * watcher's exactly-once holds.
+ */
+#define STORE_COUNTER_EVENT_REPEATS	"watcher_event_repeats"
+
+/* store_event_has - *found = 1 when recipient has an event of kind */
+int store_event_has(struct store *s, int64_t recipient, const char *kind,
+		    int *found, struct store_err *err);
+
+/* What `plainbounce status` shows; counts over the whole store. */
+struct store_overview {
+	int64_t events, events_historical;
+	int64_t outbox_pending, outbox_leased, outbox_sent, outbox_dead;
+	int64_t oldest_pending;		/* created of the oldest pending, 0 */
+	int64_t milter_dropped;		/* STORE_COUNTER_MILTER_DROPPED */
+	int64_t event_repeats;		/* STORE_COUNTER_EVENT_REPEATS */
+	int64_t gaps;
+};
+
+struct store_source_status {
+	const char *source;		/* "file:/var/log/mail.log" */
+	const char *cursor;		/* NULL when none */
+	int64_t updated;		/* last commit */
+	int64_t gaps;			/* gaps recorded for it */
+};
+
+struct store_gap_row {
+	const char *source;
+	int64_t detected;
+	const char *from_pos, *to_pos, *note;
+};
+
+/*
+ * store_overview - the counts into *o, each source to each_source, and
+ * the last max_gaps gaps (newest first) to each_gap; callbacks may be
+ * NULL.  Read-only: works on a STORE_READONLY connection.
+ */
+int store_overview(struct store *s, struct store_overview *o,
+		   void (*each_source)(void *arg,
+				       const struct store_source_status *src),
+		   void (*each_gap)(void *arg, const struct store_gap_row *g),
+		   size_t max_gaps, void *arg, struct store_err *err);
+
+/* What `plainbounce trace --store` asks for; NULL fields match anything. */
+struct store_trace_query {
+	const char *queue_id, *to, *from, *message_id, *domain;
+	size_t max;			/* messages at most, newest first */
+};
+
+/* One row of a trace, in order: a message, then per recipient the
+ * recipient, its attempts (oldest first) and its events. */
+enum store_trace_kind {
+	STORE_TRACE_MESSAGE,
+	STORE_TRACE_RECIPIENT,
+	STORE_TRACE_ATTEMPT,
+	STORE_TRACE_EVENT
+};
+
+struct store_trace_row {
+	enum store_trace_kind kind;
+	/* column values by name; NULL when absent (see docs/store.md) */
+	const char *v[16];
+	const char *const *names;	/* names[i] labels v[i]; NULL ends */
+};
+
+/*
+ * store_trace - the messages that match q with their recipients,
+ * attempts and events, as rows to emit.  Read-only.  *n is the number of
+ * messages found.
+ */
+int store_trace(struct store *s, const struct store_trace_query *q,
+		void (*emit)(void *arg, const struct store_trace_row *row),
+		void *arg, size_t *n, struct store_err *err);
 
 /*
  * Messages, recipients and events as the watcher records them (tests use

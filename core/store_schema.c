@@ -141,6 +141,17 @@ static const char *const migrations[] = {
 	"  name TEXT PRIMARY KEY,"
 	"  value INTEGER NOT NULL DEFAULT 0"
 	");",
+
+	/* 1 -> 2: the watcher's event details and idempotent attempts */
+	"ALTER TABLE events ADD COLUMN last_reason TEXT;"
+	"ALTER TABLE events ADD COLUMN smtp_code INTEGER;"
+	"ALTER TABLE events ADD COLUMN relay TEXT;"
+	"ALTER TABLE events ADD COLUMN attempts INTEGER;"
+	"ALTER TABLE events ADD COLUMN first_deferral INTEGER;"
+	"ALTER TABLE events ADD COLUMN retry_until INTEGER;"
+	"ALTER TABLE events ADD COLUMN occurred INTEGER;"
+	"CREATE INDEX events_rcpt ON events(recipient, kind);"
+	"CREATE UNIQUE INDEX attempts_once ON attempts(recipient, at, status);",
 };
 
 const char *

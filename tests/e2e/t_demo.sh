@@ -5,13 +5,14 @@
 set -eu
 out=$(sh "$PB_SRCDIR/tests/e2e/demo.sh" 2>&1) || { echo "$out"; echo "FAIL: demo exited non-zero"; exit 1; }
 expect() {
-	printf '%s\n' "$out" | grep -qF -- "$1" || {
+	printf '%s\n' "$out" | grep -q${2:-F} -- "$1" || {
 		printf '%s\n' "$out" | tail -n 40; echo "FAIL: demo output lacks: $1"; exit 1; }
 }
 expect "To <ok@remote.test>: delivered at"
 expect "To <nouser.bob@remote.test>: bounced at"
 expect "What it means: The address does not exist at their server"
-expect "To <grey.dan@remote.test>: deferred 1 time, then delivered"
+# Postfix may retry on its own before the demo lifts the greylist
+expect "To <grey.dan@remote.test>: deferred [0-9]+ times?, then delivered" E
 expect "To <full.carol@remote.test>: deferred"
 expect "then expired at"
 expect "To <policy.gina@remote.test>: bounced at"

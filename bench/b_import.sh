@@ -1,0 +1,46 @@
+#!/bin/sh
+# b_import.sh - `plainbounce import` into a fresh store (every outcome
+# stored: messages, recipients, attempts, events), beside parse-only
+# (bench_parse) and pflogsumm on the same generated file in the same run
+# (issue 5 point 7).
+#
+# Uses the logs b_parse.sh generates under $PB_BENCH_DIR (default
+# /tmp/pb-bench), generating the one it needs when absent.  File:
+# PB_IMPORT_N messages (default 1000000; 100000 for a quick look).
+# Targets checked: import >= 15x faster than pflogsumm, <= 3x slower than
+# parse-only; peak RSS <= 64 MiB.
+set -u
+: "${PB_BUILDDIR:?run through make bench}"
+dir=${PB_BENCH_DIR:-/tmp/pb-bench}
+seed=${PB_BENCH_SEED:-1}
+n=${PB_IMPORT_N:-1000000}
+f=$dir/gen-$n-s$seed.log
+mkdir -p "$dir" || exit 1
+if [ ! -s "$f" ]; then
+	"$PB_BUILDDIR/bench/gen_log" -n "$n" -s "$seed" -l 7200 -o "$f.tmp" \
+	    2> "$f.info" && mv "$f.tmp" "$f" || exit 1
+fi
+t=$(mktemp -d "${TMPDIR:-/tmp}/pb-bimport.XXXXXX") || exit 1
+trap 'rm -rf "$t"' EXIT
+cat > "$t/pb.conf" <<CONF
+store = { path = "$t/store.db"; };
+classify = { rules = "$PB_SRCDIR/config/classify.rules"; };
+CONF
+lines=$(wc -l < "$f")
+echo "file: $f ($lines lines, $(du -m "$f" | cut -f1) MB); load $(cut -d' ' -f1-3 /proc/loadavg)"
+cat "$f" > /dev/null
+/usr/bin/time -f '%e %M' -o "$t/parse" "$PB_BUILDDIR/bench/bench_parse" -l 7200 "$f" > /dev/null 2>&1
+cat "$f" > /dev/null
+TZ=UTC /usr/bin/time -f '%e %M' -o "$t/import" "$PB_BUILDDIR/plainbounce" import -c "$t/pb.conf" "$f" || exit 1
+cat "$f" > /dev/null
+/usr/bin/time -f '%e' -o "$t/pfl" /usr/sbin/pflogsumm "$f" > /dev/null 2>&1
+read -r tp _ < "$t/parse"
+read -r ti rss < "$t/import"
+read -r tf < "$t/pfl"
+echo "rows: $(sqlite3 "$t/store.db" "SELECT (SELECT count(*) FROM messages) || ' messages, ' || (SELECT count(*) FROM attempts) || ' attempts, ' || (SELECT count(*) FROM events) || ' events'")"
+echo "$tp $ti $tf $rss $lines" | awk '{
+	printf "parse-only %.2f s; import %.2f s (%d lines/s); pflogsumm %.2f s\n", $1, $2, $5 / $2, $3;
+	printf "import vs pflogsumm: %.1fx faster (need >= 15)  %s\n", $3 / $2, ($3 / $2 >= 15 ? "ok" : "FAIL");
+	printf "import vs parse-only: %.1fx slower (need <= 3)  %s\n", $2 / $1, ($2 / $1 <= 3 ? "ok" : "FAIL");
+	printf "import peak RSS: %.1f MiB (need <= 64)  %s\n", $4 / 1024, ($4 <= 65536 ? "ok" : "FAIL");
+	exit (($3 / $2 >= 15 && $2 / $1 <= 3 && $4 <= 65536) ? 0 : 1) }'

@@ -1,0 +1,204 @@
+/*
+ * cmd_trace_store.c - `plainbounce trace --store`: the same questions as
+ * trace, answered from the store instead of the log, for helpdesk staff
+ * who cannot read the mail log.
+ *
+ * Reads the store through a read-only connection (store_trace) and tells
+ * each message as a short story: where it came from, then per recipient
+ * its state, every attempt with the remote's own words, and the events
+ * with their plain-language meaning and whether a notice was queued.
+ * Since and until are not supported here; text output only.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "classify.h"
+#include "plainbounce.h"
+#include "store.h"
+
+/* val - a named value of a row, or NULL */
+static const char *
+val(const struct store_trace_row *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < 16 && r->names[i] != NULL; i++)
+		if (strcmp(r->names[i], name) == 0)
+			return r->v[i];
+	return NULL;
+}
+
+/* stamp - a unix time text as "YYYY-MM-DD HH:MM:SS UTC" */
+static const char *
+stamp(const char *secs, char *out, size_t size)
+{
+	struct tm tm;
+	time_t t;
+	char *end;
+
+	if (secs == NULL)
+		return "?";
+	t = (time_t)strtoll(secs, &end, 10);
+	if (*end != '\0' || gmtime_r(&t, &tm) == NULL)
+		return "?";
+	strftime(out, size, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	return out;
+}
+
+/* or - s, or a dash when absent */
+static const char *
+or(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/* show - print one row of the story */
+static void
+show(void *arg, const struct store_trace_row *r)
+{
+	char t1[40], t2[40];
+	const char *reason, *notice;
+	enum reason rs;
+
+	(void)arg;
+	switch (r->kind) {
+	case STORE_TRACE_MESSAGE:
+		printf("\nMessage %s (%s), arrived %s\n", val(r, "queue_id"),
+		       val(r, "instance"), stamp(val(r, "arrival"), t1,
+						 sizeof(t1)));
+		printf("  from %s (%s), Message-ID %s, %s bytes\n",
+		       val(r, "sender") ? (*val(r, "sender") ?
+		       val(r, "sender") : "<> (null sender)") : "?",
+		       or(val(r, "sender_src")), or(val(r, "message_id")),
+		       or(val(r, "size")));
+		if (val(r, "client") || val(r, "sasl_user") ||
+		    val(r, "submission"))
+			printf("  came in: %s, client %s, SASL user %s\n",
+			       or(val(r, "submission")), or(val(r, "client")),
+			       or(val(r, "sasl_user")));
+		if (val(r, "subject"))
+			printf("  Subject: %s\n", val(r, "subject"));
+		printf("  %s\n", val(r, "closed") && strcmp(val(r, "closed"),
+		       "1") == 0 ? "left the queue" : "still in the queue "
+		       "(as far as the log said)");
+		break;
+	case STORE_TRACE_RECIPIENT:
+		printf("  To %s%s%s%s: %s since %s%s%s\n", val(r, "to"),
+		       val(r, "orig_to") ? " (originally " : "",
+		       val(r, "orig_to") ? val(r, "orig_to") : "",
+		       val(r, "orig_to") ? ")" : "", val(r, "state"),
+		       stamp(val(r, "state_at"), t1, sizeof(t1)),
+		       val(r, "notify") ? ", NOTIFY=" : "",
+		       val(r, "notify") ? val(r, "notify") : "");
+		break;
+	case STORE_TRACE_ATTEMPT:
+		printf("    %s  %s via %s  %s  %s\n", stamp(val(r, "at"), t1,
+		       sizeof(t1)), val(r, "status"), or(val(r, "relay")),
+		       or(val(r, "dsn")), or(val(r, "reply")));
+		break;
+	case STORE_TRACE_EVENT:
+		reason = val(r, "reason");
+		notice = val(r, "notice");
+		printf("    event %s: %s (who acts: %s)%s\n", val(r, "kind"),
+		       or(reason), or(val(r, "who_acts")),
+		       strcmp(or(val(r, "historical")), "1") == 0 ?
+		       ", historical: no notice" : "");
+		if (reason && reason_from_name(reason, strlen(reason), &rs))
+			printf("      %s\n", classify_sentence(rs));
+		if (val(r, "last_reason") && reason &&
+		    strcmp(val(r, "last_reason"), reason) != 0)
+			printf("      last deferral: %s\n",
+			       val(r, "last_reason"));
+		if (strcmp(or(val(r, "kind")), "deferred_long") == 0)
+			printf("      Postfix keeps trying until %s\n",
+			       stamp(val(r, "retry_until"), t2, sizeof(t2)));
+		if (notice)
+			printf("      notice: %s\n", notice);
+		break;
+	}
+}
+
+int
+cmd_trace_store(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "store", no_argument, NULL, 'S' },
+		{ "queue-id", required_argument, NULL, 'q' },
+		{ "to", required_argument, NULL, 't' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "message-id", required_argument, NULL, 'm' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = cfg_default_path();
+	struct store_trace_query q;
+	struct store_err err;
+	struct store *s;
+	struct cfg c;
+	struct buf why;
+	size_t n = 0;
+	int ch, rc;
+
+	memset(&q, 0, sizeof(q));
+	q.max = 100;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'S':
+			break;
+		case 'q':
+			q.queue_id = optarg;
+			break;
+		case 't':
+			q.to = optarg;
+			break;
+		case 'f':
+			q.from = optarg;
+			break;
+		case 'm':
+			q.message_id = optarg;
+			break;
+		case 'd':
+			q.domain = optarg[0] == '@' ? optarg + 1 : optarg;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc || (!q.queue_id && !q.to && !q.from &&
+			       !q.message_id && !q.domain))
+		goto usage;
+	buf_init(&why, 4096);
+	if (cfg_load(&c, path, &why) < 0) {
+		fprintf(stderr, "plainbounce: %s\n", buf_str(&why));
+		buf_free(&why);
+		return CFG_EX_CONFIG;
+	}
+	buf_free(&why);
+	if (store_open(&s, c.store_path, (int)c.store_busy_timeout,
+		       STORE_READONLY, &err) != STORE_OK) {
+		fprintf(stderr, "plainbounce: store: %s\n", err.msg);
+		cfg_free(&c);
+		return 1;
+	}
+	rc = store_trace(s, &q, show, NULL, &n, &err);
+	if (rc != STORE_OK)
+		fprintf(stderr, "plainbounce: store: %s\n", err.msg);
+	store_close(s);
+	cfg_free(&c);
+	if (rc != STORE_OK)
+		return 1;
+	return n > 0 ? 0 : 1;
+usage:
+	fputs("usage: plainbounce trace --store [-c FILE] [--queue-id ID] "
+	      "[--to ADDR] [--from ADDR]\n"
+	      "       [--message-id ID] [--domain DOMAIN]\n", stderr);
+	return PB_EXIT_USAGE;
+}
