@@ -7,7 +7,10 @@
  * each message as a short story: where it came from, then per recipient
  * its state, every attempt with the remote's own words, and the events
  * with their plain-language meaning and whether a notice was queued.
- * Since and until are not supported here; text output only.
+ * Since and until are not supported here; text output only.  Every
+ * value came from a log line or a remote server, so each is shown through
+ * escape_display(): no control character or bidi override reaches the
+ * terminal.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,18 +20,37 @@
 
 #include "cfg.h"
 #include "classify.h"
+#include "escape.h"
 #include "plainbounce.h"
 #include "store.h"
 
-/* val - a named value of a row, or NULL */
+#define VAL_RING 16		/* values one printf may use at once */
+#define VAL_MAX 8192		/* longest value shown, escaped */
+
+/*
+ * val - a named value of a row, escaped for display, or NULL.  The result
+ * lives in a ring of buffers: valid until VAL_RING more calls.
+ */
 static const char *
 val(const struct store_trace_row *r, const char *name)
 {
+	static struct buf ring[VAL_RING];
+	static unsigned next;
+	struct buf *b;
 	size_t i;
 
-	for (i = 0; i < 16 && r->names[i] != NULL; i++)
-		if (strcmp(r->names[i], name) == 0)
-			return r->v[i];
+	for (i = 0; i < 16 && r->names[i] != NULL; i++) {
+		if (strcmp(r->names[i], name) != 0)
+			continue;
+		if (r->v[i] == NULL)
+			return NULL;
+		b = &ring[next++ % VAL_RING];
+		if (b->max == 0)
+			buf_init(b, VAL_MAX);
+		buf_reset(b);
+		escape_display(b, span_make(r->v[i], strlen(r->v[i])));
+		return buf_str(b);
+	}
 	return NULL;
 }
 
