@@ -1,6 +1,6 @@
 #!/bin/sh
 # t_milter_postfix_locked.sh - the store locked by another process for
-# 8 s while mail goes through a real Postfix with the milter: every
+# 10 s while mail goes through a real Postfix with the milter: every
 # submission is accepted at once, the records that do not fit the queue
 # are dropped and counted, and recording resumes when the lock goes.
 # milter.queue_size is 16 here (10000 in production) so the queue fills
@@ -26,7 +26,7 @@ import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
 db.execute("BEGIN IMMEDIATE")
 open(sys.argv[2], "w").close()
-time.sleep(8)
+time.sleep(10)
 db.execute("ROLLBACK")
 PY
 LPID=$!
