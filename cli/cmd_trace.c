@@ -351,34 +351,6 @@ story_deferrals(struct buf *b, const struct corr_rcpt *r)
 			 "latest are kept)", r->nattempts, r->nkept - 1);
 }
 
-/* stage_of - the classifier's stage for the command a reply answered */
-static enum classify_stage
-stage_of(enum logline_command c)
-{
-	switch (c) {
-	case LL_CMD_CONNECT:
-		return CLS_STAGE_CONN;
-	case LL_CMD_HELO:
-		return CLS_STAGE_HELO;
-	case LL_CMD_STARTTLS:
-		return CLS_STAGE_STARTTLS;
-	case LL_CMD_AUTH:
-		return CLS_STAGE_AUTH;
-	case LL_CMD_MAIL:
-		return CLS_STAGE_MAIL;
-	case LL_CMD_RCPT:
-		return CLS_STAGE_RCPT;
-	case LL_CMD_DATA:
-	case LL_CMD_END_OF_DATA:
-	case LL_CMD_BDAT:
-		return CLS_STAGE_DATA;
-	case LL_CMD_NONE:
-		return CLS_STAGE_NONE;
-	default:
-		return CLS_STAGE_OTHER;
-	}
-}
-
 /*
  * classify_rcpt - why a recipient failed or waits, by the classifier;
  * false for delivered recipients or when no classifier is loaded.
@@ -389,7 +361,6 @@ classify_rcpt(const struct classifier *cls, const struct corr_msg *m,
 {
 	const struct corr_attempt *a = NULL;
 	struct classify_input in;
-	const char *said;
 	unsigned i;
 
 	/* our own refusals are not the classifier's (it reads remotes) */
@@ -416,19 +387,7 @@ classify_rcpt(const struct classifier *cls, const struct corr_msg *m,
 		break;
 	}
 	if (a != NULL) {
-		in.dsn = span_make(a->dsn, strlen(a->dsn));
-		in.smtp_code = a->smtp_code;
-		in.stage = stage_of(a->command);
-		said = strstr(a->reply, " said: ");
-		if (strncmp(a->reply, "host ", 5) == 0 && said != NULL) {
-			said += 7;
-			in.text = span_make(said, strlen(said));
-		} else {
-			in.text = span_make(a->reply, strlen(a->reply));
-			in.postfix_text = true;
-		}
-		if (a->relay != NULL)
-			in.relay_reached = strcmp(a->relay, "none") != 0;
+		classify_input_from_attempt(&in, a);
 	}
 	classify_reply(cls, &in, res);
 	return true;

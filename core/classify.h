@@ -120,6 +120,18 @@ struct logline;
 void classify_input_from_logline(struct classify_input *in,
 				 const struct logline *ll);
 
+struct corr_attempt;
+
+/*
+ * classify_input_from_attempt - the reply, code, stage and relay of one
+ * delivery attempt the correlator kept (a "host H said: ..." reply is the
+ * remote's words; any other text is Postfix's own).  Status and tried_for
+ * are the caller's: it knows the recipient's state and the arrival.
+ * Spans point into the attempt, valid while the message lives.
+ */
+void classify_input_from_attempt(struct classify_input *in,
+				 const struct corr_attempt *a);
+
 /* classify_reply - classify one reply; never fails, never allocates */
 void classify_reply(const struct classifier *c,
 		    const struct classify_input *in,

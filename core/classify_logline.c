@@ -2,11 +2,17 @@
  * classify_logline.c - fill a classifier input from a parsed Postfix log
  * line (logline.h), so the watcher can classify what it parses.
  *
- * Only reads struct fields; it calls no parser function, so the
- * classifier does not depend on the parser at link time.  Spans point
- * into the log line: the input is valid as long as the line's buffer.
+ * Also from one attempt the correlator kept (corr.h), so trace and the
+ * watcher classify a recipient's story the same way.
+ *
+ * Only reads struct fields; it calls no parser or correlator function,
+ * so the classifier depends on neither at link time.  Spans point into
+ * the log line or the attempt: the input is valid as long as they are.
  */
+#include <string.h>
+
 #include "classify.h"
+#include "corr.h"
 #include "logline.h"
 
 /* stage_of - the classifier's stage for the command a reply answered */
@@ -75,4 +81,25 @@ classify_input_from_logline(struct classify_input *in,
 	    ll->reply.own != LL_OWN_REFUSED_TO_TALK;
 	if (span_present(ll->relay))
 		in->relay_reached = !span_eq(ll->relay, "none");
+}
+
+void
+classify_input_from_attempt(struct classify_input *in,
+			    const struct corr_attempt *a)
+{
+	const char *said;
+
+	in->dsn = span_make(a->dsn, strlen(a->dsn));
+	in->smtp_code = a->smtp_code;
+	in->stage = stage_of(a->command);
+	said = strstr(a->reply, " said: ");
+	if (strncmp(a->reply, "host ", 5) == 0 && said != NULL) {
+		said += 7;
+		in->text = span_make(said, strlen(said));
+	} else {
+		in->text = span_make(a->reply, strlen(a->reply));
+		in->postfix_text = true;
+	}
+	if (a->relay != NULL)
+		in->relay_reached = strcmp(a->relay, "none") != 0;
 }

@@ -39,30 +39,6 @@ watch_ev_arrival(const struct corr_msg *m)
 	return m->arrival_time ? m->arrival_time : m->first_time;
 }
 
-/* stage_of - the classifier's stage for the command a reply answered */
-static enum classify_stage
-stage_of(enum logline_command cmd)
-{
-	static const enum classify_stage map[] = {
-		[LL_CMD_NONE] = CLS_STAGE_NONE,
-		[LL_CMD_CONNECT] = CLS_STAGE_CONN,
-		[LL_CMD_HELO] = CLS_STAGE_HELO,
-		[LL_CMD_STARTTLS] = CLS_STAGE_STARTTLS,
-		[LL_CMD_AUTH] = CLS_STAGE_AUTH,
-		[LL_CMD_MAIL] = CLS_STAGE_MAIL,
-		[LL_CMD_RCPT] = CLS_STAGE_RCPT,
-		[LL_CMD_DATA] = CLS_STAGE_DATA,
-		[LL_CMD_END_OF_DATA] = CLS_STAGE_DATA,
-		[LL_CMD_BDAT] = CLS_STAGE_DATA,
-		[LL_CMD_QUIT] = CLS_STAGE_OTHER,
-		[LL_CMD_RSET] = CLS_STAGE_OTHER,
-		[LL_CMD_OTHER] = CLS_STAGE_OTHER,
-	};
-
-	return (unsigned)cmd < sizeof(map) / sizeof(map[0]) ? map[cmd]
-							    : CLS_STAGE_NONE;
-}
-
 /* worded - the latest attempt that has words (expiry has none) */
 static const struct corr_attempt *
 worded(const struct corr_rcpt *r)
@@ -82,25 +58,12 @@ classify(const struct classifier *cls, enum classify_status status,
 {
 	struct classify_input in;
 	struct classify_result res;
-	const char *said;
 
 	classify_input_init(&in);
 	in.status = status;
 	in.tried_for = tried_for;
 	if (a != NULL) {
-		in.dsn = span_make(a->dsn, strlen(a->dsn));
-		in.smtp_code = a->smtp_code;
-		in.stage = stage_of(a->command);
-		said = strstr(a->reply, " said: ");
-		if (strncmp(a->reply, "host ", 5) == 0 && said != NULL) {
-			said += 7;
-			in.text = span_make(said, strlen(said));
-		} else {
-			in.text = span_make(a->reply, strlen(a->reply));
-			in.postfix_text = true;
-		}
-		if (a->relay != NULL)
-			in.relay_reached = strcmp(a->relay, "none") != 0;
+		classify_input_from_attempt(&in, a);
 	}
 	if (cls == NULL) {
 		e->reason = e->last_reason = status == CLS_STATUS_EXPIRED ?
