@@ -66,6 +66,7 @@ rfind(const char *p, const char *e, const char *lit, size_t n)
 #define C_VOWEL	0x08		/* never in a long queue ID */
 #define C_KEY	0x10		/* field names: alnum, '_', '-' */
 #define C_SEP	0x20		/* ',' ' ' ';' end an unbracketed value */
+#define C_ZED	0x40		/* 'z': between time and inode in long IDs */
 
 #define D	(C_DIGIT | C_HEXUP | C_ALNUM | C_KEY)
 #define H	(C_HEXUP | C_ALNUM | C_KEY)
@@ -86,7 +87,7 @@ static const unsigned char cls[256] = {
 	['g'] = A, ['h'] = A, ['i'] = V, ['j'] = A, ['k'] = A, ['l'] = A,
 	['m'] = A, ['n'] = A, ['o'] = V, ['p'] = A, ['q'] = A, ['r'] = A,
 	['s'] = A, ['t'] = A, ['u'] = V, ['v'] = A, ['w'] = A, ['x'] = A,
-	['y'] = A, ['z'] = A,
+	['y'] = A, ['z'] = A | C_ZED,
 };
 #undef D
 #undef H
@@ -95,6 +96,10 @@ static const unsigned char cls[256] = {
 #undef HV
 
 #define CLS(c)	(cls[(unsigned char)(c)])
+
+/* SPAN_IS - span equals a string literal (length first, inlined compare) */
+#define SPAN_IS(s, lit) \
+	((s).len == sizeof(lit) - 1 && memcmp((s).p, lit, sizeof(lit) - 1) == 0)
 
 /* is_digit - ASCII digit, whatever the locale */
 static inline bool
@@ -433,6 +438,21 @@ parse_rfc3339(struct logline *ll, const char **pp, const char *e)
 /* Small field shapes */
 
 /*
+ * qid_shape - the queue ID verdict for n bytes whose class bits ANDed are
+ * all and ORed are any (n already known to be 6..32).
+ */
+static inline bool
+qid_shape(const char *p, size_t n, unsigned all, unsigned any)
+{
+	if (!(all & C_ALNUM))
+		return false;
+	if (n == 7 && memcmp(p, "NOQUEUE", 7) == 0)
+		return true;
+	return (all & C_HEXUP) ||
+	    (!(any & C_VOWEL) && n >= 12 && (any & C_ZED));
+}
+
+/*
  * is_queue_id - Postfix queue IDs: short ones are upper-case hex (at least
  * 6 digits: 5 for the microseconds, then the inode); long ones
  * (enable_long_queue_ids) use digits and consonants with a 'z' between
@@ -442,10 +462,7 @@ static bool
 is_queue_id(const char *p, size_t n)
 {
 	unsigned all = C_HEXUP | C_ALNUM, any = 0;
-	bool z = false;
 
-	if (n == 7 && memcmp(p, "NOQUEUE", 7) == 0)
-		return true;
 	if (n < 6 || n > 32)
 		return false;
 	for (size_t i = 0; i < n; i++) {
@@ -453,11 +470,8 @@ is_queue_id(const char *p, size_t n)
 
 		all &= c;
 		any |= c;
-		z |= p[i] == 'z';
 	}
-	if (!(all & C_ALNUM))
-		return false;
-	return (all & C_HEXUP) || (!(any & C_VOWEL) && n >= 12 && z);
+	return qid_shape(p, n, all, any);
 }
 
 /*
@@ -1556,21 +1570,40 @@ logline_parse(struct logline *ll, const char *line, size_t len,
 		return ll->kind = LL_NOT_POSTFIX;
 	ll->text = sp(p, e);
 
-	/* severity (a cheap first-letter test keeps memcmp off the hot path) */
-	for (size_t i = 0; p < e && i < sizeof(sev) / sizeof(sev[0]); i++)
-		if (*p == sev[i].w[0] && at(p, e, sev[i].w, sev[i].n)) {
+	/* severity (a first-letter switch keeps memcmp off the hot path) */
+	if (p < e) {
+		size_t i = SIZE_MAX;
+
+		switch (*p) {
+		case 'w': i = 0; break;
+		case 'e': i = 1; break;
+		case 'f': i = 2; break;
+		case 'p': i = 3; break;
+		default: break;
+		}
+		if (i != SIZE_MAX && at(p, e, sev[i].w, sev[i].n)) {
 			ll->severity = span_make(p, sev[i].n - 2);
 			p += sev[i].n;
-			break;
 		}
-	/* queue ID */
-	for (q = p; q < e && is_alnum(*q) && q - p <= 32; q++)
-		;
-	if (q - p >= 6 && q < e && *q == ':' && (q + 1 == e || q[1] == ' ') &&
-	    is_queue_id(p, (size_t)(q - p))) {
-		ll->queue_id = sp(p, q);
-		ll->noqueue = span_eq(ll->queue_id, "NOQUEUE");
-		p = q + 1 < e ? q + 2 : e;
+	}
+	/* queue ID: one pass both finds its end and classifies its bytes */
+	{
+		unsigned all = C_HEXUP | C_ALNUM, any = 0, c;
+
+		for (q = p; q < e && q - p <= 32; q++) {
+			c = CLS(*q);
+			if (!(c & C_ALNUM))
+				break;
+			all &= c;
+			any |= c;
+		}
+		if (q - p >= 6 && q - p <= 32 && q < e && *q == ':' &&
+		    (q + 1 == e || q[1] == ' ') &&
+		    qid_shape(p, (size_t)(q - p), all, any)) {
+			ll->queue_id = sp(p, q);
+			ll->noqueue = SPAN_IS(ll->queue_id, "NOQUEUE");
+			p = q + 1 < e ? q + 2 : e;
+		}
 	}
 	ll->body = sp(p, e);
 	if (ll->severity.p != NULL) {
@@ -1589,7 +1622,7 @@ logline_parse(struct logline *ll, const char *line, size_t len,
 		ll->relay_addr = ll->reply.addr;
 		ll->relay_port = ll->reply.port;
 	} else if (ll->relay_name.p == NULL && ll->relay.p == NULL &&
-		   (span_eq(ll->daemon, "smtp") || span_eq(ll->daemon, "lmtp"))) {
+		   (SPAN_IS(ll->daemon, "smtp") || SPAN_IS(ll->daemon, "lmtp"))) {
 		/* "certificate verification failed for H[A]:25", ... */
 		struct span t = first_hostaddr(p, e);
 
