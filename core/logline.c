@@ -355,6 +355,61 @@ parse_hms(const char **pp, const char *e, int *h, int *mi, int *s)
 	return true;
 }
 
+/*
+ * stamp_cache_fill - remember what "Mmm dd hh" (the first 9 bytes of a
+ * 15-byte stamp) means, for the reference times at which bsd_time() gives
+ * the same year for every minute and second of that hour.  An hour that
+ * straddles the "a month after ref_time" limit is not cached.
+ */
+static void
+stamp_cache_fill(struct logline_opts *o, const char *text, int mon, int day,
+		 int h)
+{
+	int64_t ref = o->ref_time, rday, lo, hi, y0, ylim, t, u;
+
+	o->stampcache.ref_hi = o->stampcache.ref_lo;	/* empty */
+	if (ref < -((int64_t)1 << 40) || ref > ((int64_t)1 << 40))
+		return;
+	rday = floordiv(ref, 86400);
+	lo = rday * 86400;
+	hi = lo + 86400;
+	/* the candidate years, exactly as bsd_time() tries them */
+	y0 = year_of_days(rday);
+	ylim = year_of_days(floordiv(ref + BSD_FUTURE_SLACK, 86400) + 1);
+	for (int64_t y = ylim > y0 ? y0 + 1 : y0; y >= y0 - 1; y--) {
+		if (day > mdays(y, mon))
+			continue;
+		t = (days_from_civil(y, mon, day) * 24 + h) * 3600;
+		if (t > ref + BSD_FUTURE_SLACK) {
+			/* every second of the hour is too late this year */
+			if (t - BSD_FUTURE_SLACK < hi)
+				hi = t - BSD_FUTURE_SLACK;
+			continue;
+		}
+		if (t + 3600 > ref + BSD_FUTURE_SLACK)
+			return;
+		if (t + 3600 - BSD_FUTURE_SLACK > lo)
+			lo = t + 3600 - BSD_FUTURE_SLACK;
+		u = o->local_is_utc ? t : local_to_utc(o, y, mon, day, h, 0, 0);
+		memcpy(o->stampcache.text, text, sizeof(o->stampcache.text));
+		o->stampcache.utc = o->local_is_utc;
+		o->stampcache.offset = (int32_t)(t - u);
+		o->stampcache.hour_utc = u;
+		o->stampcache.ref_lo = lo;
+		o->stampcache.ref_hi = hi;
+		return;
+	}
+}
+
+/* two_digits - the value of two ASCII digits at p, or -1 */
+static inline int
+two_digits(const char *p)
+{
+	if (!is_digit(p[0]) || !is_digit(p[1]))
+		return -1;
+	return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
 /* parse_bsd_stamp - "Mmm dd hh:mm:ss" with the day space- or zero-padded */
 static bool
 parse_bsd_stamp(struct logline *ll, const char **pp, const char *e,
@@ -363,6 +418,20 @@ parse_bsd_stamp(struct logline *ll, const char **pp, const char *e,
 	const char *p = *pp;
 	int mon, day, h, mi, s;
 
+	/* the same hour as a recent line: only minutes and seconds are new */
+	if (o != NULL && e - p >= 15 && p[9] == ':' && p[12] == ':' &&
+	    o->ref_time >= o->stampcache.ref_lo &&
+	    o->ref_time < o->stampcache.ref_hi &&
+	    o->local_is_utc == o->stampcache.utc &&
+	    memcmp(p, o->stampcache.text, 9) == 0 &&
+	    (mi = two_digits(p + 10)) >= 0 && mi <= 59 &&
+	    (s = two_digits(p + 13)) >= 0 && s <= 60) {
+		ll->timestamp = span_make(p, 15);
+		ll->time = o->stampcache.hour_utc + mi * 60 + s;
+		ll->utc_offset = o->stampcache.offset;
+		*pp = p + 15;
+		return true;
+	}
 	if (e - p < 14 || (mon = month_of(p)) == 0 || p[3] != ' ')
 		return false;
 	p += 4;
@@ -381,6 +450,8 @@ parse_bsd_stamp(struct logline *ll, const char **pp, const char *e,
 		return false;
 	ll->timestamp = sp(*pp, p);
 	ll->time = bsd_time(o, mon, day, h, mi, s, &ll->utc_offset);
+	if (o != NULL && p - *pp == 15)
+		stamp_cache_fill(o, *pp, mon, day, h);
 	*pp = p;
 	return true;
 }

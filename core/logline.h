@@ -227,6 +227,16 @@ struct logline_opts {
 		int64_t ref_day;	/* day number + 1; 0 = empty */
 		int64_t y0, ylim;
 	} yearcache;
+	/* the "Mmm dd hh" of the last 15-byte BSD stamp and the UTC time of
+	 * its hh:00:00, valid for every minute and second of that hour while
+	 * ref_time stays in [ref_lo, ref_hi) and local_is_utc is as it was */
+	struct {
+		char text[9];
+		bool utc;
+		int32_t offset;		/* utc_offset of that hour */
+		int64_t ref_lo, ref_hi;	/* equal: empty */
+		int64_t hour_utc;
+	} stampcache;
 };
 
 /* logline_opts_init - defaults: local time, reference time as given */
