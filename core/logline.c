@@ -997,69 +997,162 @@ is_sep(int c)
 	return (CLS(c) & C_SEP) != 0;
 }
 
-/* set_common - fill the named fields for a known key */
-static void
-set_common(struct logline *ll, struct span k, struct span v)
+/* The fields struct logline names, recognised by their "key=" text. */
+enum kv_key {
+	K_OTHER = 0, K_TO, K_ORIG_TO, K_FROM, K_RELAY, K_DSN, K_DELAY,
+	K_DELAYS, K_MESSAGE_ID, K_CLIENT, K_STATUS, K_SIZE, K_SASL_METHOD,
+	K_SASL_USERNAME, K_UID, K_NRCPT
+};
+
+/*
+ * known_key - which named field the "key=" at p (p < e) is, with *ke at
+ * its '='; K_OTHER (and *ke untouched) for any other text.  Matching the
+ * whole "key=" is the same as the generic scan: '=' is no key byte.
+ */
+static inline enum kv_key
+known_key(const char *p, const char *e, const char **ke)
 {
-	switch (k.len) {
-	case 2:
-		if (span_eq(k, "to"))
-			ll->to = v;
+	size_t n = (size_t)(e - p);
+
+#define KEY(lit, id)							\
+	if (n >= sizeof(lit) - 1 && memcmp(p, lit, sizeof(lit) - 1) == 0) { \
+		*ke = p + sizeof(lit) - 2;				\
+		return id;						\
+	}
+	switch (*p) {
+	case 't':
+		KEY("to=", K_TO);
 		break;
-	case 3:
-		if (span_eq(k, "dsn"))
-			ll->dsn = v;
-		else if (span_eq(k, "uid"))
-			ll->uid = v;
+	case 'o':
+		KEY("orig_to=", K_ORIG_TO);
 		break;
-	case 4:
-		if (span_eq(k, "from"))
-			ll->from = v;
-		else if (span_eq(k, "size"))
-			ll->size = v;
+	case 'f':
+		KEY("from=", K_FROM);
 		break;
-	case 5:
-		if (span_eq(k, "relay")) {
-			ll->relay = v;
-			split_hostaddr(v, &ll->relay_name, &ll->relay_addr,
-				       &ll->relay_port);
-			/* local, virtual, a pipe transport; "none" is none */
-			if (ll->relay_name.p == NULL && !span_eq(v, "none"))
-				ll->relay_name = v;
-		}
-		else if (span_eq(k, "delay"))
-			ll->delay = v;
-		else if (span_eq(k, "nrcpt"))
-			ll->nrcpt = v;
+	case 'r':
+		KEY("relay=", K_RELAY);
 		break;
-	case 6:
-		if (span_eq(k, "delays"))
-			parse_delays(ll, v);
-		else if (span_eq(k, "client")) {
-			ll->client = v;
-			split_hostaddr(v, &ll->client_name, &ll->client_addr,
-				       &ll->client_port);
-		}
+	case 'd':
+		KEY("dsn=", K_DSN);
+		KEY("delay=", K_DELAY);
+		KEY("delays=", K_DELAYS);
 		break;
-	case 7:
-		if (span_eq(k, "orig_to"))
-			ll->orig_to = v;
+	case 'm':
+		KEY("message-id=", K_MESSAGE_ID);
 		break;
-	case 10:
-		if (span_eq(k, "message-id"))
-			ll->message_id = v;
+	case 'c':
+		KEY("client=", K_CLIENT);
 		break;
-	case 11:
-		if (span_eq(k, "sasl_method"))
-			ll->sasl_method = v;
+	case 's':
+		KEY("status=", K_STATUS);
+		KEY("size=", K_SIZE);
+		KEY("sasl_method=", K_SASL_METHOD);
+		KEY("sasl_username=", K_SASL_USERNAME);
 		break;
-	case 13:
-		if (span_eq(k, "sasl_username"))
-			ll->sasl_username = v;
+	case 'u':
+		KEY("uid=", K_UID);
+		break;
+	case 'n':
+		KEY("nrcpt=", K_NRCPT);
 		break;
 	default:
 		break;
 	}
+#undef KEY
+	return K_OTHER;
+}
+
+/* set_common - fill the named field for a known key */
+static void
+set_common(struct logline *ll, enum kv_key id, struct span v)
+{
+	switch (id) {
+	case K_TO:
+		ll->to = v;
+		break;
+	case K_ORIG_TO:
+		ll->orig_to = v;
+		break;
+	case K_FROM:
+		ll->from = v;
+		break;
+	case K_RELAY:
+		ll->relay = v;
+		split_hostaddr(v, &ll->relay_name, &ll->relay_addr,
+			       &ll->relay_port);
+		/* local, virtual, a pipe transport; "none" is none */
+		if (ll->relay_name.p == NULL && !SPAN_IS(v, "none"))
+			ll->relay_name = v;
+		break;
+	case K_DSN:
+		ll->dsn = v;
+		break;
+	case K_DELAY:
+		ll->delay = v;
+		break;
+	case K_DELAYS:
+		parse_delays(ll, v);
+		break;
+	case K_MESSAGE_ID:
+		ll->message_id = v;
+		break;
+	case K_CLIENT:
+		ll->client = v;
+		split_hostaddr(v, &ll->client_name, &ll->client_addr,
+			       &ll->client_port);
+		break;
+	case K_SIZE:
+		ll->size = v;
+		break;
+	case K_SASL_METHOD:
+		ll->sasl_method = v;
+		break;
+	case K_SASL_USERNAME:
+		ll->sasl_username = v;
+		break;
+	case K_UID:
+		ll->uid = v;
+		break;
+	case K_NRCPT:
+		ll->nrcpt = v;
+		break;
+	case K_STATUS:
+	case K_OTHER:
+		break;
+	}
+}
+
+/*
+ * value_end - the first separator (' ', ',', ';') in [p, e), or e.  On
+ * little-endian GCC/clang targets eight bytes are tested at a time: a byte
+ * equal to c makes (w ^ c) have a zero byte, and the lowest byte flagged
+ * by the zero-byte test is always exact.
+ */
+static inline const char *
+value_end(const char *p, const char *e)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+
+	while (e - p >= 8) {
+		uint64_t w, x, y, z, m;
+
+		memcpy(&w, p, 8);
+		x = w ^ (ones * ' ');
+		y = w ^ (ones * ',');
+		z = w ^ (ones * ';');
+		m = (((x - ones) & ~x) | ((y - ones) & ~y) |
+		     ((z - ones) & ~z)) & highs;
+		if (m != 0)
+			return p + (__builtin_ctzll(m) >> 3);
+		p += 8;
+	}
+#endif
+	while (p < e && !is_sep(*p))
+		p++;
+	return p;
 }
 
 /*
@@ -1068,15 +1161,16 @@ set_common(struct logline *ll, struct span k, struct span v)
  * commas and spaces); it ends at the '>' that is followed by a separator
  * or the end.  Parsing stops at the first thing that is not key=value and
  * at status=, whose trailing text becomes the reply.  Returns where it
- * stopped.
+ * stopped (p itself when no field was read).
  */
 static const char *
 parse_kv(struct logline *ll, const char *p, const char *e)
 {
 	while (p < e) {
 		const char *k = p, *ke, *v, *ve, *next, *q;
+		enum kv_key id = known_key(p, e, &ke);
 
-		if ((ke = key_end(p, e)) == NULL)
+		if (id == K_OTHER && (ke = key_end(p, e)) == NULL)
 			break;
 		v = ke + 1;
 		if (v < e && *v == '<') {
@@ -1110,9 +1204,7 @@ parse_kv(struct logline *ll, const char *p, const char *e)
 			ve = q;
 			next = q + 1;
 		} else {
-			ve = v;
-			while (ve < e && !is_sep(*ve))
-				ve++;
+			ve = value_end(v, e);
 			next = ve;
 		}
 		{
@@ -1123,12 +1215,13 @@ parse_kv(struct logline *ll, const char *p, const char *e)
 				ll->kv[ll->nkv].val = vs;
 				ll->nkv++;
 			}
-			if (span_eq(ks, "status")) {
+			if (id == K_STATUS) {
 				ll->status_word = vs;
 				ll->status = status_of(vs);
 				return next;
 			}
-			set_common(ll, ks, vs);
+			if (id != K_OTHER)
+				set_common(ll, id, vs);
 		}
 		p = next;
 		if (p < e && (*p == ',' || *p == ';'))
@@ -1318,8 +1411,7 @@ parse_qid_body(struct logline *ll, const char *p, const char *e)
 			ll->message_id = ll->kv[0].val;
 		return kv_kind(ll);
 	}
-	if (key_end(p, e) != NULL) {
-		q = parse_kv(ll, p, e);
+	if ((q = parse_kv(ll, p, e)) != p) {	/* at least one key=value */
 		if (ll->status != LL_STATUS_NONE)
 			status_tail(ll, q, e);
 		return kv_kind(ll);
@@ -1432,10 +1524,8 @@ parse_session_body(struct logline *ll, const char *p, const char *e)
 		parse_reject(ll, p + n + 2, e);
 		return stops ? LL_REJECT : LL_OTHER;
 	}
-	if (key_end(p, e) != NULL) {	/* third-party key=value lines */
-		parse_kv(ll, p, e);
+	if (parse_kv(ll, p, e) != p)	/* third-party key=value lines */
 		return LL_OTHER;
-	}
 	if (at(p, e, LIT("connect to ")) || at(p, e, LIT("host ")) ||
 	    at(p, e, LIT("lost connection with ")) ||
 	    at(p, e, LIT("conversation with ")) ||
