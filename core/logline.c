@@ -141,6 +141,42 @@ digits(const char **pp, const char *e, int n, int *out)
 	return true;
 }
 
+/*
+ * find3 - the first byte equal to a, b or c in [p, e), or e.  On
+ * little-endian GCC/clang targets eight bytes are tested at a time: a byte
+ * equal to a makes (w ^ a...a) have a zero byte, and the lowest byte the
+ * zero-byte test flags is always exact (only bytes above a true zero can
+ * be false hits).
+ */
+static inline const char *
+find3(const char *p, const char *e, unsigned char a, unsigned char b,
+      unsigned char c)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+
+	while (e - p >= 8) {
+		uint64_t w, x, y, z, m;
+
+		memcpy(&w, p, 8);
+		x = w ^ (ones * a);
+		y = w ^ (ones * b);
+		z = w ^ (ones * c);
+		m = (((x - ones) & ~x) | ((y - ones) & ~y) |
+		     ((z - ones) & ~z)) & highs;
+		if (m != 0)
+			return p + (__builtin_ctzll(m) >> 3);
+		p += 8;
+	}
+#endif
+	while (p < e && (unsigned char)*p != a && (unsigned char)*p != b &&
+	       (unsigned char)*p != c)
+		p++;
+	return p;
+}
+
 /* ---------------------------------------------------------------- */
 /* Time */
 
@@ -456,22 +492,43 @@ parse_bsd_stamp(struct logline *ll, const char **pp, const char *e,
 	return true;
 }
 
-/* parse_rfc3339 - "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)" */
+/*
+ * parse_rfc3339 - "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)".  When
+ * "YYYY-MM-DDThh" is that of the last stamp (o->rfccache), only minutes
+ * and seconds are read.
+ */
 static bool
-parse_rfc3339(struct logline *ll, const char **pp, const char *e)
+parse_rfc3339(struct logline *ll, const char **pp, const char *e,
+	      struct logline_opts *o)
 {
 	const char *p = *pp;
 	int y, mon, day, h, mi, s, oh, om, usec = 0, sign;
 	int64_t t;
 
-	if (!digits(&p, e, 4, &y) || p >= e || *p++ != '-' ||
-	    !digits(&p, e, 2, &mon) || p >= e || *p++ != '-' ||
-	    !digits(&p, e, 2, &day) || p >= e || (*p != 'T' && *p != 't'))
-		return false;
-	p++;
-	if (mon < 1 || mon > 12 || day < 1 || day > mdays(y, mon) ||
-	    !parse_hms(&p, e, &h, &mi, &s))
-		return false;
+	if (o != NULL && o->rfccache.valid && e - p >= 19 && p[13] == ':' &&
+	    p[16] == ':' && memcmp(p, o->rfccache.text, 13) == 0 &&
+	    (mi = two_digits(p + 14)) >= 0 && mi <= 59 &&
+	    (s = two_digits(p + 17)) >= 0 && s <= 60) {
+		t = o->rfccache.hour + mi * 60 + s;
+		p += 19;
+	} else {
+		if (!digits(&p, e, 4, &y) || p >= e || *p++ != '-' ||
+		    !digits(&p, e, 2, &mon) || p >= e || *p++ != '-' ||
+		    !digits(&p, e, 2, &day) || p >= e ||
+		    (*p != 'T' && *p != 't'))
+			return false;
+		p++;
+		if (mon < 1 || mon > 12 || day < 1 || day > mdays(y, mon) ||
+		    !parse_hms(&p, e, &h, &mi, &s))
+			return false;
+		t = ((days_from_civil(y, mon, day) * 24 + h) * 60 + mi) * 60 +
+		    s;
+		if (o != NULL) {
+			memcpy(o->rfccache.text, *pp, sizeof(o->rfccache.text));
+			o->rfccache.hour = t - mi * 60 - s;
+			o->rfccache.valid = true;
+		}
+	}
 	if (p < e && *p == '.') {
 		int n = 0;
 
@@ -484,7 +541,6 @@ parse_rfc3339(struct logline *ll, const char **pp, const char *e)
 		for (; n < 6; n++)
 			usec *= 10;
 	}
-	t = ((days_from_civil(y, mon, day) * 24 + h) * 60 + mi) * 60 + s;
 	if (p < e && (*p == 'Z' || *p == 'z')) {
 		p++;
 	} else if (p < e && (*p == '+' || *p == '-')) {
@@ -1122,37 +1178,11 @@ set_common(struct logline *ll, enum kv_key id, struct span v)
 	}
 }
 
-/*
- * value_end - the first separator (' ', ',', ';') in [p, e), or e.  On
- * little-endian GCC/clang targets eight bytes are tested at a time: a byte
- * equal to c makes (w ^ c) have a zero byte, and the lowest byte flagged
- * by the zero-byte test is always exact.
- */
+/* value_end - the first separator (' ', ',', ';') in [p, e), or e */
 static inline const char *
 value_end(const char *p, const char *e)
 {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t highs = 0x8080808080808080ULL;
-
-	while (e - p >= 8) {
-		uint64_t w, x, y, z, m;
-
-		memcpy(&w, p, 8);
-		x = w ^ (ones * ' ');
-		y = w ^ (ones * ',');
-		z = w ^ (ones * ';');
-		m = (((x - ones) & ~x) | ((y - ones) & ~y) |
-		     ((z - ones) & ~z)) & highs;
-		if (m != 0)
-			return p + (__builtin_ctzll(m) >> 3);
-		p += 8;
-	}
-#endif
-	while (p < e && !is_sep(*p))
-		p++;
-	return p;
+	return find3(p, e, ' ', ',', ';');
 }
 
 /*
@@ -1555,8 +1585,7 @@ parse_prog(struct logline *ll, const char **pp, const char *e)
 {
 	const char *p = *pp, *n = p, *ne, *s1, *s2;
 
-	while (p < e && *p != '[' && *p != ':' && *p != ' ')
-		p++;
+	p = find3(p, e, '[', ':', ' ');
 	ne = p;
 	if (ne == n)
 		return false;
@@ -1633,13 +1662,11 @@ is_postfix(struct span inst)
 static void
 reset(struct logline *ll)
 {
-	static const struct logline zero;
 	size_t head = offsetof(struct logline, kv);
 	size_t tail = offsetof(struct logline, nkv);
 
-	memcpy(ll, &zero, head);
-	memcpy((char *)ll + tail, (const char *)&zero + tail,
-	       sizeof(*ll) - tail);
+	memset(ll, 0, head);
+	memset((char *)ll + tail, 0, sizeof(*ll) - tail);
 	ll->pri = -1;
 	ll->pid = -1;
 	for (int i = 0; i < 4; i++)
@@ -1698,7 +1725,7 @@ logline_parse(struct logline *ll, const char *line, size_t len,
 	}
 	/* timestamp, then host */
 	if (is_digit(*p)) {
-		if (!parse_rfc3339(ll, &p, e))
+		if (!parse_rfc3339(ll, &p, e, opts))
 			return ll->kind = LL_MALFORMED;
 		/* a collector's stamp in front of the syslog one */
 		q = p + 1;
@@ -1750,8 +1777,9 @@ logline_parse(struct logline *ll, const char *line, size_t len,
 	/* queue ID: one pass both finds its end and classifies its bytes */
 	{
 		unsigned all = C_HEXUP | C_ALNUM, any = 0, c;
+		const char *lim = e - p > 33 ? p + 33 : e;
 
-		for (q = p; q < e && q - p <= 32; q++) {
+		for (q = p; q < lim; q++) {
 			c = CLS(*q);
 			if (!(c & C_ALNUM))
 				break;

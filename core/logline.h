@@ -237,6 +237,13 @@ struct logline_opts {
 		int64_t ref_lo, ref_hi;	/* equal: empty */
 		int64_t hour_utc;
 	} stampcache;
+	/* the "YYYY-MM-DDThh" of the last RFC 3339 stamp and its hh:00:00
+	 * read as UTC (before the stamp's own offset is applied) */
+	struct {
+		char text[13];
+		bool valid;
+		int64_t hour;
+	} rfccache;
 };
 
 /* logline_opts_init - defaults: local time, reference time as given */
