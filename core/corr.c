@@ -43,7 +43,7 @@ enum age_list { LIST_NONE = 0, LIST_UNQUEUED, LIST_QUEUED };
 struct corr_priv {
 	struct corr_msg *hnext;		/* hash chain */
 	char qid[CORR_MAX_QID + 1];	/* the key, inline for fast lookup */
-	size_t qidlen, hostlen;
+	size_t qidlen, hostlen, instlen;
 	struct corr_msg *prev, *next;	/* age list */
 	enum age_list list;
 	uint32_t hash;
@@ -176,15 +176,21 @@ static uint32_t
 key_hash(const char *qid, size_t n)
 {
 	uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
+	const char *start = qid;
 	size_t i;
 
-	for (; n >= 8; qid += 8, n -= 8) {
+	for (; n > 8; qid += 8, n -= 8) {
 		memcpy(&w, qid, 8);
 		h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
 		h ^= h >> 29;
 	}
-	for (w = 0, i = 0; i < n; i++)
-		w |= (uint64_t)(unsigned char)qid[i] << (8 * i);
+	if (n == 8 || (n > 0 && qid != start)) {
+		/* the last eight bytes, overlapping ones already mixed in */
+		memcpy(&w, qid + n - 8, 8);
+	} else {
+		for (w = 0, i = 0; i < n; i++)
+			w |= (uint64_t)(unsigned char)qid[i] << (8 * i);
+	}
 	h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
 	return (uint32_t)(h ^ (h >> 32));
 }
@@ -424,7 +430,9 @@ find(const struct corr *c, struct span host, struct span instance,
 		    memcmp(m->priv->qid, qid.p, qid.len) == 0 &&
 		    m->priv->hostlen == host.len &&
 		    memcmp(m->host, host.p, host.len) == 0 &&
-		    (instance.p == NULL || str_eq_span(m->instance, instance)))
+		    (instance.p == NULL ||
+		     (m->priv->instlen == instance.len &&
+		      memcmp(m->instance, instance.p, instance.len) == 0)))
 			return m;
 	return NULL;
 }
@@ -510,6 +518,7 @@ msg_new(struct corr *c, struct span host, struct span instance,
 	if (m->instance == NULL)
 		m->instance = "";
 	b->p.hostlen = strlen(m->host);
+	b->p.instlen = strlen(m->instance);
 	m->first_time = m->last_time = t;
 	m->uid = -1;
 	m->size = -1;
