@@ -694,11 +694,26 @@ parse_double(struct span s)
 		return -1;
 	for (; p < e && is_digit(*p); p++)
 		v = v * 10 + (*p - '0');
-	if (p < e && *p == '.')
-		for (p++; p < e && is_digit(*p); p++) {
-			scale /= 10;
+	if (p < e && *p == '.') {
+		/* the scales 1/10, 1/10/10, ... folded at compile time: the
+		 * same values, without a division per digit */
+		static const double tenths[] = {
+			1.0 / 10, 1.0 / 10 / 10, 1.0 / 10 / 10 / 10,
+			1.0 / 10 / 10 / 10 / 10, 1.0 / 10 / 10 / 10 / 10 / 10,
+			1.0 / 10 / 10 / 10 / 10 / 10 / 10,
+			1.0 / 10 / 10 / 10 / 10 / 10 / 10 / 10,
+			1.0 / 10 / 10 / 10 / 10 / 10 / 10 / 10 / 10,
+		};
+		size_t k = 0;
+
+		for (p++; p < e && is_digit(*p); p++, k++) {
+			if (k < sizeof(tenths) / sizeof(tenths[0]))
+				scale = tenths[k];
+			else
+				scale /= 10;
 			v += (*p - '0') * scale;
 		}
+	}
 	if (p < e && (*p == 'e' || *p == 'E')) {
 		p++;
 		if (p < e && (*p == '-' || *p == '+'))
