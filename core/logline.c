@@ -679,17 +679,18 @@ hostaddr_end(const char *p, const char *e)
 	return q;
 }
 
-/* parse_double - a decimal like "0.04", "92777", "1e-05"; -1 if not one */
+/*
+ * parse_double - a decimal like "0.04", "92777", "1e-05" at the start of
+ * [p, e); *end is set to where reading stopped.  The value, or -1 when the
+ * text there is no such number.
+ */
 static double
-parse_double(struct span s)
+parse_double(const char *p, const char *e, const char **end)
 {
-	const char *p = s.p, *e;
 	double v = 0, scale = 1;
 	int ex = 0, esign = 1;
 
-	if (p == NULL)
-		return -1;
-	e = p + s.len;
+	*end = p;
 	if (p >= e || !is_digit(*p))
 		return -1;
 	for (; p < e && is_digit(*p); p++)
@@ -725,7 +726,8 @@ parse_double(struct span s)
 		for (; ex > 0; ex--)
 			v = esign > 0 ? v * 10 : v / 10;
 	}
-	return p == e ? v : -1;
+	*end = p;
+	return v;
 }
 
 /* parse_delays - "a/b/c/d" into four doubles (-1 where unreadable) */
@@ -737,12 +739,17 @@ parse_delays(struct logline *ll, struct span s)
 	if (p == NULL)
 		return;
 	e = p + s.len;
+	/* one pass: a number must end exactly at the next '/' or at e */
 	for (int i = 0; i < 4 && p <= e; i++) {
-		const char *q = memchr(p, '/', (size_t)(e - p));
+		const char *q;
+		double v = parse_double(p, e, &q);
 
-		if (q == NULL)
-			q = e;
-		ll->delays[i] = parse_double(sp(p, q));
+		if (q < e && *q != '/') {
+			v = -1;
+			while (q < e && *q != '/')
+				q++;
+		}
+		ll->delays[i] = v;
 		if (q == e)
 			break;
 		p = q + 1;
