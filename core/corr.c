@@ -41,12 +41,13 @@ struct chunk {
 enum age_list { LIST_NONE = 0, LIST_UNQUEUED, LIST_QUEUED };
 
 struct corr_priv {
+	/* what a hash chain walk reads, together at the start */
 	struct corr_msg *hnext;		/* hash chain */
-	char qid[CORR_MAX_QID + 1];	/* the key, inline for fast lookup */
+	uint32_t hash;
 	size_t qidlen, hostlen, instlen;
+	char qid[CORR_MAX_QID + 1];	/* the key, inline for fast lookup */
 	struct corr_msg *prev, *next;	/* age list */
 	enum age_list list;
-	uint32_t hash;
 	struct chunk *arena;
 	size_t arena_total;
 	struct corr_rcpt *rcpt_tail;
@@ -425,15 +426,21 @@ find(const struct corr *c, struct span host, struct span instance,
 	if (c->nbuckets == 0)
 		return NULL;
 	h = key_hash(qid.p, qid.len);
-	for (m = c->buckets[h & (c->nbuckets - 1)]; m; m = m->priv->hnext)
-		if (m->priv->hash == h && m->priv->qidlen == qid.len &&
-		    memcmp(m->priv->qid, qid.p, qid.len) == 0 &&
-		    m->priv->hostlen == host.len &&
+	/* the private part by address, not through m->priv: one load less
+	 * per chain link, and a link that does not match touches one line */
+	for (m = c->buckets[h & (c->nbuckets - 1)]; m;
+	     m = ((struct msgbox *)m)->p.hnext) {
+		const struct corr_priv *pv = &((struct msgbox *)m)->p;
+
+		if (pv->hash == h && pv->qidlen == qid.len &&
+		    memcmp(pv->qid, qid.p, qid.len) == 0 &&
+		    pv->hostlen == host.len &&
 		    memcmp(m->host, host.p, host.len) == 0 &&
 		    (instance.p == NULL ||
-		     (m->priv->instlen == instance.len &&
+		     (pv->instlen == instance.len &&
 		      memcmp(m->instance, instance.p, instance.len) == 0)))
 			return m;
+	}
 	return NULL;
 }
 
