@@ -1652,13 +1652,32 @@ parse_prog(struct logline *ll, const char **pp, const char *e)
 		return false;
 	if (*n == '/' && ne - n > 1)	/* "/postfix-script" */
 		n++;
-	s1 = memchr(n, '/', (size_t)(ne - n));
+#if defined(__SSE2__)
+	if (ne - n <= 16 && e - n >= 16) {
+		/* the first and last '/' of a short name from one compare */
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)n);
+		unsigned m = (unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(w, _mm_set1_epi8('/')));
+
+		m &= (1u << (ne - n)) - 1;
+		if (m == 0) {
+			s1 = s2 = NULL;
+		} else {
+			s1 = n + __builtin_ctz(m);
+			s2 = n + (31 - __builtin_clz(m)) + 1;
+		}
+	} else
+#endif
+	{
+		s1 = memchr(n, '/', (size_t)(ne - n));
+		if (s1 != NULL)
+			for (s2 = ne; s2[-1] != '/'; s2--)
+				;
+	}
 	if (s1 == NULL) {
 		ll->instance = sp(n, ne);
 	} else {
 		ll->instance = sp(n, s1);
-		for (s2 = ne; s2[-1] != '/'; s2--)
-			;
 		ll->daemon = sp(s2, ne);
 		if (s2 - 1 > s1)
 			ll->qualifier = sp(s1 + 1, s2 - 1);
@@ -1812,8 +1831,7 @@ logline_parse(struct logline *ll, const char *line, size_t len,
 	if (p >= e || *p++ != ' ')
 		return ll->kind = LL_MALFORMED;
 	q = p;
-	while (p < e && *p != ' ')
-		p++;
+	p = find3(p, e, ' ', ' ', ' ');
 	if (p == q || p >= e)
 		return ll->kind = LL_MALFORMED;
 	ll->host = sp(q, p);
