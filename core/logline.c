@@ -555,6 +555,16 @@ parse_rfc3339(struct logline *ll, const char **pp, const char *e,
 		p++;
 		if (p >= e || !is_digit(*p))
 			return false;
+		if (e - p > 6 && is_digit(p[1]) && is_digit(p[2]) &&
+		    is_digit(p[3]) && is_digit(p[4]) && is_digit(p[5]) &&
+		    !is_digit(p[6])) {
+			/* the usual six digits, without a loop to mispredict */
+			usec = (((((p[0] - '0') * 10 + (p[1] - '0')) * 10 +
+				  (p[2] - '0')) * 10 + (p[3] - '0')) * 10 +
+				(p[4] - '0')) * 10 + (p[5] - '0');
+			p += 6;
+			n = 6;
+		}
 		for (; p < e && is_digit(*p); p++, n++)
 			if (n < 6)
 				usec = usec * 10 + (*p - '0');
@@ -599,6 +609,74 @@ qid_shape(const char *p, size_t n, unsigned all, unsigned any)
 	return (all & C_HEXUP) ||
 	    (!(any & C_VOWEL) && n >= 12 && (any & C_ZED));
 }
+
+#if defined(__SSE2__)
+/* in_range16 - bytes of w in [lo, hi] (ASCII bounds; bytes >= 0x80 never) */
+static inline __m128i
+in_range16(__m128i w, char lo, char hi)
+{
+	return _mm_and_si128(_mm_cmpgt_epi8(w, _mm_set1_epi8((char)(lo - 1))),
+			     _mm_cmplt_epi8(w, _mm_set1_epi8((char)(hi + 1))));
+}
+
+/* class_masks16 - per-byte bit masks of 16 bytes at p: alnum, upper-case
+ * hex digit, vowel, 'z' (the classes is_queue_id() reads from cls[]) */
+static inline void
+class_masks16(const char *p, unsigned *alnum, unsigned *hex, unsigned *vowel,
+	      unsigned *zed)
+{
+	__m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i dig = in_range16(w, '0', '9');
+	__m128i lw = _mm_or_si128(w, _mm_set1_epi8(0x20));
+	__m128i vow;
+
+	*alnum = (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, _mm_or_si128(
+	    in_range16(w, 'A', 'Z'), in_range16(w, 'a', 'z'))));
+	*hex = (unsigned)_mm_movemask_epi8(_mm_or_si128(dig,
+	    in_range16(w, 'A', 'F')));
+	/* letters only (masked by alnum below): | 0x20 folds the case */
+	vow = _mm_or_si128(_mm_or_si128(
+	    _mm_cmpeq_epi8(lw, _mm_set1_epi8('a')),
+	    _mm_cmpeq_epi8(lw, _mm_set1_epi8('e'))),
+	    _mm_or_si128(_mm_or_si128(
+	    _mm_cmpeq_epi8(lw, _mm_set1_epi8('i')),
+	    _mm_cmpeq_epi8(lw, _mm_set1_epi8('o'))),
+	    _mm_cmpeq_epi8(lw, _mm_set1_epi8('u'))));
+	*vowel = (unsigned)_mm_movemask_epi8(vow);
+	*zed = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w,
+	    _mm_set1_epi8('z')));
+}
+
+/*
+ * qid_scan32 - the queue ID scan over 32 readable bytes at p, without a
+ * loop: returns the first byte that is not alnum and sets the class bits
+ * of the bytes before it as the scalar scan would.  When all 32 are alnum
+ * it returns p with *all and *any untouched, for the scalar scan to redo.
+ */
+static inline const char *
+qid_scan32(const char *p, unsigned *all, unsigned *any)
+{
+	unsigned a0, h0, v0, z0, a1, h1, v1, z1, n;
+	uint32_t alnum, hex, vowel, zed, low;
+
+	class_masks16(p, &a0, &h0, &v0, &z0);
+	class_masks16(p + 16, &a1, &h1, &v1, &z1);
+	alnum = a0 | a1 << 16;
+	if (alnum == 0xffffffffu)
+		return p;
+	hex = h0 | h1 << 16;
+	vowel = v0 | v1 << 16;
+	zed = z0 | z1 << 16;
+	n = (unsigned)__builtin_ctz(~alnum);
+	low = (uint32_t)(((uint64_t)1 << n) - 1);
+	*all = C_ALNUM | ((hex & low) == low ? C_HEXUP : 0);
+	*any = ((vowel & alnum & low) ? C_VOWEL : 0) |
+	    ((zed & low) ? C_ZED : 0);
+	if (n == 0)
+		*all = C_HEXUP | C_ALNUM;	/* as the scalar scan leaves it */
+	return p + n;
+}
+#endif
 
 /*
  * is_queue_id - Postfix queue IDs: short ones are upper-case hex (at least
@@ -1730,12 +1808,15 @@ zero(void *mem, size_t n)
 #if defined(__SSE2__)
 	const __m128i z = _mm_setzero_si128();
 
+	/* n is a constant here: unrolled, no loop exit to mispredict */
+#pragma GCC unroll 16
 	for (; n >= 64; p += 64, n -= 64) {
 		_mm_storeu_si128((__m128i *)(void *)p, z);
 		_mm_storeu_si128((__m128i *)(void *)(p + 16), z);
 		_mm_storeu_si128((__m128i *)(void *)(p + 32), z);
 		_mm_storeu_si128((__m128i *)(void *)(p + 48), z);
 	}
+#pragma GCC unroll 4
 	for (; n >= 16; p += 16, n -= 16)
 		_mm_storeu_si128((__m128i *)(void *)p, z);
 #endif
@@ -1866,7 +1947,12 @@ logline_parse(struct logline *ll, const char *line, size_t len,
 		unsigned all = C_HEXUP | C_ALNUM, any = 0, c;
 		const char *lim = e - p > 33 ? p + 33 : e;
 
-		for (q = p; q < lim; q++) {
+		q = p;
+#if defined(__SSE2__)
+		if (e - p >= 32)
+			q = qid_scan32(p, &all, &any);
+#endif
+		for (; q < lim; q++) {
 			c = CLS(*q);
 			if (!(c & C_ALNUM))
 				break;
