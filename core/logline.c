@@ -648,6 +648,26 @@ class_masks16(const char *p, unsigned *alnum, unsigned *hex, unsigned *vowel,
 }
 
 /*
+ * digits8 - the value of the n (1..8) ASCII digits at p, 8 bytes readable:
+ * padded on the left with '0' to eight, then summed pairwise in one word.
+ */
+static inline uint64_t
+digits8(const char *p, unsigned n)
+{
+	uint64_t w, zeros = 0x3030303030303030ULL;
+	unsigned s = 8 * (8 - n);
+
+	memcpy(&w, p, 8);
+	if (s != 0)
+		w = (w << s) | (zeros & (((uint64_t)1 << s) - 1));
+	w -= zeros;
+	w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFULL;
+	w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFULL;
+	w = (w * 10000 + (w >> 32)) & 0xFFFFFFFFULL;
+	return w;
+}
+
+/*
  * qid_scan32 - the queue ID scan over 32 readable bytes at p, without a
  * loop: returns the first byte that is not alnum and sets the class bits
  * of the bytes before it as the scalar scan would.  When all 32 are alnum
@@ -741,8 +761,7 @@ hostaddr_end(const char *p, const char *e)
 	const char *q = p, *lim;
 
 	lim = (size_t)(e - p) > HOSTADDR_MAX ? p + HOSTADDR_MAX : e;
-	while (q < lim && *q != '[' && *q != ' ')
-		q++;
+	q = find3(q, lim, '[', ' ', ' ');
 	if (q >= lim || *q != '[')
 		return NULL;
 	lim = (size_t)(e - q) > HOSTADDR_MAX ? q + HOSTADDR_MAX : e;
@@ -1715,6 +1734,23 @@ parse_prog(struct logline *ll, const char **pp, const char *e)
 		long pid = 0;
 		const char *d = ++p;
 
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if (e - d >= 16) {
+			/* up to 8 digits without a loop: count them with one
+			 * compare, then read them as one word */
+			__m128i w = _mm_loadu_si128((const __m128i *)
+						    (const void *)d);
+			unsigned m = (unsigned)_mm_movemask_epi8(
+			    in_range16(w, '0', '9'));
+			unsigned nd = (unsigned)__builtin_ctz(~m);
+
+			if (nd >= 1 && nd <= 8) {
+				pid = (long)digits8(d, nd);
+				p = d + nd;
+			}
+		}
+#endif
 		for (; p < e && is_digit(*p) && p - d < 10; p++)
 			pid = pid * 10 + (*p - '0');
 		if (p == d || p >= e || *p != ']')
