@@ -730,10 +730,11 @@ split_hostaddr(struct span s, struct span *host, struct span *addr,
 {
 	const char *p = s.p, *e, *lb, *rb, *d;
 
-	if (s.p == NULL || (lb = memchr(p, '[', s.len)) == NULL)
+	if (s.p == NULL)
 		return false;
 	e = s.p + s.len;
-	if ((rb = memchr(lb, ']', (size_t)(e - lb))) == NULL)
+	if ((lb = find3(p, e, '[', '[', '[')) == e ||
+	    (rb = find3(lb, e, ']', ']', ']')) == e)
 		return false;
 	*host = sp(p, lb);
 	*addr = sp(lb + 1, rb);
@@ -1348,7 +1349,8 @@ parse_kv(struct logline *ll, const char *p, const char *e)
 
 			q = v + 1;
 			for (;;) {
-				q = memchr(q, '>', (size_t)(e - q));
+				if ((q = find3(q, e, '>', '>', '>')) == e)
+					q = NULL;
 				if (q == NULL || q + 1 == e || is_sep(q[1]) ||
 				    q[1] == ':' || q[1] == ')')
 					break;
