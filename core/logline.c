@@ -457,6 +457,22 @@ stamp_cache_fill(struct logline_opts *o, const char *text, int mon, int day,
 	}
 }
 
+/*
+ * eq_9to16 - n (9..16) bytes at a equal those at b: two overlapping
+ * eight-byte compares, where a memcmp() call would cost more than the work
+ */
+static inline bool
+eq_9to16(const char *a, const char *b, size_t n)
+{
+	uint64_t x0, y0, x1, y1;
+
+	memcpy(&x0, a, 8);
+	memcpy(&y0, b, 8);
+	memcpy(&x1, a + n - 8, 8);
+	memcpy(&y1, b + n - 8, 8);
+	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
+
 /* two_digits - the value of two ASCII digits at p, or -1 */
 static inline int
 two_digits(const char *p)
@@ -479,7 +495,7 @@ parse_bsd_stamp(struct logline *ll, const char **pp, const char *e,
 	    o->ref_time >= o->stampcache.ref_lo &&
 	    o->ref_time < o->stampcache.ref_hi &&
 	    o->local_is_utc == o->stampcache.utc &&
-	    memcmp(p, o->stampcache.text, 9) == 0 &&
+	    eq_9to16(p, o->stampcache.text, 9) &&
 	    (mi = two_digits(p + 10)) >= 0 && mi <= 59 &&
 	    (s = two_digits(p + 13)) >= 0 && s <= 60) {
 		ll->timestamp = span_make(p, 15);
@@ -526,7 +542,7 @@ parse_rfc3339(struct logline *ll, const char **pp, const char *e,
 	int64_t t;
 
 	if (o != NULL && o->rfccache.valid && e - p >= 19 && p[13] == ':' &&
-	    p[16] == ':' && memcmp(p, o->rfccache.text, 13) == 0 &&
+	    p[16] == ':' && eq_9to16(p, o->rfccache.text, 13) &&
 	    (mi = two_digits(p + 14)) >= 0 && mi <= 59 &&
 	    (s = two_digits(p + 17)) >= 0 && s <= 60) {
 		t = o->rfccache.hour + mi * 60 + s;
@@ -1571,8 +1587,9 @@ parse_qid_body(struct logline *ll, const char *p, const char *e)
 	size_t n;
 	bool stops;
 
-	if ((at(p, e, LIT("message-id=")) && (p + 11 == e || p[11] != '<')) ||
-	    (at(p, e, LIT("resent-message-id=")) &&
+	if ((p < e && *p == 'm' && at(p, e, LIT("message-id=")) &&
+	     (p + 11 == e || p[11] != '<')) ||
+	    (p < e && *p == 'r' && at(p, e, LIT("resent-message-id=")) &&
 	     (p + 18 == e || p[18] != '<'))) {
 		/* an unbracketed Message-ID is free text to the end */
 		q = memchr(p, '=', (size_t)(e - p));
