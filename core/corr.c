@@ -41,12 +41,13 @@ struct chunk {
 enum age_list { LIST_NONE = 0, LIST_UNQUEUED, LIST_QUEUED };
 
 struct corr_priv {
+	/* what a hash chain walk reads, together at the start */
 	struct corr_msg *hnext;		/* hash chain */
+	uint32_t hash;
+	size_t qidlen, hostlen, instlen;
 	char qid[CORR_MAX_QID + 1];	/* the key, inline for fast lookup */
-	size_t qidlen, hostlen;
 	struct corr_msg *prev, *next;	/* age list */
 	enum age_list list;
-	uint32_t hash;
 	struct chunk *arena;
 	size_t arena_total;
 	struct corr_rcpt *rcpt_tail;
@@ -176,15 +177,21 @@ static uint32_t
 key_hash(const char *qid, size_t n)
 {
 	uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
+	const char *start = qid;
 	size_t i;
 
-	for (; n >= 8; qid += 8, n -= 8) {
+	for (; n > 8; qid += 8, n -= 8) {
 		memcpy(&w, qid, 8);
 		h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
 		h ^= h >> 29;
 	}
-	for (w = 0, i = 0; i < n; i++)
-		w |= (uint64_t)(unsigned char)qid[i] << (8 * i);
+	if (n == 8 || (n > 0 && qid != start)) {
+		/* the last eight bytes, overlapping ones already mixed in */
+		memcpy(&w, qid + n - 8, 8);
+	} else {
+		for (w = 0, i = 0; i < n; i++)
+			w |= (uint64_t)(unsigned char)qid[i] << (8 * i);
+	}
 	h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
 	return (uint32_t)(h ^ (h >> 32));
 }
@@ -419,13 +426,21 @@ find(const struct corr *c, struct span host, struct span instance,
 	if (c->nbuckets == 0)
 		return NULL;
 	h = key_hash(qid.p, qid.len);
-	for (m = c->buckets[h & (c->nbuckets - 1)]; m; m = m->priv->hnext)
-		if (m->priv->hash == h && m->priv->qidlen == qid.len &&
-		    memcmp(m->priv->qid, qid.p, qid.len) == 0 &&
-		    m->priv->hostlen == host.len &&
+	/* the private part by address, not through m->priv: one load less
+	 * per chain link, and a link that does not match touches one line */
+	for (m = c->buckets[h & (c->nbuckets - 1)]; m;
+	     m = ((struct msgbox *)m)->p.hnext) {
+		const struct corr_priv *pv = &((struct msgbox *)m)->p;
+
+		if (pv->hash == h && pv->qidlen == qid.len &&
+		    memcmp(pv->qid, qid.p, qid.len) == 0 &&
+		    pv->hostlen == host.len &&
 		    memcmp(m->host, host.p, host.len) == 0 &&
-		    (instance.p == NULL || str_eq_span(m->instance, instance)))
+		    (instance.p == NULL ||
+		     (pv->instlen == instance.len &&
+		      memcmp(m->instance, instance.p, instance.len) == 0)))
 			return m;
+	}
 	return NULL;
 }
 
@@ -510,6 +525,7 @@ msg_new(struct corr *c, struct span host, struct span instance,
 	if (m->instance == NULL)
 		m->instance = "";
 	b->p.hostlen = strlen(m->host);
+	b->p.instlen = strlen(m->instance);
 	m->first_time = m->last_time = t;
 	m->uid = -1;
 	m->size = -1;

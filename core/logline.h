@@ -227,6 +227,23 @@ struct logline_opts {
 		int64_t ref_day;	/* day number + 1; 0 = empty */
 		int64_t y0, ylim;
 	} yearcache;
+	/* the "Mmm dd hh" of the last 15-byte BSD stamp and the UTC time of
+	 * its hh:00:00, valid for every minute and second of that hour while
+	 * ref_time stays in [ref_lo, ref_hi) and local_is_utc is as it was */
+	struct {
+		char text[9];
+		bool utc;
+		int32_t offset;		/* utc_offset of that hour */
+		int64_t ref_lo, ref_hi;	/* equal: empty */
+		int64_t hour_utc;
+	} stampcache;
+	/* the "YYYY-MM-DDThh" of the last RFC 3339 stamp and its hh:00:00
+	 * read as UTC (before the stamp's own offset is applied) */
+	struct {
+		char text[13];
+		bool valid;
+		int64_t hour;
+	} rfccache;
 };
 
 /* logline_opts_init - defaults: local time, reference time as given */
