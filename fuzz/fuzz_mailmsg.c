@@ -51,7 +51,12 @@ check(const struct buf *b, int multipart)
 		e = strstr(l, "\r\n");
 		if (*l != ' ' && *l != '\t')
 			headers++;
+		/* encoded words stay within 76 columns; a Message-ID may
+		 * itself contain "=?UTF-8?B?" (all atext), so threading
+		 * headers are not encoded-word lines */
 		if (e - l > 998 || (e - l > 76 &&
+		    strncmp(l, "In-Reply-To:", 12) != 0 &&
+		    strncmp(l, "References:", 11) != 0 &&
 		    memmem(l, (size_t)(e - l), "=?UTF-8?B?", 10) != NULL))
 			abort();
 	}
