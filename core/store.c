@@ -240,9 +240,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" m.message_id, m.sender, m.sender_src, m.submission,"
 	" m.submission_src, m.subject, m.from_header, m.auto_submitted,"
 	" m.precedence, m.list_id, m.headers_src, r.address, r.notify,"
-	" (SELECT count(*) FROM attempts a WHERE a.recipient = r.id),"
-	" (SELECT a.relay FROM attempts a WHERE a.recipient = r.id"
-	"  ORDER BY a.at DESC, a.id DESC LIMIT 1)"
+	" coalesce(e.attempts,"
+	"  (SELECT count(*) FROM attempts a WHERE a.recipient = r.id)),"
+	" coalesce(e.relay, (SELECT a.relay FROM attempts a"
+	"  WHERE a.recipient = r.id ORDER BY a.at DESC, a.id DESC LIMIT 1)),"
+	" e.last_reason, e.retry_until, e.first_deferral, e.occurred"
 	" FROM outbox_events oe JOIN events e ON e.id = oe.event"
 	" JOIN messages m ON m.id = e.message"
 	" LEFT JOIN recipients r ON r.id = e.recipient"
@@ -1712,6 +1714,7 @@ store_facts_free(struct store_fact *v, size_t n)
 		free(v[i].recipient);
 		free(v[i].notify);
 		free(v[i].relay);
+		free(v[i].last_reason);
 	}
 	free(v);
 }
@@ -1760,6 +1763,10 @@ facts_append(struct store *s, int64_t id, struct store_fact **v, size_t *n,
 		f->notify = column_dup(st, 24);
 		f->attempts = sqlite3_column_int64(st, 25);
 		f->relay = column_dup(st, 26);
+		f->last_reason = column_dup(st, 27);
+		f->retry_until = sqlite3_column_int64(st, 28);	/* NULL: 0 */
+		f->first_deferral = sqlite3_column_int64(st, 29);
+		f->occurred = sqlite3_column_int64(st, 30);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
