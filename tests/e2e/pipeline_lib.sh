@@ -106,13 +106,14 @@ CONF
 }
 
 # pl_postfix - start the harness with the milter wired in (before pl_conf,
-# which needs $PB_A_LOG: the socket path is known in advance)
+# which needs $PB_A_LOG: the socket path is known in advance);
+# PL_LONG_IDS=no keeps Postfix's short queue IDs
 pl_postfix() {
 	M="{ unix:$SOCK, default_action=accept, connect_timeout=5s, command_timeout=5s, content_timeout=10s }"
 	PB_A_MAIN_EXTRA="smtpd_milters = $M
 non_smtpd_milters = $M
 milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}
-enable_long_queue_ids = yes"
+enable_long_queue_ids = ${PL_LONG_IDS:-yes}"
 	pb_start
 }
 
