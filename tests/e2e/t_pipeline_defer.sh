@@ -23,6 +23,14 @@ pl_time_to "sender email (deferred 3 s, first deferral line)" "mails_to alice@cl
 pl_time_to "helpdesk webhook (deferred)" "hooks_for $D" 1
 E=$(pl_mail_of alice@client.test '<pl.full@client.test>')
 [ -n "$E" ] || pl_fail "deferral notice not threaded"
+# the watcher's retry_until (arrival + queue_lifetime) reaches the text
+$PY - "$E" <<'PY' || pl_fail "deferral notice text: $(cat "$E")"
+import email, email.policy, re, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.strict)
+t = m.get_body(("plain",)).get_content()
+assert re.search(r"We keep trying until \w{3} +\d+ \w{3} \d{4} \d\d:\d\d UTC", t), t
+assert "full1@remote.test" in t and "Mailbox full" in t, t
+PY
 $PY - "$WHLOG" "$D" <<'PY' || pl_fail "deferral webhook: $(cat "$WHLOG")"
 import json, sys
 b = [json.loads(json.loads(l)["body"]) for l in open(sys.argv[1])]
