@@ -59,6 +59,33 @@ outbox_format_time(int64_t t, char *out, size_t size)
 		out[0] = '\0';
 }
 
+void
+outbox_format_duration(int64_t secs, char *out, size_t size)
+{
+	int64_t d = secs / 86400, h = secs % 86400 / 3600,
+		m = secs % 3600 / 60, sec = secs % 60;
+	int w;
+
+	if (size == 0)
+		return;
+	if (secs < 0)
+		w = snprintf(out, size, "%s", "");
+	else if (d > 0)
+		w = h ? snprintf(out, size, "%" PRId64 "d %" PRId64 "h", d, h)
+		      : snprintf(out, size, "%" PRId64 "d", d);
+	else if (h > 0)
+		w = m ? snprintf(out, size, "%" PRId64 "h %" PRId64 "m", h, m)
+		      : snprintf(out, size, "%" PRId64 "h", h);
+	else if (m > 0)
+		w = sec ? snprintf(out, size, "%" PRId64 "m %" PRId64 "s", m,
+				   sec)
+			: snprintf(out, size, "%" PRId64 "m", m);
+	else
+		w = snprintf(out, size, "%" PRId64 "s", sec);
+	if (w < 0 || (size_t)w >= size)
+		out[0] = '\0';
+}
+
 /* fact_cmp - order facts by message, kind, event */
 static int
 fact_cmp(const void *a, const void *b)
@@ -308,8 +335,42 @@ struct rendering {
 	struct notice_rcpt *rcpts;
 	char (*sent_at)[64];
 	char (*attempts)[24];
+	char (*retry_until)[64];
+	char (*tried_for)[32];
 	size_t nmsgs;
 };
+
+/*
+ * fact_times - the watcher's deferral facts as the templates want them:
+ * retry_until for a deferral, tried_for (arrival to the expiry line) for
+ * an expiry, last_reason whenever the watcher knew one that differs
+ */
+static void
+fact_times(const struct store_fact *f, enum notice_kind kind,
+	   struct notice_rcpt *rc, char *until, size_t usize, char *tried,
+	   size_t tsize)
+{
+	enum reason lr;
+	int64_t end = f->occurred > 0 ? f->occurred : f->created;
+
+	if (f->retry_until > 0 && kind == NOTICE_DEFERRED_LONG) {
+		outbox_format_time(f->retry_until, until, usize);
+		if (until[0])
+			rc->retry_until = until;
+	}
+	if (kind == NOTICE_EXPIRED && f->first_seen > 0 &&
+	    end >= f->first_seen) {
+		outbox_format_duration(end - f->first_seen, tried, tsize);
+		if (tried[0])
+			rc->tried_for = tried;
+	}
+	if (f->last_reason && (kind == NOTICE_EXPIRED ||
+			       kind == NOTICE_DELIVERED_AFTER_DELAY) &&
+	    reason_from_name(f->last_reason, strlen(f->last_reason), &lr)) {
+		rc->has_last_reason = true;
+		rc->last_reason = lr;
+	}
+}
 
 /* rendering_build - one notice_msg per message+kind of sorted facts */
 static void
@@ -323,6 +384,8 @@ rendering_build(struct rendering *r, const struct store_fact *f, size_t n)
 	r->rcpts = xcalloc(n, sizeof(*r->rcpts));
 	r->sent_at = xcalloc(n, sizeof(*r->sent_at));
 	r->attempts = xcalloc(n, sizeof(*r->attempts));
+	r->retry_until = xcalloc(n, sizeof(*r->retry_until));
+	r->tried_for = xcalloc(n, sizeof(*r->tried_for));
 	r->nmsgs = 0;
 	for (i = 0; i < n; i++) {
 		if (i == 0 || !same_group(&f[i - 1], &f[i])) {
@@ -353,6 +416,9 @@ rendering_build(struct rendering *r, const struct store_fact *f, size_t n)
 				 "%" PRId64, f[i].attempts);
 			rc->attempts = r->attempts[i];
 		}
+		fact_times(&f[i], m->kind, rc, r->retry_until[i],
+			   sizeof(r->retry_until[0]), r->tried_for[i],
+			   sizeof(r->tried_for[0]));
 		m->nrcpts++;
 	}
 }
@@ -365,6 +431,8 @@ rendering_free(struct rendering *r)
 	free(r->rcpts);
 	free(r->sent_at);
 	free(r->attempts);
+	free(r->retry_until);
+	free(r->tried_for);
 }
 
 /* jstr - a JSON string of outside text: escaped to safe UTF-8, bounded */

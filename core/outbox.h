@@ -109,4 +109,7 @@ int outbox_webhook_body(const struct notice_templates *t,
 /* outbox_format_time - "Sat 28 Nov 2026 05:04 UTC"; pure */
 void outbox_format_time(int64_t t, char *out, size_t size);
 
+/* outbox_format_duration - "4d 3h", "2h 5m", "3m 12s", "40s"; pure */
+void outbox_format_duration(int64_t secs, char *out, size_t size);
+
 #endif

@@ -53,6 +53,7 @@ enum {
 	ST_LINKED,
 	ST_HELD_FIND,
 	ST_OUTBOX_ADD_AT,
+	ST_MILTER_ADOPT,
 	ST_OUTBOX_LIST,
 	ST_OUTBOX_RESEND,
 	ST_OUTBOX_RELEASE,
@@ -83,6 +84,37 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" AND (?3 IS NULL OR message_id IS NULL"
 	"  OR trim(message_id, '<>') = trim(?3, '<>'))"
 	" ORDER BY abs(recorded_at - ?4), id DESC LIMIT 1",
+	/*
+	 * The watcher may have made the message from the log before the
+	 * milter's writer committed its record (a bounce in the same
+	 * second): the record then joins that row, its facts winning, as
+	 * insert_message would have done had it come first.
+	 */
+	[ST_MILTER_ADOPT] =
+	"UPDATE messages SET milter_record = ?1,"
+	" message_id = coalesce(?4, message_id),"
+	" message_id_src = CASE WHEN ?4 IS NOT NULL THEN 'milter'"
+	"  ELSE message_id_src END,"
+	" sender = coalesce(?5, sender),"
+	" sender_src = CASE WHEN ?5 IS NOT NULL THEN 'milter' ELSE sender_src END,"
+	" client_name = CASE WHEN ?6 IS NOT NULL OR ?7 IS NOT NULL THEN ?6"
+	"  ELSE client_name END,"
+	" client_addr = CASE WHEN ?6 IS NOT NULL OR ?7 IS NOT NULL THEN ?7"
+	"  ELSE client_addr END,"
+	" client_src = CASE WHEN ?6 IS NOT NULL OR ?7 IS NOT NULL THEN 'milter'"
+	"  ELSE client_src END,"
+	" sasl_user = coalesce(?8, sasl_user),"
+	" sasl_user_src = CASE WHEN ?8 IS NOT NULL THEN 'milter'"
+	"  ELSE sasl_user_src END,"
+	" submission = coalesce(?9, submission),"
+	" submission_src = CASE WHEN ?9 IS NOT NULL THEN 'milter'"
+	"  ELSE submission_src END,"
+	" subject = ?10, from_header = ?11, auto_submitted = ?12,"
+	" precedence = ?13, list_id = ?14, headers_src = 'milter'"
+	" WHERE instance = ?2 AND queue_id = ?3 AND milter_record IS NULL"
+	" AND first_seen BETWEEN ?15 - ?16 AND ?15 + ?16"
+	" AND (?4 IS NULL OR message_id IS NULL"
+	"  OR trim(message_id, '<>') = trim(?4, '<>'))",
 	[ST_MILTER_FIND_RCPT] =
 	"SELECT address, notify FROM milter_recipients WHERE record = ?1"
 	" ORDER BY rowid",
@@ -208,9 +240,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" m.message_id, m.sender, m.sender_src, m.submission,"
 	" m.submission_src, m.subject, m.from_header, m.auto_submitted,"
 	" m.precedence, m.list_id, m.headers_src, r.address, r.notify,"
-	" (SELECT count(*) FROM attempts a WHERE a.recipient = r.id),"
-	" (SELECT a.relay FROM attempts a WHERE a.recipient = r.id"
-	"  ORDER BY a.at DESC, a.id DESC LIMIT 1)"
+	" coalesce(e.attempts,"
+	"  (SELECT count(*) FROM attempts a WHERE a.recipient = r.id)),"
+	" coalesce(e.relay, (SELECT a.relay FROM attempts a"
+	"  WHERE a.recipient = r.id ORDER BY a.at DESC, a.id DESC LIMIT 1)),"
+	" e.last_reason, e.retry_until, e.first_deferral, e.occurred"
 	" FROM outbox_events oe JOIN events e ON e.id = oe.event"
 	" JOIN messages m ON m.id = e.message"
 	" LEFT JOIN recipients r ON r.id = e.recipient"
@@ -513,6 +547,25 @@ put_one(struct store *s, const struct store_milter_record *r)
 	if ((rc = step_done(st)) != SQLITE_OK)
 		return rc;
 	id = sqlite3_last_insert_rowid(s->db);
+	st = s->st[ST_MILTER_ADOPT];
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, r->instance);
+	bind_text(st, 3, r->queue_id);
+	bind_text(st, 4, r->message_id);
+	bind_text(st, 5, r->sender);
+	bind_text(st, 6, r->client_name);
+	bind_text(st, 7, r->client_addr);
+	bind_text(st, 8, r->sasl_user);
+	bind_text(st, 9, r->submission);
+	bind_text(st, 10, r->subject);
+	bind_text(st, 11, r->from_header);
+	bind_text(st, 12, r->auto_submitted);
+	bind_text(st, 13, r->precedence);
+	bind_text(st, 14, r->list_id);
+	sqlite3_bind_int64(st, 15, r->recorded_at);
+	sqlite3_bind_int64(st, 16, STORE_MILTER_JOIN_WINDOW);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		return rc;
 	st = s->st[ST_MILTER_RCPT];
 	for (i = 0; i < r->nrcpts; i++) {
 		sqlite3_bind_int64(st, 1, id);
@@ -1661,6 +1714,7 @@ store_facts_free(struct store_fact *v, size_t n)
 		free(v[i].recipient);
 		free(v[i].notify);
 		free(v[i].relay);
+		free(v[i].last_reason);
 	}
 	free(v);
 }
@@ -1709,6 +1763,10 @@ facts_append(struct store *s, int64_t id, struct store_fact **v, size_t *n,
 		f->notify = column_dup(st, 24);
 		f->attempts = sqlite3_column_int64(st, 25);
 		f->relay = column_dup(st, 26);
+		f->last_reason = column_dup(st, 27);
+		f->retry_until = sqlite3_column_int64(st, 28);	/* NULL: 0 */
+		f->first_deferral = sqlite3_column_int64(st, 29);
+		f->occurred = sqlite3_column_int64(st, 30);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);

@@ -470,6 +470,10 @@ struct store_fact {
 	char *recipient, *notify;	/* NULL when the event has none */
 	int64_t attempts;		/* delivery attempts recorded */
 	char *relay;			/* the last attempt's relay */
+	char *last_reason;		/* reason of the last deferral, or NULL */
+	int64_t retry_until;		/* when Postfix gives up; 0 unknown */
+	int64_t first_deferral;		/* first deferral's time; 0 none */
+	int64_t occurred;		/* the event's log line time; 0 unknown */
 };
 
 /* store_facts_free - free an array of facts */

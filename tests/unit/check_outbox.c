@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,6 +291,93 @@ START_TEST(test_leases)
 }
 END_TEST
 
+/* one_event - message QID of alice with one recipient and one KIND event
+ * whose schema-v2 columns are set as the watcher writes them */
+static void
+one_event(struct fx *f, const char *qid, const char *kind, const char *reason,
+	  const char *set)
+{
+	struct store_message_in m = { "postfix", qid, T0, "<o.1@example.com>",
+				       "alice@example.com", "u", "127.0.0.1",
+				       "authenticated", "Photos", NULL, NULL,
+				       NULL, NULL, 1 };
+	struct store_event_in e;
+	struct store_err err;
+	int64_t mid, rid, eid;
+	char sql[512];
+	sqlite3 *db;
+
+	ck_assert_int_eq(store_message_add(f->s, &m, &mid, &err), STORE_OK);
+	ck_assert_int_eq(store_recipient_add(f->s, mid, "full@example.net",
+					     NULL, &rid, &err), STORE_OK);
+	memset(&e, 0, sizeof(e));
+	e.message = mid;
+	e.recipient = rid;
+	e.kind = kind;
+	e.reason = reason;
+	e.who_acts = "recipient";
+	e.ukey = qid;
+	ck_assert_int_eq(store_event_add(f->s, &e, T0, &eid, &err), STORE_OK);
+	snprintf(sql, sizeof(sql), "UPDATE events SET %s WHERE id = %lld",
+		 set, (long long)eid);
+	ck_assert_int_eq(sqlite3_open(f->db, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* the watcher's deferral facts reach the text: retry_until, tried_for,
+ * last_reason, attempts and relay from the event's own columns */
+START_TEST(test_deferral_facts)
+{
+	struct fx f;
+	struct outbox ob;
+	char until[64];
+
+	fx_open(&f);
+	one_event(&f, "QD", "deferred_long", "mailbox_full",
+		  "retry_until = 1700432000, first_deferral = 1700000010,"
+		  " attempts = 7, relay = 'mx.example.net[192.0.2.9]:25',"
+		  " occurred = 1700014400");
+	one_event(&f, "QE", "expired", "delivery_expired",
+		  "last_reason = 'mailbox_full', first_deferral = 1700000010,"
+		  " occurred = 1700000000 + 2 * 86400 + 3 * 3600 + 59");
+	outbox_init(&ob, f.s, &f.c, f.t, NULL, 1);
+	ck_assert_int_eq(outbox_route(&ob, T0 + 5), 2);
+	ck_assert_int_eq(outbox_deliver(&ob, T0 + 5, NULL), 6);
+	fflush(f.fp);
+	outbox_format_time(1700432000, until, sizeof(until));
+	ck_assert_str_eq(until, "Sun 19 Nov 2023 22:13 UTC");
+	ck_assert_ptr_nonnull(strstr(f.out, "We keep trying until Sun 19 Nov"
+				     " 2023 22:13 UTC, then we stop."));
+	ck_assert_ptr_nonnull(strstr(f.out, "Retried until: Sun 19 Nov 2023"));
+	ck_assert_ptr_nonnull(strstr(f.out, "Attempts: 7"));
+	ck_assert_ptr_nonnull(strstr(f.out, "mx.example.net[192.0.2.9]:25"));
+	ck_assert_ptr_nonnull(strstr(f.out, "Tried for: 2d 3h\r\n"));
+	/* quoted-printable soft line break after "Mailbox" */
+	ck_assert_ptr_nonnull(strstr(f.out, "last deferral: Mailbox=\r\n"
+				     " full (mailbox_full)"));
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(test_format_duration)
+{
+	static const struct { int64_t s; const char *want; } c[] = {
+		{ 0, "0s" }, { 40, "40s" }, { 60, "1m" }, { 192, "3m 12s" },
+		{ 3600, "1h" }, { 7500, "2h 5m" }, { 86400, "1d" },
+		{ 5 * 86400 + 3600 + 59, "5d 1h" }, { -1, "" } };
+	char out[32], tiny[3];
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		outbox_format_duration(c[i].s, out, sizeof(out));
+		ck_assert_str_eq(out, c[i].want);
+	}
+	outbox_format_duration(7500, tiny, sizeof(tiny));	/* truncated */
+	ck_assert_str_eq(tiny, "");
+}
+END_TEST
+
 /* the JSON body: documented fields, hostile facts stay data */
 START_TEST(test_webhook_body)
 {
@@ -463,6 +551,8 @@ outbox_suite(void)
 	tcase_add_test(tc, test_loop_guard);
 	tcase_add_test(tc, test_leases);
 	tcase_add_test(tc, test_webhook_body);
+	tcase_add_test(tc, test_deferral_facts);
+	tcase_add_test(tc, test_format_duration);
 	tcase_add_test(tc, test_resend);
 	tcase_add_test(tc, test_batch_stops);
 	suite_add_tcase(s, tc);

@@ -120,6 +120,43 @@ START_TEST(test_migrate_from_empty)
 }
 END_TEST
 
+/* the watcher made the message from the log first; the milter's record,
+ * committed a moment later, joins that row and its facts win */
+START_TEST(test_milter_record_after_message)
+{
+	struct store *s;
+	struct store_err err;
+	struct store_milter_record *r = record("4lateQID", 1);
+	struct store_log_msg m = { .instance = "postfix",
+		.queue_id = "4lateQID", .first_seen = 1764300001,
+		.message_id = "<abc@example.org>", .sender = "forged@example.com",
+		.size = 100, .client_name = "localhost",
+		.client_addr = "127.0.0.1", .submission = NULL };
+	struct store_log_msg other = m;
+	int64_t id, id2;
+
+	other.queue_id = "4otherQID";
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	ck_assert_int_eq(store_txn_begin(s, &err), STORE_OK);
+	ck_assert_int_eq(store_watch_message(s, &m, &id, &err), STORE_OK);
+	ck_assert_int_eq(store_watch_message(s, &other, &id2, &err), STORE_OK);
+	ck_assert_int_eq(store_txn_commit(s, &err), STORE_OK);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM messages"
+		" WHERE milter_record IS NULL"), 2);
+	ck_assert_int_eq(store_milter_put(s, &r, 1, 0, &err), STORE_OK);
+	store_close(s);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM messages"
+		" WHERE queue_id = '4lateQID' AND milter_record IS NOT NULL"
+		" AND submission = 'inbound' AND submission_src = 'milter'"
+		" AND sender = '' AND sender_src = 'milter'"
+		" AND client_addr = '192.0.2.1' AND client_src = 'milter'"
+		" AND headers_src = 'milter' AND subject = 'caf\xc3\xa9'"), 1);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM messages"
+		" WHERE queue_id = '4otherQID' AND milter_record IS NULL"), 1);
+	store_milter_record_free(r);
+}
+END_TEST
+
 START_TEST(test_reopen_keeps_data)
 {
 	struct store *s;
@@ -619,6 +656,7 @@ store_suite(void)
 	tcase_add_test(tc, test_cursor_and_gaps);
 	tcase_add_test(tc, test_purge);
 	tcase_add_test(tc, test_open_bad_path);
+	tcase_add_test(tc, test_milter_record_after_message);
 	suite_add_tcase(s, tc);
 	return s;
 }
