@@ -21,7 +21,7 @@ libcurl4-openssl-dev libssl-dev openssl
 check libsubunit-dev zlib1g-dev libsystemd-dev systemd-journal-remote
 libmilter-dev miltertest
 postfix dovecot-core python3 python3-aiosmtpd
-pflogsumm clang libclang-rt-14-dev cppcheck procps valgrind
+pflogsumm clang libclang-rt-14-dev cppcheck procps valgrind groff-base man-db
 "
 
 missing=""
