@@ -212,7 +212,8 @@ route_group(struct outbox *ob, const struct store_fact *f, size_t n,
 	int64_t *snd = xmalloc(n * sizeof(*snd));
 	int64_t *hd = xmalloc(n * sizeof(*hd));
 	int64_t *wh = xmalloc(n * sizeof(*wh));
-	size_t ns = 0, nh = 0, nw = 0, i;
+	unsigned *xb = xcalloc(n, sizeof(*xb));
+	size_t ns = 0, nh = 0, nw = 0, i, e;
 	struct policy_event ev;
 	struct policy_verdict v;
 	struct store_err err;
@@ -228,6 +229,7 @@ route_group(struct outbox *ob, const struct store_fact *f, size_t n,
 			hd[nh++] = f[i].event;
 		if (v.webhook)
 			wh[nw++] = f[i].event;
+		xb[i] = v.extra;
 		if (!v.sender)
 			log_info("event %" PRId64 " (%s, queue id %s): sender "
 				 "not told: %s", f[i].event, f[i].kind,
@@ -258,7 +260,19 @@ route_group(struct outbox *ob, const struct store_fact *f, size_t n,
 			 "pb_%" PRId64 "_%" PRId64 "_%s", wh[0], now,
 			 c->webhook_name);
 	}
+	for (e = 0; e < c->n_extra && e < POLICY_MAX_EXTRA; e++) {
+		for (nw = 0, i = 0; i < n; i++)
+			if (xb[i] & (1u << e))
+				wh[nw++] = f[i].event;
+		if (nw == 0)
+			continue;
+		plan_add(pl, np, "webhook", c->extra[e].name, now, wh, nw);
+		snprintf((*pl)[*np - 1].id, sizeof((*pl)[*np - 1].id),
+			 "pb_%" PRId64 "_%" PRId64 "_%s", wh[0], now,
+			 c->extra[e].name);
+	}
 out:
+	free(xb);
 	free(snd);
 	free(hd);
 	free(wh);
@@ -663,6 +677,31 @@ out:
 	notice_out_free(&no);
 }
 
+/*
+ * endpoint_of - the endpoint a webhook row's target names: its index (0:
+ * notice.webhook's, 1 + i: extra[i]), client and format; -1 when none
+ */
+static int
+endpoint_of(const struct outbox *ob, const char *target,
+	    struct webhook_client **wc, int *slack)
+{
+	const struct outbox_conf *c = ob->conf;
+	size_t i;
+
+	if (c->webhook_name != NULL && strcmp(target, c->webhook_name) == 0) {
+		*wc = ob->webhook;
+		*slack = c->webhook_slack;
+		return 0;
+	}
+	for (i = 0; i < c->n_extra && i < POLICY_MAX_EXTRA; i++)
+		if (strcmp(target, c->extra[i].name) == 0) {
+			*wc = c->extra[i].client;
+			*slack = c->extra[i].slack;
+			return 1 + (int)i;
+		}
+	return -1;
+}
+
 /* send_webhook - build and post one webhook notice */
 static void
 send_webhook(struct outbox *ob, const struct store_notice *nt,
@@ -671,16 +710,18 @@ send_webhook(struct outbox *ob, const struct store_notice *nt,
 {
 	const struct outbox_conf *c = ob->conf;
 	struct webhook_result wr;
+	struct webhook_client *wc = NULL;
 	struct buf body, why;
+	int ep, slack = 0;
 
-	if (ob->webhook == NULL || c->webhook_name == NULL ||
-	    strcmp(nt->target, c->webhook_name) != 0 || nt->webhook_id == NULL) {
+	ep = endpoint_of(ob, nt->target, &wc, &slack);
+	if (ep < 0 || wc == NULL || nt->webhook_id == NULL) {
 		a->fatal = 1;
 		snprintf(a->error, sizeof(a->error), "no endpoint \"%s\" "
 			 "configured", nt->target);
 		return;
 	}
-	if (ob->webhook_disabled) {
+	if (ob->webhook_disabled & (1u << ep)) {
 		a->fatal = 1;
 		snprintf(a->error, sizeof(a->error), "endpoint disabled "
 			 "after 410 Gone");
@@ -689,7 +730,7 @@ send_webhook(struct outbox *ob, const struct store_notice *nt,
 	buf_init(&body, OUTBOX_MSG_MAX);
 	buf_init(&why, 256);
 	if (outbox_webhook_body(ob->templates, nt->webhook_id, f, n,
-				c->webhook_slack, &body, &why) < 0) {
+				slack, &body, &why) < 0) {
 		a->fatal = 1;
 		snprintf(a->error, sizeof(a->error), "body: %s", buf_str(&why));
 		goto out;
@@ -701,7 +742,7 @@ send_webhook(struct outbox *ob, const struct store_notice *nt,
 		a->cls = RETRY_C_SUCCESS;
 		goto out;
 	}
-	if (webhook_post(ob->webhook, nt->webhook_id, now, body.data, body.len,
+	if (webhook_post(wc, nt->webhook_id, now, body.data, body.len,
 			 &wr, NULL) < 0) {
 		a->fatal = 1;
 		snprintf(a->error, sizeof(a->error), "webhook: %s", wr.error);
@@ -727,9 +768,10 @@ deliver_one(struct outbox *ob, const struct store_notice *nt, int64_t now)
 	struct attempt a;
 	struct store_err err;
 	enum store_outcome oc;
+	struct webhook_client *wc;
 	int64_t next = now;
 	size_t n = 0;
-	int rc;
+	int rc, ep, slack;
 
 	memset(&a, 0, sizeof(a));
 	a.retry_after_ms = -1;
@@ -780,7 +822,8 @@ deliver_one(struct outbox *ob, const struct store_notice *nt, int64_t now)
 		ob->stats.retried++;
 		break;
 	case RETRY_DISABLE:
-		ob->webhook_disabled = 1;
+		if ((ep = endpoint_of(ob, nt->target, &wc, &slack)) >= 0)
+			ob->webhook_disabled |= 1u << ep;
 		log_warn("webhook endpoint %s answered 410 Gone: disabled "
 			 "until restart", nt->target);
 		/* FALLTHROUGH */

@@ -35,6 +35,14 @@
 #define OUTBOX_MSG_MAX		(4 * 1024 * 1024) /* bytes of one notice */
 #define OUTBOX_MSGID_PREFIX	"plainbounce.notice."
 
+/* One more webhook endpoint (notice.webhooks); extra[i] is routed by
+ * policy.extra[i] and its delivery rows have target == name. */
+struct outbox_endpoint {
+	const char *name;
+	int slack;			/* {"text": ...} instead of the body */
+	struct webhook_client *client;	/* NULL: routed, never posted */
+};
+
 struct outbox_conf {
 	struct policy_conf policy;
 	const char *owner;		/* unique per worker: host:pid */
@@ -44,6 +52,8 @@ struct outbox_conf {
 	const char *helpdesk_address;	/* "" or NULL: none */
 	const char *webhook_name;	/* endpoint name, NULL: none */
 	int webhook_slack;		/* {"text": ...} instead of the body */
+	struct outbox_endpoint extra[POLICY_MAX_EXTRA];
+	size_t n_extra;			/* as policy.n_extra */
 	struct retry_policy retry;
 	struct mailer_conf mailer;
 	const char *from_addr;
@@ -70,7 +80,9 @@ struct outbox {
 	const struct outbox_conf *conf;
 	const struct notice_templates *templates;
 	struct webhook_client *webhook;	/* NULL: none configured */
-	int webhook_disabled;		/* the endpoint answered 410 */
+	/* endpoints that answered 410: bit 0 notice.webhook's, bit 1 + i
+	 * conf->extra[i]'s */
+	unsigned webhook_disabled;
 	uint32_t rnd;			/* jitter state (xorshift) */
 	struct outbox_stats stats;
 };
