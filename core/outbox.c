@@ -711,8 +711,9 @@ send_webhook(struct outbox *ob, const struct store_notice *nt,
 	const struct outbox_conf *c = ob->conf;
 	struct webhook_result wr;
 	struct webhook_client *wc = NULL;
+	struct store_err err;
 	struct buf body, why;
-	int ep, slack = 0;
+	int ep, slack = 0, off = 0;
 
 	ep = endpoint_of(ob, nt->target, &wc, &slack);
 	if (ep < 0 || wc == NULL || nt->webhook_id == NULL) {
@@ -721,6 +722,10 @@ send_webhook(struct outbox *ob, const struct store_notice *nt,
 			 "configured", nt->target);
 		return;
 	}
+	if (!(ob->webhook_disabled & (1u << ep)) &&
+	    store_endpoint_disabled(ob->store, nt->target, &off, &err)
+	    == STORE_OK && off)
+		ob->webhook_disabled |= 1u << ep;	/* by 410, stored */
 	if (ob->webhook_disabled & (1u << ep)) {
 		a->fatal = 1;
 		snprintf(a->error, sizeof(a->error), "endpoint disabled "
@@ -824,8 +829,12 @@ deliver_one(struct outbox *ob, const struct store_notice *nt, int64_t now)
 	case RETRY_DISABLE:
 		if ((ep = endpoint_of(ob, nt->target, &wc, &slack)) >= 0)
 			ob->webhook_disabled |= 1u << ep;
+		if (store_endpoint_disable(ob->store, nt->target, now,
+					   a.error, &err) != STORE_OK)
+			log_warn("endpoint %s: %s", nt->target, err.msg);
 		log_warn("webhook endpoint %s answered 410 Gone: disabled "
-			 "until restart", nt->target);
+			 "(kept in the store; see plainbounce status)",
+			 nt->target);
 		/* FALLTHROUGH */
 	default:
 		oc = STORE_NOTICE_DEAD;
