@@ -47,6 +47,39 @@ next_rnd(struct outbox *ob)
 }
 
 void
+outbox_format_time_locale(int64_t t, const char *locale, char *out,
+			  size_t size)
+{
+	static const char *const wday[] = { "Sonntag", "Montag", "Dienstag",
+		"Mittwoch", "Donnerstag", "Freitag", "Samstag" };
+	static const char *const mon[] = { "Januar", "Februar", "M\xc3\xa4rz",
+		"April", "Mai", "Juni", "Juli", "August", "September",
+		"Oktober", "November", "Dezember" };
+	struct tm tm;
+	time_t tt = (time_t)t;
+	int w;
+
+	if (size == 0)
+		return;
+	if (locale == NULL || strncmp(locale, "de", 2) != 0 ||
+	    (locale[2] != '\0' && locale[2] != '_' && locale[2] != '-')) {
+		outbox_format_time(t, out, size);
+		return;
+	}
+	/* German names by table: strftime would follow the process locale */
+	if (gmtime_r(&tt, &tm) == NULL || tm.tm_wday < 0 || tm.tm_wday > 6 ||
+	    tm.tm_mon < 0 || tm.tm_mon > 11) {
+		out[0] = '\0';
+		return;
+	}
+	w = snprintf(out, size, "%s, %d. %s %lld, %02d:%02d UTC",
+		     wday[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon],
+		     (long long)tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
+	if (w < 0 || (size_t)w >= size)
+		out[0] = '\0';
+}
+
+void
 outbox_format_time(int64_t t, char *out, size_t size)
 {
 	struct tm tm;
@@ -361,14 +394,15 @@ struct rendering {
  */
 static void
 fact_times(const struct store_fact *f, enum notice_kind kind,
-	   struct notice_rcpt *rc, char *until, size_t usize, char *tried,
-	   size_t tsize)
+	   const char *locale, struct notice_rcpt *rc, char *until,
+	   size_t usize, char *tried, size_t tsize)
 {
 	enum reason lr;
 	int64_t end = f->occurred > 0 ? f->occurred : f->created;
 
 	if (f->retry_until > 0 && kind == NOTICE_DEFERRED_LONG) {
-		outbox_format_time(f->retry_until, until, usize);
+		outbox_format_time_locale(f->retry_until, locale, until,
+					  usize);
 		if (until[0])
 			rc->retry_until = until;
 	}
@@ -388,7 +422,8 @@ fact_times(const struct store_fact *f, enum notice_kind kind,
 
 /* rendering_build - one notice_msg per message+kind of sorted facts */
 static void
-rendering_build(struct rendering *r, const struct store_fact *f, size_t n)
+rendering_build(struct rendering *r, const struct store_fact *f, size_t n,
+		const char *locale)
 {
 	size_t i;
 	struct notice_msg *m = NULL;
@@ -404,8 +439,9 @@ rendering_build(struct rendering *r, const struct store_fact *f, size_t n)
 	for (i = 0; i < n; i++) {
 		if (i == 0 || !same_group(&f[i - 1], &f[i])) {
 			m = &r->msgs[r->nmsgs];
-			outbox_format_time(f[i].first_seen, r->sent_at[r->nmsgs],
-					   sizeof(r->sent_at[0]));
+			outbox_format_time_locale(f[i].first_seen, locale,
+						  r->sent_at[r->nmsgs],
+						  sizeof(r->sent_at[0]));
 			m->kind = fact_kind(&f[i]);
 			if (m->kind == NOTICE_KIND_COUNT)
 				m->kind = NOTICE_BOUNCED;
@@ -430,7 +466,7 @@ rendering_build(struct rendering *r, const struct store_fact *f, size_t n)
 				 "%" PRId64, f[i].attempts);
 			rc->attempts = r->attempts[i];
 		}
-		fact_times(&f[i], m->kind, rc, r->retry_until[i],
+		fact_times(&f[i], m->kind, locale, rc, r->retry_until[i],
 			   sizeof(r->retry_until[0]), r->tried_for[i],
 			   sizeof(r->tried_for[0]));
 		m->nrcpts++;
@@ -491,7 +527,7 @@ outbox_webhook_body(const struct notice_templates *t, const char *id,
 		buf_adds(why, "no events");
 		return -1;
 	}
-	rendering_build(&r, f, n);
+	rendering_build(&r, f, n, notice_templates_locale(t));
 	notice_out_init(&no);
 	notice_explanation_init(&ex);
 	if (r.nmsgs != 1) {
@@ -582,12 +618,14 @@ render_email(struct outbox *ob, enum notice_audience aud,
 	char since[64];
 	int rc;
 
-	rendering_build(&r, f, n);
+	rendering_build(&r, f, n, notice_templates_locale(ob->templates));
 	if (r.nmsgs == 1) {
 		rc = notice_render(ob->templates, aud, &r.msgs[0], NOTICE_HTML,
 				   no, why);
 	} else {
-		outbox_format_time(f[0].created, since, sizeof(since));
+		outbox_format_time_locale(f[0].created,
+					  notice_templates_locale(ob->templates),
+					  since, sizeof(since));
 		dg.sender = f[0].sender;
 		dg.since = since;
 		dg.msgs = r.msgs;

@@ -121,6 +121,14 @@ int outbox_webhook_body(const struct notice_templates *t,
 /* outbox_format_time - "Sat 28 Nov 2026 05:04 UTC"; pure */
 void outbox_format_time(int64_t t, char *out, size_t size);
 
+/*
+ * outbox_format_time_locale - the time as notices in locale show it: "de"
+ * (and de_*) gives "Samstag, 28. November 2026, 05:04 UTC", any other
+ * locale outbox_format_time's English; pure, independent of setlocale
+ */
+void outbox_format_time_locale(int64_t t, const char *locale, char *out,
+			       size_t size);
+
 /* outbox_format_duration - "4d 3h", "2h 5m", "3m 12s", "40s"; pure */
 void outbox_format_duration(int64_t secs, char *out, size_t size);
 
