@@ -72,6 +72,17 @@ show_gap(void *arg, const struct store_gap_row *g)
 	       g->source, g->note ? g->note : "");
 }
 
+/* show_disabled - one endpoint a 410 disabled, for `plainbounce status` */
+static void
+show_disabled(void *arg, const char *name, int64_t at, const char *why)
+{
+	const struct show *sh = arg;
+	char w[64];
+
+	printf("  %s since %s: %s\n", name, when(at, sh->now, w, sizeof(w)),
+	       why);
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -126,6 +137,11 @@ cmd_status(int argc, char **argv)
 		printf("gaps           %lld%s\n", (long long)o.gaps,
 		       o.gaps ? ", newest first:" : "");
 		rc = store_overview(s, &o, NULL, show_gap, 10, &sh, &err);
+	}
+	/* a read-only open does not migrate: older stores have no table */
+	if (rc == STORE_OK && store_version(s) >= 3) {
+		printf("disabled webhook endpoints (410 Gone):\n");
+		rc = store_endpoints_disabled(s, show_disabled, &sh, &err);
 	}
 	if (rc != STORE_OK)
 		fprintf(stderr, "plainbounce: store: %s\n", err.msg);

@@ -113,6 +113,11 @@ static const struct cfg_key cfg_table[] = {
 	{ "notice.webhook.allow_private", CFG_BOOL, "false", 0, 0,
 	  OFF(notice_webhook_allow_private), NULL,
 	  "permit loopback and private addresses (tests only; SSRF guard off)" },
+	{ "notice.webhooks", CFG_ENDPOINTS, "( )", 0, CFG_MAX_ENDPOINTS,
+	  OFF(notice_webhooks), NULL,
+	  "more endpoints: ( { name = \"x\"; url = \"...\"; secret = "
+	  "\"...\"; format = \"json\"; kinds = [ ... ]; skip_reasons = "
+	  "[ ... ]; }, ... )" },
 	{ "notice.smtp.relay", CFG_STR, "\"smtp://127.0.0.1:25\"", 0, 0,
 	  OFF(notice_smtp_relay), NULL,
 	  "where email notices are submitted: smtp://host:port or smtps://" },
@@ -327,6 +332,155 @@ strlist_free(struct cfg_strlist *l)
 	l->n = 0;
 }
 
+/* endpoints_free - release the entries of notice.webhooks */
+static void
+endpoints_free(struct cfg_endpoints *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		free(e->v[i].name);
+		free(e->v[i].url);
+		free(e->v[i].secret);
+		free(e->v[i].format);
+		strlist_free(&e->v[i].kinds);
+		strlist_free(&e->v[i].skip_reasons);
+	}
+	free(e->v);
+	e->v = NULL;
+	e->n = 0;
+}
+
+/* The sub-keys of one notice.webhooks entry: the same checks as the
+ * matching notice.webhook keys; name and url are required. */
+static const struct cfg_key endpoint_keys[] = {
+	{ "name", CFG_STR, NULL, 0, 0, offsetof(struct cfg_endpoint, name),
+	  check_endpoint, NULL },
+	{ "url", CFG_STR, NULL, 0, 0, offsetof(struct cfg_endpoint, url),
+	  check_path, NULL },
+	{ "secret", CFG_STR, NULL, 0, 0,
+	  offsetof(struct cfg_endpoint, secret), NULL, NULL },
+	{ "format", CFG_STR, NULL, 0, 0,
+	  offsetof(struct cfg_endpoint, format), check_format, NULL },
+	{ "kinds", CFG_STRLIST, NULL, 0, 0,
+	  offsetof(struct cfg_endpoint, kinds), check_kind, NULL },
+	{ "skip_reasons", CFG_STRLIST, NULL, 0, 0,
+	  offsetof(struct cfg_endpoint, skip_reasons), check_reason, NULL },
+};
+
+static int set_value(struct cfg *c, const struct cfg_key *k,
+		     config_setting_t *s, struct buf *why);
+
+/* where - "file:line: " of a setting, as every config error starts */
+static void
+where(struct buf *why, config_setting_t *s)
+{
+	const char *file = config_setting_source_file(s);
+
+	buf_addf(why, "%s:%u: ", file ? file : "?",
+		 config_setting_source_line(s));
+}
+
+/* set_endpoint - one entry of notice.webhooks into *e (defaults first) */
+static int
+set_endpoint(struct cfg_endpoint *e, config_setting_t *g, const char *key,
+	     size_t idx, struct buf *why)
+{
+	config_setting_t *s;
+	const struct cfg_key *k;
+	struct cfg_key sub;
+	char name[128];
+	size_t j;
+	int i;
+
+	e->format = xstrdup("json");
+	e->secret = xstrdup("");
+	e->kinds.v = xcalloc(NOTICE_KIND_COUNT + 1, sizeof(char *));
+	for (i = 0; i < NOTICE_KIND_COUNT; i++)
+		e->kinds.v[i] = xstrdup(notice_kind_name((enum notice_kind)i));
+	e->kinds.n = NOTICE_KIND_COUNT;
+	e->skip_reasons.v = xcalloc(1, sizeof(char *));
+	if (!config_setting_is_group(g)) {
+		where(why, g);
+		buf_addf(why, "%s: entry %zu: expected a group { name = ...; "
+			 "url = ...; }", key, idx + 1);
+		return -1;
+	}
+	for (i = 0; i < config_setting_length(g); i++) {
+		s = config_setting_get_elem(g, (unsigned)i);
+		for (k = NULL, j = 0; j < sizeof(endpoint_keys) /
+		     sizeof(endpoint_keys[0]); j++)
+			if (strcmp(endpoint_keys[j].name,
+				   config_setting_name(s)) == 0)
+				k = &endpoint_keys[j];
+		where(why, s);
+		if (k == NULL) {
+			buf_addf(why, "unknown key \"%s.%s\"", key,
+				 config_setting_name(s));
+			return -1;
+		}
+		/* set_value names the key: give it the full dotted name */
+		sub = *k;
+		snprintf(name, sizeof(name), "%s.%s", key, k->name);
+		sub.name = name;
+		if (set_value((struct cfg *)(void *)e, &sub, s, why) < 0)
+			return -1;
+		buf_reset(why);
+	}
+	if (e->name == NULL || e->url == NULL) {
+		where(why, g);
+		buf_addf(why, "%s: entry %zu: needs a name and a url", key,
+			 idx + 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* set_endpoints - the list notice.webhooks; names unique among its entries */
+static int
+set_endpoints(struct cfg *c, const struct cfg_key *k, config_setting_t *s,
+	      struct buf *why)
+{
+	struct cfg_endpoints *l = field(c, k), n = { NULL, 0 };
+	int i, len;
+	size_t j;
+
+	buf_reset(why);
+	if (!config_setting_is_list(s)) {
+		where(why, s);
+		buf_addf(why, "%s: expected a list ( { ... }, ... )", k->name);
+		return -1;
+	}
+	len = config_setting_length(s);
+	if (len > k->max) {
+		where(why, s);
+		buf_addf(why, "%s: more than %" PRId64 " endpoints", k->name,
+			 k->max);
+		return -1;
+	}
+	n.v = xcalloc((size_t)len + 1, sizeof(*n.v));
+	for (i = 0; i < len; i++) {
+		n.n++;
+		if (set_endpoint(&n.v[i], config_setting_get_elem(s,
+				 (unsigned)i), k->name, (size_t)i, why) < 0)
+			goto bad;
+		for (j = 0; j < (size_t)i; j++)
+			if (strcmp(n.v[j].name, n.v[i].name) == 0) {
+				where(why, config_setting_get_elem(s,
+					(unsigned)i));
+				buf_addf(why, "%s: endpoint name \"%s\" "
+					 "used twice", k->name, n.v[i].name);
+				goto bad;
+			}
+	}
+	endpoints_free(l);
+	*l = n;
+	return 0;
+bad:
+	endpoints_free(&n);
+	return -1;
+}
+
 /* set_value - check one setting against its key and store it */
 static int
 set_value(struct cfg *c, const struct cfg_key *k, config_setting_t *s,
@@ -339,6 +493,8 @@ set_value(struct cfg *c, const struct cfg_key *k, config_setting_t *s,
 	struct cfg_strlist *l;
 
 	switch (k->type) {
+	case CFG_ENDPOINTS:
+		return set_endpoints(c, k, s, why);
 	case CFG_STR:
 		if ((str = config_setting_get_string(s)) == NULL) {
 			buf_addf(why, "%s: expected a string", k->name);
@@ -506,8 +662,31 @@ cfg_free(struct cfg *c)
 			*(char **)field(c, &k[i]) = NULL;
 		} else if (k[i].type == CFG_STRLIST) {
 			strlist_free(field(c, &k[i]));
+		} else if (k[i].type == CFG_ENDPOINTS) {
+			endpoints_free(field(c, &k[i]));
 		}
 	}
+}
+
+/* check_names - notice.webhooks names differ from notice.webhook's */
+static int
+check_names(const struct cfg *c, config_t *lc, struct buf *why)
+{
+	const struct cfg_endpoints *e = &c->notice_webhooks;
+	config_setting_t *s = config_lookup(lc, "notice.webhooks");
+	size_t i;
+
+	if (*c->notice_webhook_url == '\0' || s == NULL)
+		return 0;
+	for (i = 0; i < e->n; i++)
+		if (strcmp(e->v[i].name, c->notice_webhook_name) == 0) {
+			where(why, config_setting_get_elem(s, (unsigned)i));
+			buf_addf(why, "notice.webhooks: endpoint name \"%s\" "
+				 "is notice.webhook.name already",
+				 e->v[i].name);
+			return -1;
+		}
+	return 0;
 }
 
 int
@@ -529,7 +708,8 @@ cfg_load(struct cfg *c, const char *path, struct buf *why)
 				 config_error_line(&lc), config_error_text(&lc));
 		goto out;
 	}
-	if (walk(c, config_root_setting(&lc), "", why) < 0) {
+	if (walk(c, config_root_setting(&lc), "", why) < 0 ||
+	    check_names(c, &lc, why) < 0) {
 		cfg_free(c);
 		cfg_init(c);
 		goto out;

@@ -23,11 +23,34 @@ enum cfg_type {
 	CFG_INT,		/* integer within [min, max] */
 	CFG_BOOL,		/* true / false */
 	CFG_DURATION,		/* milliseconds within [min, max] */
-	CFG_STRLIST		/* list of strings: [ "a", "b" ] */
+	CFG_STRLIST,		/* list of strings: [ "a", "b" ] */
+	CFG_ENDPOINTS		/* list of webhook endpoint groups */
 };
 
 struct cfg_strlist {
 	char **v;		/* n strings, then NULL */
+	size_t n;
+};
+
+/*
+ * Several webhook endpoints.  notice.webhook stays the first endpoint (so
+ * existing files keep their meaning); notice.webhooks adds more, as a list
+ * of groups with their own small key table (name, url, secret, format,
+ * kinds, skip_reasons), checked with file:line like any other key.  The
+ * transport settings (ca_file, timeouts, allow_http, allow_private) are
+ * notice.webhook's and shared by all endpoints.  Names are unique across
+ * all endpoints: a delivery row's target is the endpoint's name.
+ */
+#define CFG_MAX_ENDPOINTS 8	/* entries of notice.webhooks */
+
+struct cfg_endpoint {
+	char *name, *url, *secret, *format;
+	struct cfg_strlist kinds;	/* default: every kind */
+	struct cfg_strlist skip_reasons;
+};
+
+struct cfg_endpoints {
+	struct cfg_endpoint *v;
 	size_t n;
 };
 
@@ -71,6 +94,7 @@ struct cfg {
 	int64_t notice_webhook_timeout;		/* ms */
 	int notice_webhook_allow_http;
 	int notice_webhook_allow_private;
+	struct cfg_endpoints notice_webhooks;	/* more endpoints */
 	char *notice_smtp_relay;
 	char *notice_smtp_from;
 	char *notice_smtp_from_name;

@@ -754,6 +754,12 @@ notice_load(struct notice_templates **tp, const char *dir,
 	return 0;
 }
 
+const char *
+notice_templates_locale(const struct notice_templates *t)
+{
+	return t ? t->locale : NULL;
+}
+
 void
 notice_free(struct notice_templates *t)
 {

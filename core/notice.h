@@ -131,6 +131,9 @@ struct notice_explanation {
 
 struct notice_templates;
 
+/* notice_templates_locale - the locale t was loaded for ("en", "de") */
+const char *notice_templates_locale(const struct notice_templates *t);
+
 /*
  * notice_load - read and check all templates of locale under dir.  On
  * error returns -1 with "file:line: what is wrong" in why.

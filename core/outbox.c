@@ -47,6 +47,39 @@ next_rnd(struct outbox *ob)
 }
 
 void
+outbox_format_time_locale(int64_t t, const char *locale, char *out,
+			  size_t size)
+{
+	static const char *const wday[] = { "Sonntag", "Montag", "Dienstag",
+		"Mittwoch", "Donnerstag", "Freitag", "Samstag" };
+	static const char *const mon[] = { "Januar", "Februar", "M\xc3\xa4rz",
+		"April", "Mai", "Juni", "Juli", "August", "September",
+		"Oktober", "November", "Dezember" };
+	struct tm tm;
+	time_t tt = (time_t)t;
+	int w;
+
+	if (size == 0)
+		return;
+	if (locale == NULL || strncmp(locale, "de", 2) != 0 ||
+	    (locale[2] != '\0' && locale[2] != '_' && locale[2] != '-')) {
+		outbox_format_time(t, out, size);
+		return;
+	}
+	/* German names by table: strftime would follow the process locale */
+	if (gmtime_r(&tt, &tm) == NULL || tm.tm_wday < 0 || tm.tm_wday > 6 ||
+	    tm.tm_mon < 0 || tm.tm_mon > 11) {
+		out[0] = '\0';
+		return;
+	}
+	w = snprintf(out, size, "%s, %d. %s %lld, %02d:%02d UTC",
+		     wday[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon],
+		     (long long)tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
+	if (w < 0 || (size_t)w >= size)
+		out[0] = '\0';
+}
+
+void
 outbox_format_time(int64_t t, char *out, size_t size)
 {
 	struct tm tm;
@@ -212,7 +245,8 @@ route_group(struct outbox *ob, const struct store_fact *f, size_t n,
 	int64_t *snd = xmalloc(n * sizeof(*snd));
 	int64_t *hd = xmalloc(n * sizeof(*hd));
 	int64_t *wh = xmalloc(n * sizeof(*wh));
-	size_t ns = 0, nh = 0, nw = 0, i;
+	unsigned *xb = xcalloc(n, sizeof(*xb));
+	size_t ns = 0, nh = 0, nw = 0, i, e;
 	struct policy_event ev;
 	struct policy_verdict v;
 	struct store_err err;
@@ -228,6 +262,7 @@ route_group(struct outbox *ob, const struct store_fact *f, size_t n,
 			hd[nh++] = f[i].event;
 		if (v.webhook)
 			wh[nw++] = f[i].event;
+		xb[i] = v.extra;
 		if (!v.sender)
 			log_info("event %" PRId64 " (%s, queue id %s): sender "
 				 "not told: %s", f[i].event, f[i].kind,
@@ -258,7 +293,19 @@ route_group(struct outbox *ob, const struct store_fact *f, size_t n,
 			 "pb_%" PRId64 "_%" PRId64 "_%s", wh[0], now,
 			 c->webhook_name);
 	}
+	for (e = 0; e < c->n_extra && e < POLICY_MAX_EXTRA; e++) {
+		for (nw = 0, i = 0; i < n; i++)
+			if (xb[i] & (1u << e))
+				wh[nw++] = f[i].event;
+		if (nw == 0)
+			continue;
+		plan_add(pl, np, "webhook", c->extra[e].name, now, wh, nw);
+		snprintf((*pl)[*np - 1].id, sizeof((*pl)[*np - 1].id),
+			 "pb_%" PRId64 "_%" PRId64 "_%s", wh[0], now,
+			 c->extra[e].name);
+	}
 out:
+	free(xb);
 	free(snd);
 	free(hd);
 	free(wh);
@@ -347,14 +394,15 @@ struct rendering {
  */
 static void
 fact_times(const struct store_fact *f, enum notice_kind kind,
-	   struct notice_rcpt *rc, char *until, size_t usize, char *tried,
-	   size_t tsize)
+	   const char *locale, struct notice_rcpt *rc, char *until,
+	   size_t usize, char *tried, size_t tsize)
 {
 	enum reason lr;
 	int64_t end = f->occurred > 0 ? f->occurred : f->created;
 
 	if (f->retry_until > 0 && kind == NOTICE_DEFERRED_LONG) {
-		outbox_format_time(f->retry_until, until, usize);
+		outbox_format_time_locale(f->retry_until, locale, until,
+					  usize);
 		if (until[0])
 			rc->retry_until = until;
 	}
@@ -374,7 +422,8 @@ fact_times(const struct store_fact *f, enum notice_kind kind,
 
 /* rendering_build - one notice_msg per message+kind of sorted facts */
 static void
-rendering_build(struct rendering *r, const struct store_fact *f, size_t n)
+rendering_build(struct rendering *r, const struct store_fact *f, size_t n,
+		const char *locale)
 {
 	size_t i;
 	struct notice_msg *m = NULL;
@@ -390,8 +439,9 @@ rendering_build(struct rendering *r, const struct store_fact *f, size_t n)
 	for (i = 0; i < n; i++) {
 		if (i == 0 || !same_group(&f[i - 1], &f[i])) {
 			m = &r->msgs[r->nmsgs];
-			outbox_format_time(f[i].first_seen, r->sent_at[r->nmsgs],
-					   sizeof(r->sent_at[0]));
+			outbox_format_time_locale(f[i].first_seen, locale,
+						  r->sent_at[r->nmsgs],
+						  sizeof(r->sent_at[0]));
 			m->kind = fact_kind(&f[i]);
 			if (m->kind == NOTICE_KIND_COUNT)
 				m->kind = NOTICE_BOUNCED;
@@ -416,7 +466,7 @@ rendering_build(struct rendering *r, const struct store_fact *f, size_t n)
 				 "%" PRId64, f[i].attempts);
 			rc->attempts = r->attempts[i];
 		}
-		fact_times(&f[i], m->kind, rc, r->retry_until[i],
+		fact_times(&f[i], m->kind, locale, rc, r->retry_until[i],
 			   sizeof(r->retry_until[0]), r->tried_for[i],
 			   sizeof(r->tried_for[0]));
 		m->nrcpts++;
@@ -477,7 +527,7 @@ outbox_webhook_body(const struct notice_templates *t, const char *id,
 		buf_adds(why, "no events");
 		return -1;
 	}
-	rendering_build(&r, f, n);
+	rendering_build(&r, f, n, notice_templates_locale(t));
 	notice_out_init(&no);
 	notice_explanation_init(&ex);
 	if (r.nmsgs != 1) {
@@ -568,12 +618,14 @@ render_email(struct outbox *ob, enum notice_audience aud,
 	char since[64];
 	int rc;
 
-	rendering_build(&r, f, n);
+	rendering_build(&r, f, n, notice_templates_locale(ob->templates));
 	if (r.nmsgs == 1) {
 		rc = notice_render(ob->templates, aud, &r.msgs[0], NOTICE_HTML,
 				   no, why);
 	} else {
-		outbox_format_time(f[0].created, since, sizeof(since));
+		outbox_format_time_locale(f[0].created,
+					  notice_templates_locale(ob->templates),
+					  since, sizeof(since));
 		dg.sender = f[0].sender;
 		dg.since = since;
 		dg.msgs = r.msgs;
@@ -663,6 +715,31 @@ out:
 	notice_out_free(&no);
 }
 
+/*
+ * endpoint_of - the endpoint a webhook row's target names: its index (0:
+ * notice.webhook's, 1 + i: extra[i]), client and format; -1 when none
+ */
+static int
+endpoint_of(const struct outbox *ob, const char *target,
+	    struct webhook_client **wc, int *slack)
+{
+	const struct outbox_conf *c = ob->conf;
+	size_t i;
+
+	if (c->webhook_name != NULL && strcmp(target, c->webhook_name) == 0) {
+		*wc = ob->webhook;
+		*slack = c->webhook_slack;
+		return 0;
+	}
+	for (i = 0; i < c->n_extra && i < POLICY_MAX_EXTRA; i++)
+		if (strcmp(target, c->extra[i].name) == 0) {
+			*wc = c->extra[i].client;
+			*slack = c->extra[i].slack;
+			return 1 + (int)i;
+		}
+	return -1;
+}
+
 /* send_webhook - build and post one webhook notice */
 static void
 send_webhook(struct outbox *ob, const struct store_notice *nt,
@@ -671,16 +748,23 @@ send_webhook(struct outbox *ob, const struct store_notice *nt,
 {
 	const struct outbox_conf *c = ob->conf;
 	struct webhook_result wr;
+	struct webhook_client *wc = NULL;
+	struct store_err err;
 	struct buf body, why;
+	int ep, slack = 0, off = 0;
 
-	if (ob->webhook == NULL || c->webhook_name == NULL ||
-	    strcmp(nt->target, c->webhook_name) != 0 || nt->webhook_id == NULL) {
+	ep = endpoint_of(ob, nt->target, &wc, &slack);
+	if (ep < 0 || wc == NULL || nt->webhook_id == NULL) {
 		a->fatal = 1;
 		snprintf(a->error, sizeof(a->error), "no endpoint \"%s\" "
 			 "configured", nt->target);
 		return;
 	}
-	if (ob->webhook_disabled) {
+	if (!(ob->webhook_disabled & (1u << ep)) &&
+	    store_endpoint_disabled(ob->store, nt->target, &off, &err)
+	    == STORE_OK && off)
+		ob->webhook_disabled |= 1u << ep;	/* by 410, stored */
+	if (ob->webhook_disabled & (1u << ep)) {
 		a->fatal = 1;
 		snprintf(a->error, sizeof(a->error), "endpoint disabled "
 			 "after 410 Gone");
@@ -689,7 +773,7 @@ send_webhook(struct outbox *ob, const struct store_notice *nt,
 	buf_init(&body, OUTBOX_MSG_MAX);
 	buf_init(&why, 256);
 	if (outbox_webhook_body(ob->templates, nt->webhook_id, f, n,
-				c->webhook_slack, &body, &why) < 0) {
+				slack, &body, &why) < 0) {
 		a->fatal = 1;
 		snprintf(a->error, sizeof(a->error), "body: %s", buf_str(&why));
 		goto out;
@@ -701,7 +785,7 @@ send_webhook(struct outbox *ob, const struct store_notice *nt,
 		a->cls = RETRY_C_SUCCESS;
 		goto out;
 	}
-	if (webhook_post(ob->webhook, nt->webhook_id, now, body.data, body.len,
+	if (webhook_post(wc, nt->webhook_id, now, body.data, body.len,
 			 &wr, NULL) < 0) {
 		a->fatal = 1;
 		snprintf(a->error, sizeof(a->error), "webhook: %s", wr.error);
@@ -727,9 +811,10 @@ deliver_one(struct outbox *ob, const struct store_notice *nt, int64_t now)
 	struct attempt a;
 	struct store_err err;
 	enum store_outcome oc;
+	struct webhook_client *wc;
 	int64_t next = now;
 	size_t n = 0;
-	int rc;
+	int rc, ep, slack;
 
 	memset(&a, 0, sizeof(a));
 	a.retry_after_ms = -1;
@@ -780,9 +865,14 @@ deliver_one(struct outbox *ob, const struct store_notice *nt, int64_t now)
 		ob->stats.retried++;
 		break;
 	case RETRY_DISABLE:
-		ob->webhook_disabled = 1;
+		if ((ep = endpoint_of(ob, nt->target, &wc, &slack)) >= 0)
+			ob->webhook_disabled |= 1u << ep;
+		if (store_endpoint_disable(ob->store, nt->target, now,
+					   a.error, &err) != STORE_OK)
+			log_warn("endpoint %s: %s", nt->target, err.msg);
 		log_warn("webhook endpoint %s answered 410 Gone: disabled "
-			 "until restart", nt->target);
+			 "(kept in the store; see plainbounce status)",
+			 nt->target);
 		/* FALLTHROUGH */
 	default:
 		oc = STORE_NOTICE_DEAD;

@@ -35,6 +35,14 @@
 #define OUTBOX_MSG_MAX		(4 * 1024 * 1024) /* bytes of one notice */
 #define OUTBOX_MSGID_PREFIX	"plainbounce.notice."
 
+/* One more webhook endpoint (notice.webhooks); extra[i] is routed by
+ * policy.extra[i] and its delivery rows have target == name. */
+struct outbox_endpoint {
+	const char *name;
+	int slack;			/* {"text": ...} instead of the body */
+	struct webhook_client *client;	/* NULL: routed, never posted */
+};
+
 struct outbox_conf {
 	struct policy_conf policy;
 	const char *owner;		/* unique per worker: host:pid */
@@ -44,6 +52,8 @@ struct outbox_conf {
 	const char *helpdesk_address;	/* "" or NULL: none */
 	const char *webhook_name;	/* endpoint name, NULL: none */
 	int webhook_slack;		/* {"text": ...} instead of the body */
+	struct outbox_endpoint extra[POLICY_MAX_EXTRA];
+	size_t n_extra;			/* as policy.n_extra */
 	struct retry_policy retry;
 	struct mailer_conf mailer;
 	const char *from_addr;
@@ -70,7 +80,9 @@ struct outbox {
 	const struct outbox_conf *conf;
 	const struct notice_templates *templates;
 	struct webhook_client *webhook;	/* NULL: none configured */
-	int webhook_disabled;		/* the endpoint answered 410 */
+	/* endpoints that answered 410: bit 0 notice.webhook's, bit 1 + i
+	 * conf->extra[i]'s */
+	unsigned webhook_disabled;
 	uint32_t rnd;			/* jitter state (xorshift) */
 	struct outbox_stats stats;
 };
@@ -108,6 +120,14 @@ int outbox_webhook_body(const struct notice_templates *t,
 
 /* outbox_format_time - "Sat 28 Nov 2026 05:04 UTC"; pure */
 void outbox_format_time(int64_t t, char *out, size_t size);
+
+/*
+ * outbox_format_time_locale - the time as notices in locale show it: "de"
+ * (and de_*) gives "Samstag, 28. November 2026, 05:04 UTC", any other
+ * locale outbox_format_time's English; pure, independent of setlocale
+ */
+void outbox_format_time_locale(int64_t t, const char *locale, char *out,
+			       size_t size);
 
 /* outbox_format_duration - "4d 3h", "2h 5m", "3m 12s", "40s"; pure */
 void outbox_format_duration(int64_t secs, char *out, size_t size);

@@ -247,7 +247,8 @@ sender_refusal(const struct policy_conf *c, const struct policy_event *ev)
 struct policy_verdict
 policy_decide(const struct policy_conf *c, const struct policy_event *ev)
 {
-	struct policy_verdict v = { false, false, false, NULL };
+	struct policy_verdict v = { false, false, false, 0, NULL };
+	size_t i;
 
 	if ((unsigned)ev->kind >= NOTICE_KIND_COUNT) {
 		v.why = "unknown event kind";
@@ -265,6 +266,11 @@ policy_decide(const struct policy_conf *c, const struct policy_event *ev)
 	v.webhook = c->webhook && (c->webhook_kinds & POLICY_KIND(ev->kind))
 		    && !((unsigned)ev->reason < REASON_COUNT &&
 			 c->webhook_skip[ev->reason]);
+	for (i = 0; i < c->n_extra && i < POLICY_MAX_EXTRA; i++)
+		if ((c->extra[i].kinds & POLICY_KIND(ev->kind)) &&
+		    !((unsigned)ev->reason < REASON_COUNT &&
+		      c->extra[i].skip[ev->reason]))
+			v.extra |= 1u << i;
 	return v;
 }
 

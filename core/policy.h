@@ -28,6 +28,18 @@
 #define POLICY_KIND(k)		(1u << (k))
 #define POLICY_ALL_KINDS	((1u << NOTICE_KIND_COUNT) - 1)
 
+/*
+ * More webhook endpoints (notice.webhooks): each has its own kinds and
+ * skipped reasons; the endpoint of notice.webhook stays the `webhook`
+ * fields below.
+ */
+#define POLICY_MAX_EXTRA	8
+
+struct policy_endpoint {
+	unsigned kinds;			/* POLICY_KIND bits */
+	bool skip[REASON_COUNT];	/* reasons not posted */
+};
+
 struct policy_conf {
 	const char *const *local_domains;	/* NULL-terminated */
 	bool trust_log_only;		/* the log alone may name our users */
@@ -39,6 +51,8 @@ struct policy_conf {
 	bool webhook_skip[REASON_COUNT];  /* ... the webhook endpoint */
 	bool helpdesk;			/* a helpdesk address is configured */
 	bool webhook;			/* a webhook endpoint is configured */
+	struct policy_endpoint extra[POLICY_MAX_EXTRA];
+	size_t n_extra;			/* entries of extra in use */
 	/* loop guard: what our own notices look like */
 	const char *notice_from;	/* our From address */
 	const char *notice_envelope;	/* our envelope sender ("" = <>) */
@@ -65,6 +79,7 @@ struct policy_verdict {
 	bool sender;			/* tell the sender */
 	bool helpdesk;			/* tell the helpdesk address */
 	bool webhook;			/* tell the webhook endpoint */
+	unsigned extra;			/* bit i: tell extra endpoint i */
 	const char *why;		/* why the sender is not told (static) */
 };
 

@@ -630,6 +630,72 @@ store_counter_add(struct store *s, const char *name, int64_t delta,
 }
 
 int
+store_endpoint_disable(struct store *s, const char *name, int64_t now,
+		       const char *why, struct store_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "INSERT INTO endpoints_disabled "
+				"(name, disabled_at, why) VALUES (?1, ?2, ?3)"
+				" ON CONFLICT (name) DO NOTHING", -1, &st,
+				NULL);
+	if (rc != SQLITE_OK)
+		return status(s, rc, "endpoint", err);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, why, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "endpoint", err);
+}
+
+int
+store_endpoint_disabled(struct store *s, const char *name, int *disabled,
+			struct store_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*disabled = 0;
+	rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM endpoints_disabled "
+				"WHERE name = ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return status(s, rc, "endpoint", err);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*disabled = 1;
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "endpoint", err);
+}
+
+int
+store_endpoints_disabled(struct store *s,
+			 void (*fn)(void *arg, const char *name, int64_t at,
+				    const char *why),
+			 void *arg, struct store_err *err)
+{
+	sqlite3_stmt *st;
+	const unsigned char *why;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "SELECT name, disabled_at, why FROM "
+				"endpoints_disabled ORDER BY name", -1, &st,
+				NULL);
+	if (rc != SQLITE_OK)
+		return status(s, rc, "endpoints", err);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		why = sqlite3_column_text(st, 2);
+		fn(arg, (const char *)sqlite3_column_text(st, 0),
+		   sqlite3_column_int64(st, 1), why ? (const char *)why : "");
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "endpoints", err);
+}
+
+int
 store_counter_get(struct store *s, const char *name, int64_t *value,
 		  struct store_err *err)
 {

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 enum store_status {
 	STORE_OK = 0,
@@ -161,6 +161,22 @@ int store_milter_find(struct store *s, const char *instance,
 		      const char *queue_id, const char *message_id,
 		      int64_t arrival, struct store_milter_record **rec,
 		      struct store_err *err);
+
+/*
+ * Webhook endpoints disabled after 410 Gone: kept in the store so a
+ * restart (or another responder) does not post to them again.
+ * store_endpoint_disable records name (idempotent: the first time is
+ * kept); store_endpoint_disabled sets *disabled to 0 or 1;
+ * store_endpoints_disabled calls fn for each, by name.
+ */
+int store_endpoint_disable(struct store *s, const char *name, int64_t now,
+			   const char *why, struct store_err *err);
+int store_endpoint_disabled(struct store *s, const char *name, int *disabled,
+			    struct store_err *err);
+int store_endpoints_disabled(struct store *s,
+			     void (*fn)(void *arg, const char *name,
+					int64_t at, const char *why),
+			     void *arg, struct store_err *err);
 
 /* store_counter_add - add delta to a named counter (created at 0) */
 int store_counter_add(struct store *s, const char *name, int64_t delta,

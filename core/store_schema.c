@@ -152,6 +152,16 @@ static const char *const migrations[] = {
 	"ALTER TABLE events ADD COLUMN occurred INTEGER;"
 	"CREATE INDEX events_rcpt ON events(recipient, kind);"
 	"CREATE UNIQUE INDEX attempts_once ON attempts(recipient, at, status);",
+
+	/* 2 -> 3: webhook endpoints disabled by 410 Gone, kept across
+	 * restarts; the two indexes the responder's queries need */
+	"CREATE TABLE endpoints_disabled ("
+	"  name TEXT PRIMARY KEY,"		/* endpoint name */
+	"  disabled_at INTEGER NOT NULL,"	/* unix seconds */
+	"  why TEXT"
+	");"
+	"CREATE INDEX outbox_events_event ON outbox_events(event);"
+	"CREATE INDEX outbox_target ON outbox(channel, target, created);",
 };
 
 const char *

@@ -74,11 +74,15 @@ skip_set(const struct cfg_strlist *l, bool skip[REASON_COUNT])
 			skip[r] = true;
 }
 
-/* build_conf - the worker's configuration from the loaded cfg */
+/* build_conf - the worker's configuration from the loaded cfg; xc are the
+ * clients of notice.webhooks' endpoints */
 static void
-build_conf(const struct cfg *cfg, struct outbox_conf *oc, const char *owner)
+build_conf(const struct cfg *cfg, struct outbox_conf *oc, const char *owner,
+	   struct webhook_client *const *xc)
 {
 	struct policy_conf *p = &oc->policy;
+	const struct cfg_endpoint *e;
+	size_t i;
 
 	memset(oc, 0, sizeof(*oc));
 	policy_conf_default(p);
@@ -104,6 +108,15 @@ build_conf(const struct cfg *cfg, struct outbox_conf *oc, const char *owner)
 	oc->helpdesk_address = cfg->responder_helpdesk_address;
 	oc->webhook_name = p->webhook ? cfg->notice_webhook_name : NULL;
 	oc->webhook_slack = strcmp(cfg->notice_webhook_format, "slack") == 0;
+	for (i = 0; i < cfg->notice_webhooks.n && i < POLICY_MAX_EXTRA; i++) {
+		e = &cfg->notice_webhooks.v[i];
+		p->extra[i].kinds = kinds_bits(&e->kinds);
+		skip_set(&e->skip_reasons, p->extra[i].skip);
+		oc->extra[i].name = e->name;
+		oc->extra[i].slack = strcmp(e->format, "slack") == 0;
+		oc->extra[i].client = xc[i];
+	}
+	p->n_extra = oc->n_extra = i;
 	retry_policy_default(&oc->retry);
 	oc->retry.base_ms = cfg->notice_retry_base;
 	oc->retry.max_delay_ms = cfg->notice_retry_max_delay;
@@ -121,19 +134,21 @@ build_conf(const struct cfg *cfg, struct outbox_conf *oc, const char *owner)
 	oc->msgid_domain = cfg->notice_smtp_msgid_domain;
 }
 
-/* new_webhook - the endpoint's client, or NULL when none is configured */
+/* new_webhook - an endpoint's client with notice.webhook's transport
+ * settings, or NULL when url is "" */
 static struct webhook_client *
-new_webhook(const struct cfg *cfg)
+new_webhook(const struct cfg *cfg, const char *url, const char *secret,
+	    const char *name)
 {
 	struct webhook_conf wc;
 	struct webhook_client *c;
 	const char *why = NULL;
 
-	if (*cfg->notice_webhook_url == '\0')
+	if (*url == '\0')
 		return NULL;
 	webhook_conf_default(&wc);
-	wc.url = cfg->notice_webhook_url;
-	wc.secret = cfg->notice_webhook_secret;
+	wc.url = url;
+	wc.secret = secret;
 	wc.ca_file = *cfg->notice_webhook_ca_file ? cfg->notice_webhook_ca_file
 						  : NULL;
 	wc.connect_timeout_ms = cfg->notice_webhook_connect_timeout;
@@ -141,7 +156,7 @@ new_webhook(const struct cfg *cfg)
 	wc.allow_http = cfg->notice_webhook_allow_http;
 	wc.allow_private = cfg->notice_webhook_allow_private;
 	if ((c = webhook_client_new(&wc, &why)) == NULL)
-		log_fatal(CFG_EX_CONFIG, "notice.webhook: %s", why);
+		log_fatal(CFG_EX_CONFIG, "webhook endpoint %s: %s", name, why);
 	return c;
 }
 
@@ -174,8 +189,9 @@ main(int argc, char **argv)
 	struct cfg cfg;
 	struct buf why;
 	struct notice_templates *tmpl = NULL;
-	struct webhook_client *wc;
+	struct webhook_client *wc, *xc[POLICY_MAX_EXTRA] = { NULL };
 	struct outbox_conf oc;
+	size_t i;
 	struct outbox ob;
 	struct store *store;
 	struct store_err err;
@@ -214,9 +230,16 @@ main(int argc, char **argv)
 			&why) < 0)
 		log_fatal(CFG_EX_CONFIG, "templates: %s", buf_str(&why));
 	buf_free(&why);
-	wc = new_webhook(&cfg);
+	wc = new_webhook(&cfg, cfg.notice_webhook_url, cfg.notice_webhook_secret,
+			 cfg.notice_webhook_name);
+	for (i = 0; i < cfg.notice_webhooks.n && i < POLICY_MAX_EXTRA; i++)
+		xc[i] = new_webhook(&cfg, cfg.notice_webhooks.v[i].url,
+				    cfg.notice_webhooks.v[i].secret,
+				    cfg.notice_webhooks.v[i].name);
 	if (check) {
 		printf("%s: configuration OK\n", path);
+		for (i = 0; i < POLICY_MAX_EXTRA; i++)
+			webhook_client_free(xc[i]);
 		webhook_client_free(wc);
 		notice_free(tmpl);
 		cfg_free(&cfg);
@@ -226,7 +249,7 @@ main(int argc, char **argv)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
 	snprintf(owner, sizeof(owner), "%s:%ld", host, (long)getpid());
-	build_conf(&cfg, &oc, owner);
+	build_conf(&cfg, &oc, owner, xc);
 	if (dry) {
 		oc.dry_run = stdout;
 		oc.dry_keep = 1;
@@ -270,6 +293,8 @@ main(int argc, char **argv)
 		 " retried, %" PRId64 " dead", ob.stats.routed, ob.stats.sent,
 		 ob.stats.retried, ob.stats.dead);
 	store_close(store);
+	for (i = 0; i < POLICY_MAX_EXTRA; i++)
+		webhook_client_free(xc[i]);
 	webhook_client_free(wc);
 	notice_free(tmpl);
 	cfg_free(&cfg);

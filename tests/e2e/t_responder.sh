@@ -181,4 +181,53 @@ assert len(recs) == 1 and recs[0]["sig_ok"], recs
 b = json.loads(recs[0]["body"])
 assert list(b) == ["text"] and "s@example.net" in b["text"], b
 PY
+# several endpoints (notice.webhooks): each on its own receiver with its own
+# secret gets exactly the events its kinds and reasons select; the first
+# endpoint (notice.webhook) takes only delivered_after_delay here
+SECRET2=whsec_$(head -c 32 /dev/urandom | base64)
+SECRET3=whsec_$(head -c 32 /dev/urandom | base64)
+for n in 2 3; do
+	eval "sec=\$SECRET$n"
+	rm -f "$tmp/wh$n.port"
+	$PY "$E2E/webhook_server.py" --secret "$sec" --log "$tmp/wh$n.log" \
+		--port-file "$tmp/wh$n.port" --log-bodies 2>>"$tmp/wh$n.err" &
+	pids="$pids $!"
+	wait_port "wh$n" $!
+	eval "port$n=\$port"
+done
+HELPDESK= GROUP_DELAY=0s write_conf "$base/ok"
+sed -i "s|timeout = \"3s\";|timeout = \"3s\"; kinds = [ \"delivered_after_delay\" ];|" "$tmp/pb.conf"
+sed -i "/^  smtp = {/i\\
+  webhooks = ( { name = \"bounces\"; url = \"http://127.0.0.1:$port2/ok\"; secret = \"$SECRET2\";\\
+                 kinds = [ \"bounced\" ]; skip_reasons = [ \"mailbox_full\" ]; },\\
+               { name = \"later\"; url = \"http://127.0.0.1:$port3/ok\"; secret = \"$SECRET3\";\\
+                 kinds = [ \"expired\", \"deferred_long\" ]; } );" "$tmp/pb.conf"
+"$RESP" -n -c "$tmp/pb.conf" >/dev/null || fail "config check with notice.webhooks: $(cat "$tmp/pb.conf")"
+: >"$L"
+event --qid 4HHH001 --submission inbound --rcpt "b1@example.net,address_unknown"
+event --qid 4HHH002 --submission inbound --kind expired --rcpt "x1@example.net"
+event --qid 4HHH003 --submission inbound --rcpt "b2@example.net,mailbox_full"
+event --qid 4HHH004 --submission inbound --kind deferred_long --rcpt "d1@example.net"
+"$RESP" -f -c "$tmp/pb.conf" --once 2>>"$tmp/r4.log" || fail "responder --once: $(cat "$tmp/r4.log")"
+[ ! -s "$L" ] || fail "the first endpoint got events of other kinds: $(cat "$L")"
+$PY - "$tmp/wh2.log" "$tmp/wh3.log" <<'PY' || fail "endpoints got the wrong events: $(cat "$tmp/wh2.log" "$tmp/wh3.log")"
+import json, sys
+def got(path, name):
+    qids = []
+    for line in open(path):
+        r = json.loads(line)
+        assert r["sig_ok"], ("signature with this endpoint's secret", r)
+        assert r["id"].endswith("_" + name), r["id"]
+        qids.append(json.loads(r["body"])["message"]["queue_id"])
+    return sorted(qids)
+assert got(sys.argv[1], "bounces") == ["4HHH001"], got(sys.argv[1], "bounces")
+assert got(sys.argv[2], "later") == ["4HHH002", "4HHH004"], got(sys.argv[2], "later")
+PY
+[ "$(sqlite3 "$DB" "SELECT group_concat(target, ' ') FROM (SELECT target FROM outbox WHERE channel = 'webhook' AND state = 'sent' AND target IN ('bounces', 'later') ORDER BY target)")" = "bounces later later" ] \
+	|| fail "delivery rows' targets: $(sqlite3 "$DB" "SELECT id, channel, target, state FROM outbox")"
+# a duplicate endpoint name is a configuration error with file:line
+sed -i 's/name = "later"/name = "bounces"/' "$tmp/pb.conf"
+if "$RESP" -n -c "$tmp/pb.conf" >/dev/null 2>"$tmp/dup.err"; then fail "duplicate endpoint name accepted"; fi
+grep -q "pb.conf:[0-9]*: notice.webhooks: endpoint name \"bounces\" used twice" "$tmp/dup.err" \
+	|| fail "duplicate name error: $(cat "$tmp/dup.err")"
 echo "ok"

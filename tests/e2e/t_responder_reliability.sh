@@ -46,6 +46,16 @@ grep -q "answered 410 Gone: disabled" "$tmp/gone.log" || fail "410 not logged"
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE last_error LIKE 'endpoint disabled%'")" -eq 2 ] \
 	|| fail "410: $(sqlite3 "$DB" 'SELECT id, state, last_error FROM outbox')"
 echo "410: one post, three dead letters"
+# ... and stays disabled across a restart: a new event posts nothing
+"$PB" status -c "$tmp/pb.conf" >"$tmp/status.txt" || fail "status: $(cat "$tmp/status.txt")"
+grep -q "^  helpdesk since .*: http 410" "$tmp/status.txt" || fail "status does not show the disabled endpoint: $(cat "$tmp/status.txt")"
+event --qid 4GONE2 --submission inbound --rcpt "g2@example.net"
+"$RESP" -f -c "$tmp/pb.conf" --once 2>"$tmp/gone2.log" || fail "responder --once after restart"
+[ "$(wc -l <"$L")" -eq 1 ] || fail "410: posted again after a restart: $(cat "$L")"
+[ "$(count_state dead)" -eq 4 ] || fail "410 after restart: $(count_state dead) dead"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE last_error LIKE 'endpoint disabled%'")" -eq 3 ] \
+	|| fail "410 after restart: $(sqlite3 "$DB" 'SELECT id, state, last_error FROM outbox')"
+echo "410: still disabled after a restart"
 
 # 2. kill -9 while the post is in flight (the receiver stalls 2 s after
 # recording it): the next responder sends again after the lease, same id

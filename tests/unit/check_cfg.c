@@ -157,6 +157,72 @@ START_TEST(test_bad_values)
 }
 END_TEST
 
+/* notice.webhooks: a list of endpoint groups with their own checked keys */
+START_TEST(test_endpoints)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{ "notice = { webhooks = (\n { name = \"a\"; url = \"https://a\"; },"
+		  "\n { name = \"a\"; url = \"https://b\"; } ); };",
+		  "t.conf:3: notice.webhooks: endpoint name \"a\" used twice" },
+		{ "notice = { webhook = { url = \"https://h\"; };\n"
+		  "webhooks = (\n { name = \"helpdesk\"; url = \"https://b\"; } );"
+		  " };", "t.conf:3: notice.webhooks: endpoint name \"helpdesk\" "
+		  "is notice.webhook.name already" },
+		{ "notice = { webhooks = (\n { name = \"a\"; url = \"https://a\";"
+		  "\n  kind = [ \"bounced\" ]; } ); };",
+		  "t.conf:3: unknown key \"notice.webhooks.kind\"" },
+		{ "notice = { webhooks = (\n { name = \"a\";\n"
+		  " url = \"https://a\"; kinds = [ \"boing\" ]; } ); };",
+		  "t.conf:3: notice.webhooks.kinds: \"boing\": not an event kind" },
+		{ "notice = { webhooks = ( { name = \"A b\"; url = \"x\"; } ); };",
+		  ":1: notice.webhooks.name: \"A b\": only a-z" },
+		{ "notice = { webhooks = (\n\n { url = \"https://a\"; } ); };",
+		  "t.conf:3: notice.webhooks: entry 1: needs a name and a url" },
+		{ "notice = { webhooks = ( \"https://a\" ); };",
+		  ":1: notice.webhooks: entry 1: expected a group" },
+		{ "notice = { webhooks = [ \"https://a\" ]; };",
+		  ":1: notice.webhooks: expected a list" },
+		{ "notice = { webhooks = ( { name = \"a\"; url = \"u\";\n"
+		  " format = \"xml\"; } ); };",
+		  "t.conf:2: notice.webhooks.format: \"xml\": must be json" },
+	};
+	struct cfg c;
+	struct buf why;
+	size_t i;
+
+	ck_assert_int_eq(load_text(&c, "notice = { webhook = { url = "
+	    "\"https://h\"; };\n webhooks = ( { name = \"tickets\"; url = "
+	    "\"https://t\"; secret = \"s\"; kinds = [ \"bounced\" ]; },\n"
+	    " { name = \"chat\"; url = \"https://c\"; format = \"slack\";"
+	    " skip_reasons = [ \"mailbox_full\" ]; } ); };\n", &why), 0);
+	ck_assert_uint_eq(c.notice_webhooks.n, 2);
+	ck_assert_str_eq(c.notice_webhooks.v[0].name, "tickets");
+	ck_assert_str_eq(c.notice_webhooks.v[0].url, "https://t");
+	ck_assert_str_eq(c.notice_webhooks.v[0].secret, "s");
+	ck_assert_str_eq(c.notice_webhooks.v[0].format, "json");
+	ck_assert_uint_eq(c.notice_webhooks.v[0].kinds.n, 1);
+	ck_assert_str_eq(c.notice_webhooks.v[0].kinds.v[0], "bounced");
+	ck_assert_str_eq(c.notice_webhooks.v[1].format, "slack");
+	ck_assert_uint_eq(c.notice_webhooks.v[1].kinds.n, 4);	/* default */
+	ck_assert_uint_eq(c.notice_webhooks.v[1].skip_reasons.n, 1);
+	cfg_free(&c);
+	buf_free(&why);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(load_text(&c, bad[i].text, &why), -1);
+		ck_assert_msg(strstr(buf_str(&why), bad[i].want) != NULL,
+			      "case %zu: want \"%s\", got \"%s\"", i,
+			      bad[i].want, buf_str(&why));
+		/* a failed load leaves the defaults: no endpoints */
+		ck_assert_uint_eq(c.notice_webhooks.n, 0);
+		cfg_free(&c);
+		buf_free(&why);
+	}
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
 	struct cfg c;
@@ -199,6 +265,7 @@ cfg_suite(void)
 	tcase_add_test(tc, test_values);
 	tcase_add_test(tc, test_unknown_key);
 	tcase_add_test(tc, test_bad_values);
+	tcase_add_test(tc, test_endpoints);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_durations);
 	suite_add_tcase(s, tc);

@@ -360,6 +360,55 @@ START_TEST(test_deferral_facts)
 }
 END_TEST
 
+/* times in German notices: German names by table, whatever setlocale says */
+START_TEST(test_format_time_locale)
+{
+	char out[64];
+
+	outbox_format_time_locale(1700432000, "de", out, sizeof(out));
+	ck_assert_str_eq(out, "Sonntag, 19. November 2023, 22:13 UTC");
+	outbox_format_time_locale(1709251200 + 3 * 86400 + 3600 + 5 * 60,
+				  "de_AT", out, sizeof(out));
+	ck_assert_str_eq(out, "Montag, 4. M\xc3\xa4rz 2024, 01:05 UTC");
+	outbox_format_time_locale(1700432000, "en", out, sizeof(out));
+	ck_assert_str_eq(out, "Sun 19 Nov 2023 22:13 UTC");
+	outbox_format_time_locale(1700432000, "den", out, sizeof(out));
+	ck_assert_str_eq(out, "Sun 19 Nov 2023 22:13 UTC");	/* not "de" */
+	outbox_format_time_locale(1700432000, NULL, out, sizeof(out));
+	ck_assert_str_eq(out, "Sun 19 Nov 2023 22:13 UTC");
+	/* too small a buffer gives "", never a cut date */
+	outbox_format_time_locale(1700432000, "de", out, 20);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
+/* a German notice shows its times in German */
+START_TEST(test_deferral_facts_de)
+{
+	struct fx f;
+	struct outbox ob;
+	struct buf why;
+
+	fx_open(&f);
+	notice_free(f.t);
+	buf_init(&why, 1024);
+	ck_assert_msg(notice_load(&f.t, tu_path("templates"), "de", &why) == 0,
+		      "%s", buf_str(&why));
+	buf_free(&why);
+	one_event(&f, "QD", "deferred_long", "mailbox_full",
+		  "retry_until = 1700432000, first_deferral = 1700000010,"
+		  " attempts = 7, occurred = 1700014400");
+	outbox_init(&ob, f.s, &f.c, f.t, NULL, 1);
+	ck_assert_int_eq(outbox_route(&ob, T0 + 5), 1);
+	ck_assert_int_eq(outbox_deliver(&ob, T0 + 5, NULL), 3);
+	fflush(f.fp);
+	ck_assert_msg(strstr(f.out, "19. November 2023, 22:13 UTC") != NULL,
+		      "%s", f.out);
+	ck_assert_ptr_null(strstr(f.out, "Sun 19 Nov"));
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(test_format_duration)
 {
 	static const struct { int64_t s; const char *want; } c[] = {
@@ -553,6 +602,8 @@ outbox_suite(void)
 	tcase_add_test(tc, test_webhook_body);
 	tcase_add_test(tc, test_deferral_facts);
 	tcase_add_test(tc, test_format_duration);
+	tcase_add_test(tc, test_format_time_locale);
+	tcase_add_test(tc, test_deferral_facts_de);
 	tcase_add_test(tc, test_resend);
 	tcase_add_test(tc, test_batch_stops);
 	suite_add_tcase(s, tc);

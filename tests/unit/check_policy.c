@@ -240,6 +240,44 @@ START_TEST(test_kinds)
 }
 END_TEST
 
+/* two more endpoints with different kinds and reasons: each gets its own */
+START_TEST(test_extra_endpoints)
+{
+	struct policy_conf c;
+	struct policy_event e = good();
+	struct policy_verdict v;
+
+	conf(&c);
+	c.webhook = false;		/* only notice.webhooks */
+	c.n_extra = 2;
+	c.extra[0].kinds = POLICY_KIND(NOTICE_BOUNCED) |
+			   POLICY_KIND(NOTICE_EXPIRED);
+	c.extra[1].kinds = POLICY_KIND(NOTICE_DEFERRED_LONG) |
+			   POLICY_KIND(NOTICE_EXPIRED);
+	c.extra[1].skip[REASON_MAILBOX_FULL] = true;
+	v = policy_decide(&c, &e);	/* bounced */
+	ck_assert(!v.webhook);
+	ck_assert_uint_eq(v.extra, 1u);
+	e.kind = NOTICE_DEFERRED_LONG;
+	ck_assert_uint_eq(policy_decide(&c, &e).extra, 2u);
+	e.kind = NOTICE_EXPIRED;
+	ck_assert_uint_eq(policy_decide(&c, &e).extra, 3u);
+	e.reason = REASON_MAILBOX_FULL;	/* skipped by the second only */
+	ck_assert_uint_eq(policy_decide(&c, &e).extra, 1u);
+	e.kind = NOTICE_DELIVERED_AFTER_DELAY;
+	ck_assert_uint_eq(policy_decide(&c, &e).extra, 0u);
+	/* the loop guard holds for every endpoint */
+	e.kind = NOTICE_EXPIRED;
+	e.sender = "notices@example.com";
+	ck_assert_uint_eq(policy_decide(&c, &e).extra, 0u);
+	/* entries past n_extra are never routed */
+	c.n_extra = 1;
+	e = good();
+	e.kind = NOTICE_DEFERRED_LONG;
+	ck_assert_uint_eq(policy_decide(&c, &e).extra, 0u);
+}
+END_TEST
+
 /* the rate limit: N per window, then held for the digest; 0 = none */
 START_TEST(test_rate)
 {
@@ -279,6 +317,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_notify_delay);
 	tcase_add_test(tc, test_trust_log_only);
 	tcase_add_test(tc, test_kinds);
+	tcase_add_test(tc, test_extra_endpoints);
 	tcase_add_test(tc, test_rate);
 	tcase_add_test(tc, test_kind_names);
 	suite_add_tcase(s, tc);

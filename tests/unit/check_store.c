@@ -183,6 +183,55 @@ START_TEST(test_reopen_keeps_data)
 }
 END_TEST
 
+/* endpoints disabled by 410 Gone survive a reopen; disabling is idempotent */
+static int n_disabled;
+
+static void
+count_disabled(void *arg, const char *name, int64_t at, const char *why)
+{
+	ck_assert_str_eq(name, (const char *)arg);
+	ck_assert_int_eq(at, 1700000000);
+	ck_assert_str_eq(why, "http 410: gone");
+	n_disabled++;
+}
+
+START_TEST(test_endpoint_disabled_kept)
+{
+	struct store *s;
+	struct store_err err;
+	int off = -1;
+
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	ck_assert_int_eq(store_endpoint_disabled(s, "tickets", &off, &err),
+			 STORE_OK);
+	ck_assert_int_eq(off, 0);
+	ck_assert_int_eq(store_endpoint_disable(s, "tickets", 1700000000,
+						"http 410: gone", &err),
+			 STORE_OK);
+	ck_assert_int_eq(store_endpoint_disable(s, "tickets", 1700000500,
+						"again", &err), STORE_OK);
+	store_close(s);
+	ck_assert_int_eq(store_open(&s, path, 1000, STORE_READONLY, &err),
+			 STORE_OK);
+	ck_assert_int_eq(store_endpoint_disabled(s, "tickets", &off, &err),
+			 STORE_OK);
+	ck_assert_int_eq(off, 1);
+	ck_assert_int_eq(store_endpoint_disabled(s, "chat", &off, &err),
+			 STORE_OK);
+	ck_assert_int_eq(off, 0);
+	n_disabled = 0;
+	ck_assert_int_eq(store_endpoints_disabled(s, count_disabled,
+						  (void *)"tickets", &err),
+			 STORE_OK);
+	ck_assert_int_eq(n_disabled, 1);	/* the first time is kept */
+	store_close(s);
+	/* the responder's indexes of migration 3 exist */
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM sqlite_master WHERE "
+				 "name IN ('outbox_events_event', "
+				 "'outbox_target')"), 2);
+}
+END_TEST
+
 START_TEST(test_newer_version_refused)
 {
 	struct store *s;
@@ -646,6 +695,7 @@ store_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_migrate_from_empty);
 	tcase_add_test(tc, test_reopen_keeps_data);
+	tcase_add_test(tc, test_endpoint_disabled_kept);
 	tcase_add_test(tc, test_newer_version_refused);
 	tcase_add_test(tc, test_failed_migration_is_atomic);
 	tcase_add_test(tc, test_busy_is_retry);
