@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cfg.h"
+#include "escape.h"
 #include "plainbounce.h"
 #include "store.h"
 #include "watch_file.h"
@@ -72,15 +73,22 @@ show_gap(void *arg, const struct store_gap_row *g)
 	       g->source, g->note ? g->note : "");
 }
 
-/* show_disabled - one endpoint a 410 disabled, for `plainbounce status` */
+/*
+ * show_disabled - one endpoint a 410 disabled, for `plainbounce status`;
+ * the reason is the remote's answer, so it is shown escaped
+ */
 static void
 show_disabled(void *arg, const char *name, int64_t at, const char *why)
 {
 	const struct show *sh = arg;
 	char w[64];
+	struct buf b;
 
+	buf_init(&b, 2048);
+	escape_display(&b, span_make(why ? why : "", why ? strlen(why) : 0));
 	printf("  %s since %s: %s\n", name, when(at, sh->now, w, sizeof(w)),
-	       why);
+	       buf_str(&b));
+	buf_free(&b);
 }
 
 int
