@@ -1341,6 +1341,29 @@ store_watch_attempt(struct store *s, int64_t rcpt, int64_t at,
 	return rc == SQLITE_OK ? STORE_OK : status(s, rc, "attempt", err);
 }
 
+/*
+ * route_add - the watcher's half of the contract: one 'route' outbox row
+ * for event, linked to it, in the caller's transaction.  Returns an
+ * SQLite code.
+ */
+static int
+route_add(struct store *s, int64_t event, int64_t now)
+{
+	sqlite3_stmt *st = s->st[ST_OUTBOX_ADD];
+	int rc;
+
+	sqlite3_bind_text(st, 1, STORE_ROUTE_CHANNEL, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_null(st, 4);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		return rc;
+	st = s->st[ST_OUTBOX_ADD_EVENT];
+	sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
+	sqlite3_bind_int64(st, 2, event);
+	return step_done(st);
+}
+
 int
 store_watch_event(struct store *s, const struct store_event *e, int64_t now,
 		  int64_t *id, struct store_err *err)
@@ -1374,17 +1397,7 @@ store_watch_event(struct store *s, const struct store_event *e, int64_t now,
 	*id = sqlite3_last_insert_rowid(s->db);
 	if (e->historical)
 		return STORE_OK;
-	st = s->st[ST_OUTBOX_ADD];
-	sqlite3_bind_text(st, 1, STORE_ROUTE_CHANNEL, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_null(st, 4);
-	if ((rc = step_done(st)) != SQLITE_OK)
-		return status(s, rc, "outbox", err);
-	st = s->st[ST_OUTBOX_ADD_EVENT];
-	sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
-	sqlite3_bind_int64(st, 2, *id);
-	rc = step_done(st);
+	rc = route_add(s, *id, now);
 	return rc == SQLITE_OK ? STORE_OK : status(s, rc, "outbox", err);
 }
 
@@ -1708,7 +1721,6 @@ store_event_add(struct store *s, const struct store_event_in *e, int64_t now,
 		int64_t *id, struct store_err *err)
 {
 	sqlite3_stmt *st = s->st[ST_EVENT_ADD];
-	int64_t route;
 	int rc;
 
 	if ((rc = exec(s, "BEGIN IMMEDIATE", "event add", err)) != 0)
@@ -1729,21 +1741,8 @@ store_event_add(struct store *s, const struct store_event_in *e, int64_t now,
 	if ((rc = step_done(st)) != SQLITE_OK)
 		goto fail;
 	*id = sqlite3_last_insert_rowid(s->db);
-	if (!e->historical) {
-		st = s->st[ST_OUTBOX_ADD];
-		sqlite3_bind_text(st, 1, "route", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, "", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, now);
-		sqlite3_bind_null(st, 4);
-		if ((rc = step_done(st)) != SQLITE_OK)
-			goto fail;
-		route = sqlite3_last_insert_rowid(s->db);
-		st = s->st[ST_OUTBOX_ADD_EVENT];
-		sqlite3_bind_int64(st, 1, route);
-		sqlite3_bind_int64(st, 2, *id);
-		if ((rc = step_done(st)) != SQLITE_OK)
-			goto fail;
-	}
+	if (!e->historical && (rc = route_add(s, *id, now)) != SQLITE_OK)
+		goto fail;
 	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
 		goto fail;
 	return STORE_OK;
