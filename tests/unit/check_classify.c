@@ -213,6 +213,28 @@ START_TEST(test_stage_decides)
 		"[192.0.2.10] refused to talk to me: 554 5.7.1 Go away");
 	ck_assert_int_eq(r.stage, CLS_STAGE_CONN);
 	ck_assert_int_eq(r.reason, REASON_SENDER_BLOCKED);
+	/* a full disk before any recipient is their server's; after RCPT
+	 * it is the recipient's mailbox */
+	r = run(cls, D, "4.3.1", CLS_STAGE_NONE, "host mx.example.com"
+		"[192.0.2.10] said: 452 4.3.1 Insufficient disk space, retry "
+		"later (in reply to MAIL FROM command)");
+	ck_assert_int_eq(r.reason, REASON_REMOTE_SERVER_PROBLEM);
+	r = run(cls, D, "4.2.2", CLS_STAGE_RCPT, "452 4.2.2 Not enough disk "
+		"space for this user");
+	ck_assert_int_eq(r.reason, REASON_MAILBOX_FULL);
+	/* "user unknown" beats a mention of filtering */
+	r = run(cls, B, "5.1.1", CLS_STAGE_RCPT, "550 5.1.1 User unknown "
+		"(recipient filtered by local table)");
+	ck_assert_int_eq(r.reason, REASON_ADDRESS_UNKNOWN);
+	r = run(cls, B, NULL, CLS_STAGE_MAIL, "550 Unroutable sender address");
+	ck_assert_int_eq(r.reason, REASON_SENDER_ADDRESS_REJECTED);
+	/* spam named first in a spam-or-virus rejection */
+	r = run(cls, B, NULL, CLS_STAGE_DATA, "554 Rejected: spam or virus "
+		"found in message");
+	ck_assert_int_eq(r.reason, REASON_SPAM_SUSPECTED);
+	/* a local delivery program on their side that failed */
+	r = run(cls, B, "5.3.0", CLS_STAGE_NONE, "X-Unix; 75");
+	ck_assert_int_eq(r.reason, REASON_REMOTE_SERVER_PROBLEM);
 }
 END_TEST
 
