@@ -1006,11 +1006,12 @@ digits(const char **p, int n)
 }
 
 /*
- * parse_when - "@EPOCH", "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" or with
- * a "T" and an optional "Z"; always UTC.  -1 when malformed.
+ * trace_parse_when - "@EPOCH", "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" or
+ * with a "T" and an optional "Z"; always UTC.  -1 when malformed.  Shared
+ * with trace --store, so both read --since and --until alike.
  */
-static int64_t
-parse_when(const char *s)
+int64_t
+trace_parse_when(const char *s)
 {
 	struct tm tm;
 	const char *p = s;
@@ -1166,15 +1167,15 @@ cmd_trace(int argc, char **argv)
 			break;
 		case 's':
 		case 'u':
-			if (parse_when(optarg) < 0) {
+			if (trace_parse_when(optarg) < 0) {
 				fprintf(stderr, "plainbounce trace: bad time "
 					"\"%s\"\n", optarg);
 				return trace_usage();
 			}
 			if (ch == 's')
-				t.since = parse_when(optarg);
+				t.since = trace_parse_when(optarg);
 			else
-				t.until = parse_when(optarg);
+				t.until = trace_parse_when(optarg);
 			break;
 		case 'j':
 			t.json = true;

@@ -7,16 +7,19 @@
  * each message as a short story: where it came from, then per recipient
  * its state, every attempt with the remote's own words, and the events
  * with their plain-language meaning and whether a notice was queued.
- * Since and until are not supported here; text output only.  Every
- * value came from a log line or a remote server, so each is shown through
- * escape_display(): no control character or bidi override reaches the
- * terminal.
+ * --since and --until read times as trace does; --json prints one object
+ * per message (fields in plainbounce(1)).  Every value came from a log
+ * line or a remote server, so each is shown through escape_display(): no
+ * control character or bidi override reaches the terminal, in text or
+ * JSON.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <jansson.h>
 
 #include "cfg.h"
 #include "classify.h"
@@ -144,6 +147,172 @@ show(void *arg, const struct store_trace_row *r)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* JSON output: the rows of one message gathered into one object */
+
+struct jtrace {
+	json_t *msg;		/* the message being built, or NULL */
+	json_t *rcpt;		/* its last recipient, or NULL */
+};
+
+/* jstr - a row value as a JSON string (escaped), null when absent */
+static json_t *
+jstr(const struct store_trace_row *r, const char *name)
+{
+	const char *v = val(r, name);
+
+	return v ? json_string(v) : json_null();
+}
+
+/* jint - a row value as a JSON integer, null when absent or not one */
+static json_t *
+jint(const struct store_trace_row *r, const char *name)
+{
+	const char *v = val(r, name);
+	char *end;
+	long long n;
+
+	if (v == NULL || *v == '\0')
+		return json_null();
+	n = strtoll(v, &end, 10);
+	return *end == '\0' ? json_integer(n) : json_null();
+}
+
+/* jreal - a row value as a JSON number to the millisecond, or null */
+static json_t *
+jreal(const struct store_trace_row *r, const char *name)
+{
+	const char *v = val(r, name);
+	char *end;
+	double d;
+
+	if (v == NULL || *v == '\0')
+		return json_null();
+	d = strtod(v, &end);
+	if (*end != '\0' || d < 0 || d > 1e12)
+		return json_null();
+	return json_real((double)(long long)(d * 1000.0 + 0.5) / 1000.0);
+}
+
+/* jwhen - a unix-seconds row value as ISO 8601 UTC, null when absent */
+static json_t *
+jwhen(const struct store_trace_row *r, const char *name)
+{
+	const char *v = val(r, name);
+	struct tm tm;
+	char out[40], *end;
+	time_t t;
+
+	if (v == NULL)
+		return json_null();
+	t = (time_t)strtoll(v, &end, 10);
+	if (*end != '\0' || t <= 0 || gmtime_r(&t, &tm) == NULL)
+		return json_null();
+	strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(out);
+}
+
+/* jflush - print the message gathered so far as one line */
+static void
+jflush(struct jtrace *j)
+{
+	if (j->msg == NULL)
+		return;
+	json_dumpf(j->msg, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+	putchar('\n');
+	json_decref(j->msg);
+	j->msg = NULL;
+	j->rcpt = NULL;
+}
+
+/* append - add o to the array named key of parent (created on demand) */
+static void
+append(json_t *parent, const char *key, json_t *o)
+{
+	json_t *a;
+
+	if (parent == NULL) {
+		json_decref(o);		/* a row before its owner: not stored */
+		return;
+	}
+	if ((a = json_object_get(parent, key)) == NULL) {
+		a = json_array();
+		json_object_set_new(parent, key, a);
+	}
+	json_array_append_new(a, o);
+}
+
+/* show_json - gather one row of the story into the message's object */
+static void
+show_json(void *arg, const struct store_trace_row *r)
+{
+	struct jtrace *j = arg;
+	const char *reason;
+	json_t *o = json_object();
+	enum reason rs;
+
+	switch (r->kind) {
+	case STORE_TRACE_MESSAGE:
+		jflush(j);
+		json_object_set_new(o, "instance", jstr(r, "instance"));
+		json_object_set_new(o, "queue_id", jstr(r, "queue_id"));
+		json_object_set_new(o, "arrival", jwhen(r, "arrival"));
+		json_object_set_new(o, "message_id", jstr(r, "message_id"));
+		json_object_set_new(o, "sender", jstr(r, "sender"));
+		json_object_set_new(o, "sender_src", jstr(r, "sender_src"));
+		json_object_set_new(o, "size", jint(r, "size"));
+		json_object_set_new(o, "client", jstr(r, "client"));
+		json_object_set_new(o, "sasl_username", jstr(r, "sasl_user"));
+		json_object_set_new(o, "submission", jstr(r, "submission"));
+		json_object_set_new(o, "subject", jstr(r, "subject"));
+		json_object_set_new(o, "closed", json_boolean(val(r, "closed")
+				    && strcmp(val(r, "closed"), "1") == 0));
+		json_object_set_new(o, "recipients", json_array());
+		j->msg = o;
+		return;
+	case STORE_TRACE_RECIPIENT:
+		json_object_set_new(o, "address", jstr(r, "to"));
+		json_object_set_new(o, "orig_to", jstr(r, "orig_to"));
+		json_object_set_new(o, "state", jstr(r, "state"));
+		json_object_set_new(o, "state_time", jwhen(r, "state_at"));
+		json_object_set_new(o, "notify", jstr(r, "notify"));
+		json_object_set_new(o, "attempts", json_array());
+		json_object_set_new(o, "events", json_array());
+		j->rcpt = j->msg ? o : NULL;
+		append(j->msg, "recipients", o);
+		return;
+	case STORE_TRACE_ATTEMPT:
+		json_object_set_new(o, "time", jwhen(r, "at"));
+		json_object_set_new(o, "status", jstr(r, "status"));
+		json_object_set_new(o, "relay", jstr(r, "relay"));
+		json_object_set_new(o, "dsn", jstr(r, "dsn"));
+		json_object_set_new(o, "delay", jreal(r, "delay"));
+		json_object_set_new(o, "reply", jstr(r, "reply"));
+		append(j->rcpt, "attempts", o);
+		return;
+	case STORE_TRACE_EVENT:
+		reason = val(r, "reason");
+		json_object_set_new(o, "kind", jstr(r, "kind"));
+		json_object_set_new(o, "reason", jstr(r, "reason"));
+		json_object_set_new(o, "last_reason", jstr(r, "last_reason"));
+		json_object_set_new(o, "actor", jstr(r, "who_acts"));
+		json_object_set_new(o, "meaning", reason &&
+				    reason_from_name(reason, strlen(reason),
+						     &rs) ?
+				    json_string(classify_sentence(rs)) :
+				    json_null());
+		json_object_set_new(o, "historical", json_boolean(
+				    val(r, "historical") &&
+				    strcmp(val(r, "historical"), "1") == 0));
+		json_object_set_new(o, "occurred", jwhen(r, "occurred"));
+		json_object_set_new(o, "retry_until", jwhen(r, "retry_until"));
+		json_object_set_new(o, "notice", jstr(r, "notice"));
+		append(j->rcpt, "events", o);
+		return;
+	}
+	json_decref(o);
+}
+
 int
 cmd_trace_store(int argc, char **argv)
 {
@@ -154,8 +323,13 @@ cmd_trace_store(int argc, char **argv)
 		{ "from", required_argument, NULL, 'f' },
 		{ "message-id", required_argument, NULL, 'm' },
 		{ "domain", required_argument, NULL, 'd' },
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct jtrace jt = { NULL, NULL };
+	int json = 0;
 	const char *path = cfg_default_path();
 	struct store_trace_query q;
 	struct store_err err;
@@ -190,12 +364,28 @@ cmd_trace_store(int argc, char **argv)
 		case 'd':
 			q.domain = optarg[0] == '@' ? optarg + 1 : optarg;
 			break;
+		case 's':
+		case 'u':
+			if (trace_parse_when(optarg) < 0) {
+				fprintf(stderr, "plainbounce trace: bad time "
+					"\"%s\"\n", optarg);
+				goto usage;
+			}
+			if (ch == 's')
+				q.since = trace_parse_when(optarg);
+			else
+				q.until = trace_parse_when(optarg);
+			break;
+		case 'j':
+			json = 1;
+			break;
 		default:
 			goto usage;
 		}
 	}
 	if (optind != argc || (!q.queue_id && !q.to && !q.from &&
-			       !q.message_id && !q.domain))
+			       !q.message_id && !q.domain && !q.since &&
+			       !q.until))
 		goto usage;
 	buf_init(&why, 4096);
 	if (cfg_load(&c, path, &why) < 0) {
@@ -210,7 +400,12 @@ cmd_trace_store(int argc, char **argv)
 		cfg_free(&c);
 		return 1;
 	}
-	rc = store_trace(s, &q, show, NULL, &n, &err);
+	if (json) {
+		rc = store_trace(s, &q, show_json, &jt, &n, &err);
+		jflush(&jt);
+	} else {
+		rc = store_trace(s, &q, show, NULL, &n, &err);
+	}
 	if (rc != STORE_OK)
 		fprintf(stderr, "plainbounce: store: %s\n", err.msg);
 	store_close(s);
@@ -221,6 +416,9 @@ cmd_trace_store(int argc, char **argv)
 usage:
 	fputs("usage: plainbounce trace --store [-c FILE] [--queue-id ID] "
 	      "[--to ADDR] [--from ADDR]\n"
-	      "       [--message-id ID] [--domain DOMAIN]\n", stderr);
+	      "       [--message-id ID] [--domain DOMAIN] [--since T] "
+	      "[--until T] [--json]\n"
+	      "T is YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (UTC) or @EPOCH.\n",
+	      stderr);
 	return PB_EXIT_USAGE;
 }

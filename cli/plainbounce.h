@@ -8,6 +8,8 @@
 #ifndef PB_CLI_H
 #define PB_CLI_H
 
+#include <stdint.h>
+
 #define PB_EXIT_USAGE 2
 
 int cmd_config(int argc, char **argv);
@@ -19,5 +21,8 @@ int cmd_resend(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_trace_store(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+
+/* "@EPOCH", "YYYY-MM-DD[THH:MM[:SS]][Z]" (UTC) as unix seconds, or -1 */
+int64_t trace_parse_when(const char *s);
 
 #endif

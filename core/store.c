@@ -1586,6 +1586,9 @@ store_trace(struct store *s, const struct store_trace_query *q,
 		" AND (?3 IS NULL OR m.sender = ?3 COLLATE NOCASE)"
 		" AND (?4 IS NULL OR trim(m.message_id, '<>') = trim(?4, '<>'))"
 		" AND (?5 IS NULL OR r.address LIKE '%@' || ?5)"
+		" AND (?7 = 0 OR m.first_seen <= ?7)"
+		" AND (?8 = 0 OR m.first_seen >= ?8 OR EXISTS (SELECT 1 FROM"
+		"  recipients x WHERE x.message = m.id AND x.state_at >= ?8))"
 		" ORDER BY m.first_seen DESC, m.id DESC LIMIT ?6", -1, &st,
 		NULL);
 	if (rc != SQLITE_OK)
@@ -1596,6 +1599,8 @@ store_trace(struct store *s, const struct store_trace_query *q,
 	bind_text(st, 4, q->message_id);
 	bind_text(st, 5, q->domain);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)max);
+	sqlite3_bind_int64(st, 7, q->until);
+	sqlite3_bind_int64(st, 8, q->since);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && nm < max)
 		mids[nm++] = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);

@@ -389,6 +389,11 @@ int store_overview(struct store *s, struct store_overview *o,
 /* What `plainbounce trace --store` asks for; NULL fields match anything. */
 struct store_trace_query {
 	const char *queue_id, *to, *from, *message_id, *domain;
+	int64_t since, until;		/* unix seconds, 0 = open: a message
+					 * matches when its arrival or a
+					 * recipient's last change falls on
+					 * or after since, and it arrived by
+					 * until */
 	size_t max;			/* messages at most, newest first */
 };
 
