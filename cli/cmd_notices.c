@@ -172,3 +172,44 @@ cmd_resend(int argc, char **argv)
 	printf("notice %lld queued again\n", id);
 	return 0;
 }
+
+/*
+ * cmd_enable_endpoint - `plainbounce enable-endpoint NAME`: after a 410
+ * Gone the endpoint stays disabled until the admin says it works again.
+ */
+int
+cmd_enable_endpoint(int argc, char **argv)
+{
+	const char *conf = NULL;
+	struct store *s;
+	struct store_err err;
+	int ch, rc, status = 0;
+
+	while ((ch = getopt(argc, argv, "c:")) != -1) {
+		if (ch != 'c')
+			goto usage;
+		conf = optarg;
+	}
+	if (optind + 1 != argc || argv[optind][0] == '\0')
+		goto usage;
+	if ((s = open_store(conf, 0, &status)) == NULL)
+		return status;
+	rc = store_endpoint_enable(s, argv[optind], &err);
+	store_close(s);
+	if (rc == STORE_NOTFOUND) {
+		fprintf(stderr, "plainbounce: enable-endpoint: %s is not "
+			"disabled\n", argv[optind]);
+		return 1;
+	}
+	if (rc != STORE_OK) {
+		fprintf(stderr, "plainbounce: store: %s\n", err.msg);
+		return 1;
+	}
+	printf("webhook endpoint %s enabled again; notices that died while it "
+	       "was disabled can be queued again with resend\n",
+	       argv[optind]);
+	return 0;
+usage:
+	fputs("usage: plainbounce enable-endpoint [-c FILE] NAME\n", stderr);
+	return PB_EXIT_USAGE;
+}

@@ -148,7 +148,8 @@ cmd_status(int argc, char **argv)
 	}
 	/* a read-only open does not migrate: older stores have no table */
 	if (rc == STORE_OK && store_version(s) >= 3) {
-		printf("disabled webhook endpoints (410 Gone):\n");
+		printf("disabled webhook endpoints (410 Gone; enable with "
+		       "plainbounce enable-endpoint NAME):\n");
 		rc = store_endpoints_disabled(s, show_disabled, &sh, &err);
 	}
 	if (rc != STORE_OK)

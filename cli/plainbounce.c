@@ -33,6 +33,8 @@ static const struct command {
 	  "notices [-c FILE] [--pending | --dead | --sent]   the outbox" },
 	{ "resend", cmd_resend,
 	  "resend [-c FILE] ID                 queue a dead notice again" },
+	{ "enable-endpoint", cmd_enable_endpoint,
+	  "enable-endpoint [-c FILE] NAME     a webhook disabled by 410 again" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -21,6 +21,7 @@ int cmd_resend(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_trace_store(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_enable_endpoint(int argc, char **argv);
 
 /* "@EPOCH", "YYYY-MM-DD[THH:MM[:SS]][Z]" (UTC) as unix seconds, or -1 */
 int64_t trace_parse_when(const char *s);

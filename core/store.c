@@ -651,6 +651,25 @@ store_endpoint_disable(struct store *s, const char *name, int64_t now,
 }
 
 int
+store_endpoint_enable(struct store *s, const char *name,
+		      struct store_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "DELETE FROM endpoints_disabled "
+				"WHERE name = ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return status(s, rc, "endpoint", err);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return status(s, rc, "endpoint", err);
+	return sqlite3_changes(s->db) > 0 ? STORE_OK : STORE_NOTFOUND;
+}
+
+int
 store_endpoint_disabled(struct store *s, const char *name, int *disabled,
 			struct store_err *err)
 {

@@ -167,10 +167,14 @@ int store_milter_find(struct store *s, const char *instance,
  * restart (or another responder) does not post to them again.
  * store_endpoint_disable records name (idempotent: the first time is
  * kept); store_endpoint_disabled sets *disabled to 0 or 1;
- * store_endpoints_disabled calls fn for each, by name.
+ * store_endpoints_disabled calls fn for each, by name;
+ * store_endpoint_enable forgets name again (the admin's say, after the
+ * receiver was fixed): STORE_NOTFOUND when it was not disabled.
  */
 int store_endpoint_disable(struct store *s, const char *name, int64_t now,
 			   const char *why, struct store_err *err);
+int store_endpoint_enable(struct store *s, const char *name,
+			  struct store_err *err);
 int store_endpoint_disabled(struct store *s, const char *name, int *disabled,
 			    struct store_err *err);
 int store_endpoints_disabled(struct store *s,

@@ -225,6 +225,15 @@ START_TEST(test_endpoint_disabled_kept)
 			 STORE_OK);
 	ck_assert_int_eq(n_disabled, 1);	/* the first time is kept */
 	store_close(s);
+	/* the admin enables it again, once */
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	ck_assert_int_eq(store_endpoint_enable(s, "tickets", &err), STORE_OK);
+	ck_assert_int_eq(store_endpoint_enable(s, "tickets", &err),
+			 STORE_NOTFOUND);
+	ck_assert_int_eq(store_endpoint_disabled(s, "tickets", &off, &err),
+			 STORE_OK);
+	ck_assert_int_eq(off, 0);
+	store_close(s);
 	/* the responder's indexes of migration 3 exist */
 	ck_assert_int_eq(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 				 "name IN ('outbox_events_event', "
