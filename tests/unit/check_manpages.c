@@ -51,7 +51,7 @@ START_TEST(test_commands_documented)
 {
 	char *src, *man, name[64], want[96];
 	const char *p, *q;
-	size_t len;
+	size_t len, i, k;
 	int found = 0;
 
 	src = tu_read_file(tu_path("cli/plainbounce.c"), NULL);
@@ -65,8 +65,13 @@ START_TEST(test_commands_documented)
 		len = (size_t)(q - p);
 		if (strncmp(q, "\", cmd_", 7) != 0 || len >= sizeof(name))
 			continue;
-		memcpy(name, p, len);
-		name[len] = '\0';
+		/* as roff writes it: a hyphen in a command name is \- */
+		for (i = 0, k = 0; i < len && k + 3 < sizeof(name); i++) {
+			if (p[i] == '-')
+				name[k++] = '\\';
+			name[k++] = p[i];
+		}
+		name[k] = '\0';
 		snprintf(want, sizeof(want), ".SS %s", name);
 		ck_assert_msg(has_line(man, want),
 			      "command %s has no section in plainbounce.1",
