@@ -92,31 +92,55 @@ outbox_format_time(int64_t t, char *out, size_t size)
 		out[0] = '\0';
 }
 
-void
-outbox_format_duration(int64_t secs, char *out, size_t size)
+/* unit_words - one amount with its unit word, singular or plural */
+static int
+unit_words(char *out, size_t size, int64_t n, const char *const *w)
 {
-	int64_t d = secs / 86400, h = secs % 86400 / 3600,
-		m = secs % 3600 / 60, sec = secs % 60;
-	int w;
+	return snprintf(out, size, "%" PRId64 " %s", n, w[n == 1 ? 0 : 1]);
+}
+
+void
+outbox_format_duration_locale(int64_t secs, const char *locale, char *out,
+			      size_t size)
+{
+	/* singular and plural of day, hour, minute, second, then "and" */
+	static const char *const en[] = { "day", "days", "hour", "hours",
+		"minute", "minutes", "second", "seconds", "and" };
+	static const char *const de[] = { "Tag", "Tage", "Stunde", "Stunden",
+		"Minute", "Minuten", "Sekunde", "Sekunden", "und" };
+	const char *const *w = locale != NULL && strncmp(locale, "de", 2) == 0
+	    && (locale[2] == '\0' || locale[2] == '_' || locale[2] == '-') ?
+	    de : en;
+	int64_t v[4] = { secs / 86400, secs % 86400 / 3600,
+		secs % 3600 / 60, secs % 60 };
+	size_t i, len;
+	int k;
 
 	if (size == 0)
 		return;
+	out[0] = '\0';
 	if (secs < 0)
-		w = snprintf(out, size, "%s", "");
-	else if (d > 0)
-		w = h ? snprintf(out, size, "%" PRId64 "d %" PRId64 "h", d, h)
-		      : snprintf(out, size, "%" PRId64 "d", d);
-	else if (h > 0)
-		w = m ? snprintf(out, size, "%" PRId64 "h %" PRId64 "m", h, m)
-		      : snprintf(out, size, "%" PRId64 "h", h);
-	else if (m > 0)
-		w = sec ? snprintf(out, size, "%" PRId64 "m %" PRId64 "s", m,
-				   sec)
-			: snprintf(out, size, "%" PRId64 "m", m);
-	else
-		w = snprintf(out, size, "%" PRId64 "s", sec);
-	if (w < 0 || (size_t)w >= size)
+		return;
+	for (i = 0; i < 3 && v[i] == 0; i++)
+		;
+	/* the largest unit, and the next one when it is not zero */
+	k = unit_words(out, size, v[i], w + 2 * i);
+	if (k < 0 || (size_t)k >= size) {
 		out[0] = '\0';
+		return;
+	}
+	if (i < 3 && v[i + 1] != 0) {
+		len = (size_t)k;
+		k = snprintf(out + len, size - len, " %s ", w[8]);
+		if (k < 0 || (size_t)k >= size - len) {
+			out[0] = '\0';
+			return;
+		}
+		len += (size_t)k;
+		k = unit_words(out + len, size - len, v[i + 1], w + 2 * i + 2);
+		if (k < 0 || (size_t)k >= size - len)
+			out[0] = '\0';
+	}
 }
 
 /* fact_cmp - order facts by message, kind, event */
@@ -408,7 +432,8 @@ fact_times(const struct store_fact *f, enum notice_kind kind,
 	}
 	if (kind == NOTICE_EXPIRED && f->first_seen > 0 &&
 	    end >= f->first_seen) {
-		outbox_format_duration(end - f->first_seen, tried, tsize);
+		outbox_format_duration_locale(end - f->first_seen, locale,
+					      tried, tsize);
 		if (tried[0])
 			rc->tried_for = tried;
 	}

@@ -129,7 +129,12 @@ void outbox_format_time(int64_t t, char *out, size_t size);
 void outbox_format_time_locale(int64_t t, const char *locale, char *out,
 			       size_t size);
 
-/* outbox_format_duration - "4d 3h", "2h 5m", "3m 12s", "40s"; pure */
-void outbox_format_duration(int64_t secs, char *out, size_t size);
+/*
+ * outbox_format_duration_locale - in words for a notice, the largest unit
+ * and the next: "4 days and 3 hours", "1 hour", in "de" "4 Tage und 3
+ * Stunden"; "" when negative or out does not hold it.  Pure.
+ */
+void outbox_format_duration_locale(int64_t secs, const char *locale,
+				   char *out, size_t size);
 
 #endif

@@ -352,7 +352,7 @@ START_TEST(test_deferral_facts)
 	ck_assert_ptr_nonnull(strstr(f.out, "Retried until: Sun 19 Nov 2023"));
 	ck_assert_ptr_nonnull(strstr(f.out, "Attempts: 7"));
 	ck_assert_ptr_nonnull(strstr(f.out, "mx.example.net[192.0.2.9]:25"));
-	ck_assert_ptr_nonnull(strstr(f.out, "Tried for: 2d 3h\r\n"));
+	ck_assert_ptr_nonnull(strstr(f.out, "Tried for: 2 days and 3 hours\r\n"));
 	/* quoted-printable soft line break after "Mailbox" */
 	ck_assert_ptr_nonnull(strstr(f.out, "last deferral: Mailbox=\r\n"
 				     " full (mailbox_full)"));
@@ -382,6 +382,40 @@ START_TEST(test_format_time_locale)
 }
 END_TEST
 
+/* durations in notices in words, in the notice's language */
+START_TEST(test_format_duration_locale)
+{
+	static const struct {
+		int64_t s;
+		const char *loc, *want;
+	} c[] = {
+		{ 5 * 86400, "en", "5 days" },
+		{ 4 * 86400 + 3 * 3600 + 59, "en", "4 days and 3 hours" },
+		{ 86400 + 60, NULL, "1 day" },
+		{ 3600 + 60, "en", "1 hour and 1 minute" },
+		{ 45, "en", "45 seconds" },
+		{ 0, "en", "0 seconds" },
+		{ 5 * 86400, "de", "5 Tage" },
+		{ 86400 + 3600, "de_CH", "1 Tag und 1 Stunde" },
+		{ 2 * 3600 + 5 * 60, "de", "2 Stunden und 5 Minuten" },
+		{ 61, "de", "1 Minute und 1 Sekunde" },
+		{ 61, "den", "1 minute and 1 second" },
+	};
+	char out[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		outbox_format_duration_locale(c[i].s, c[i].loc, out,
+					      sizeof(out));
+		ck_assert_str_eq(out, c[i].want);
+	}
+	outbox_format_duration_locale(-5, "en", out, sizeof(out));
+	ck_assert_str_eq(out, "");
+	outbox_format_duration_locale(4 * 86400 + 3600, "en", out, 10);
+	ck_assert_str_eq(out, "");		/* never a cut text */
+}
+END_TEST
+
 /* a German notice shows its times in German */
 START_TEST(test_deferral_facts_de)
 {
@@ -406,24 +440,6 @@ START_TEST(test_deferral_facts_de)
 		      "%s", f.out);
 	ck_assert_ptr_null(strstr(f.out, "Sun 19 Nov"));
 	fx_close(&f);
-}
-END_TEST
-
-START_TEST(test_format_duration)
-{
-	static const struct { int64_t s; const char *want; } c[] = {
-		{ 0, "0s" }, { 40, "40s" }, { 60, "1m" }, { 192, "3m 12s" },
-		{ 3600, "1h" }, { 7500, "2h 5m" }, { 86400, "1d" },
-		{ 5 * 86400 + 3600 + 59, "5d 1h" }, { -1, "" } };
-	char out[32], tiny[3];
-	size_t i;
-
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		outbox_format_duration(c[i].s, out, sizeof(out));
-		ck_assert_str_eq(out, c[i].want);
-	}
-	outbox_format_duration(7500, tiny, sizeof(tiny));	/* truncated */
-	ck_assert_str_eq(tiny, "");
 }
 END_TEST
 
@@ -601,8 +617,8 @@ outbox_suite(void)
 	tcase_add_test(tc, test_leases);
 	tcase_add_test(tc, test_webhook_body);
 	tcase_add_test(tc, test_deferral_facts);
-	tcase_add_test(tc, test_format_duration);
 	tcase_add_test(tc, test_format_time_locale);
+	tcase_add_test(tc, test_format_duration_locale);
 	tcase_add_test(tc, test_deferral_facts_de);
 	tcase_add_test(tc, test_resend);
 	tcase_add_test(tc, test_batch_stops);
