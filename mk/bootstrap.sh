@@ -18,7 +18,7 @@ PACKAGES="
 pkg-config gcc make
 libconfig-dev libsqlite3-dev sqlite3 libjansson-dev
 libcurl4-openssl-dev libssl-dev openssl
-check libsubunit-dev zlib1g-dev libsystemd-dev systemd-journal-remote
+check libsubunit-dev zlib1g-dev libsystemd-dev systemd systemd-journal-remote
 libmilter-dev miltertest
 postfix dovecot-core python3 python3-aiosmtpd
 pflogsumm clang libclang-rt-14-dev cppcheck procps valgrind groff-base man-db
