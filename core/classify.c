@@ -22,6 +22,7 @@
 #define MAX_MATCHED	128	/* distinct fragments kept per reply */
 #define MAX_CAND	256	/* rules whose phrases matched */
 #define MAX_HITS	512	/* fragment ends recorded per reply */
+#define BLOCK		64	/* automaton steps between looks at the ends */
 
 /* Per reason: one sentence, who acts, and whether retrying helps. */
 static const struct {
@@ -507,25 +508,24 @@ struct found {
 };
 
 /*
- * emit - the fragments that end at t[i] in automaton state st (the
+ * emit - the fragments that end at t[i] in the state of row r (the
  * automaton finds them only where they start a word) and start before
  * lim, kept where they end a word if they must and are not the local
  * part of a mail address; notes the first enhanced status code
  */
 static void
 emit(const struct classifier *c, const char *t, size_t n, size_t i,
-     uint32_t st, size_t lim, struct found *fd)
+     uint32_t r, size_t lim, struct found *fd)
 {
-	uint32_t j, f;
+	uint32_t s = cls_out_index(c, r);
+	const struct cls_out *o = c->outs + c->out[s];
+	const struct cls_out *end = c->outs + c->out[s + 1];
 	size_t codelen;
-	const struct cls_frag *fr;
 
-	for (j = 0; j < c->nout[st]; j++) {
-		f = c->outs[c->out[st] + j];
-		fr = &c->frags[f];
-		if (i + 1 - fr->len >= lim)
+	for (; o < end; o++) {
+		if (i + 1 - o->len >= lim)
 			continue;
-		if (fr->kind == FRAG_DSN) {
+		if (o->kind == FRAG_DSN) {
 			/* "5.1.1" at a word start, not "5.1.1.7" */
 			if (!fd->have_dsn && dsncode_scan(t + i - 2,
 			    n - i + 2 < 16 ? n - i + 2 : 16, &fd->dsn,
@@ -533,25 +533,33 @@ emit(const struct classifier *c, const char *t, size_t n, size_t i,
 				fd->have_dsn = true;
 			continue;
 		}
-		if (fr->right_bound && cls_wordchar((unsigned char)t[i + 1]))
+		if (o->right_bound && cls_wordchar((unsigned char)t[i + 1]))
 			continue;
 		if (in_local_part(c, t, n, i + 1))
 			continue;
 		if (fd->nh < MAX_HITS) {
-			fd->hits[fd->nh].frag = f;
+			fd->hits[fd->nh].frag = o->frag;
 			fd->hits[fd->nh].end = (uint32_t)i;
 			fd->nh++;
 		}
 	}
 }
 
+/* Where a run passed through a state fragments end in. */
+struct mark {
+	uint32_t pos;
+	uint32_t row;
+};
+
 /*
  * match - run the automaton over t: two runs at once, over the first half
  * and from a word start in the second half on, as the table loads of one
- * run wait on each other and two runs overlap them.  The first run goes
- * on past the middle only while a fragment begun before it may still
- * end.  The hits come out in the order of their ends, as one run gives
- * them (at most MAX_HITS).
+ * run wait on each other and two runs overlap them.  The runs go BLOCK
+ * bytes at a time only marking where fragments end, then emit() looks
+ * at those: no call inside the loop keeps its values in registers.  The
+ * first run goes on past the middle only while a fragment begun before
+ * it may still end.  The hits come out in the order of their ends, as
+ * one run gives them (at most MAX_HITS).
  */
 static size_t
 match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
@@ -559,10 +567,12 @@ match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
 {
 	const uint32_t *delta = c->delta;
 	const uint8_t *cmap = c->cmap;
-	const uint32_t K = c->nclass, M = ~CLS_OUT_BIT;
+	const unsigned char *u = (const unsigned char *)t;
+	const uint32_t outs = c->out_first, inword = c->nclass;
 	struct found a, b;
-	size_t m, ia, ib, k, x, y;
-	uint32_t va = 0, vb = 0;
+	struct mark ma[BLOCK], mb[BLOCK];
+	size_t m, ia, ib, k, x, y, both, blk, i, na, nb;
+	size_t va = CLS_START, vb = CLS_START;
 
 	a.nh = b.nh = 0;
 	a.have_dsn = b.have_dsn = *have_dsn;
@@ -570,30 +580,43 @@ match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
 	for (m = n < 2 ? 1 : n / 2;
 	     m < n && c->word[(unsigned char)t[m - 1]]; m++)
 		;
-	for (ia = 1, ib = m; ia < m && ib < n; ia++, ib++) {
-		va = delta[(va & M) + cmap[(unsigned char)t[ia]]];
-		vb = delta[(vb & M) + cmap[(unsigned char)t[ib]]];
-		if ((va | vb) & CLS_OUT_BIT) {
-			if (va & CLS_OUT_BIT)
-				emit(c, t, n, ia, (va & M) / K, m, &a);
-			if (vb & CLS_OUT_BIT)
-				emit(c, t, n, ib, (vb & M) / K, n, &b);
+	ia = 1;
+	ib = m;
+	for (both = m - 1 < n - m ? m - 1 : n - m; both > 0; both -= blk) {
+		blk = both < BLOCK ? both : BLOCK;
+		for (na = nb = 0, i = 0; i < blk; i++) {
+			va = delta[va + cmap[u[ia + i]]];
+			vb = delta[vb + cmap[u[ib + i]]];
+			if (va >= outs || vb >= outs) {
+				ma[na].pos = (uint32_t)(ia + i);
+				ma[na].row = va;
+				na += va >= outs;
+				mb[nb].pos = (uint32_t)(ib + i);
+				mb[nb].row = vb;
+				nb += vb >= outs;
+			}
 		}
+		for (i = 0; i < na; i++)
+			emit(c, t, n, ma[i].pos, ma[i].row, m, &a);
+		for (i = 0; i < nb; i++)
+			emit(c, t, n, mb[i].pos, mb[i].row, n, &b);
+		ia += blk;
+		ib += blk;
 	}
 	for (; ia < m; ia++) {
-		va = delta[(va & M) + cmap[(unsigned char)t[ia]]];
-		if (va & CLS_OUT_BIT)
-			emit(c, t, n, ia, (va & M) / K, m, &a);
+		va = delta[va + cmap[u[ia]]];
+		if (va >= outs)
+			emit(c, t, n, ia, va, m, &a);
 	}
-	for (; ia < n && (va & M) != 0 && (va & M) != c->inword_row; ia++) {
-		va = delta[(va & M) + cmap[(unsigned char)t[ia]]];
-		if (va & CLS_OUT_BIT)
-			emit(c, t, n, ia, (va & M) / K, m, &a);
+	for (; ia < n && va != CLS_START && va != inword; ia++) {
+		va = delta[va + cmap[u[ia]]];
+		if (va >= outs)
+			emit(c, t, n, ia, va, m, &a);
 	}
 	for (; ib < n; ib++) {
-		vb = delta[(vb & M) + cmap[(unsigned char)t[ib]]];
-		if (vb & CLS_OUT_BIT)
-			emit(c, t, n, ib, (vb & M) / K, n, &b);
+		vb = delta[vb + cmap[u[ib]]];
+		if (vb >= outs)
+			emit(c, t, n, ib, vb, n, &b);
 	}
 	/* by end; on a tie the first run's (it began earlier) first */
 	for (k = x = y = 0; k < MAX_HITS && (x < a.nh || y < b.nh); k++)

@@ -4,10 +4,11 @@
  *
  * Phrases are split into fragments ("mailbox ... full" has two).  All
  * fragments are compiled into one Aho-Corasick automaton (a full
- * transition table over byte classes), run once over the folded reply;
- * a fragment counts only where it starts a word.  The reply is made
- * lower case and its blanks collapsed in one pass (16 bytes at a time
- * where SSE2 is there) through a 256-entry table.
+ * transition table over byte classes, states in breadth-first order
+ * with those that end fragments last), run once over
+ * the folded reply; a fragment counts only where it starts a word.  The
+ * reply is made lower case and its blanks collapsed in one pass (16 bytes
+ * at a time where SSE2 is there) through a 256-entry table.
  */
 #ifndef PB_CLASSIFY_INT_H
 #define PB_CLASSIFY_INT_H
@@ -55,7 +56,16 @@ struct cls_frag {
 };
 
 #define CLS_MAX_FRAGMENTS 65535	/* fragment ids are kept in 16 bits */
-#define CLS_OUT_BIT	0x80000000u	/* in delta: the target has outputs */
+#define CLS_START	0	/* row of the state "the byte before was no word
+				 * byte"; "inside a word" is the next one */
+
+/* A fragment that ends in a state, with what emit() looks at. */
+struct cls_out {
+	uint16_t frag;		/* index into classifier.frags */
+	uint16_t len;
+	uint8_t kind;		/* enum cls_frag_kind */
+	uint8_t right_bound;
+};
 
 struct cls_phrase {
 	uint32_t rule;
@@ -104,15 +114,17 @@ struct classifier {
 
 	/*
 	 * The automaton: delta[row + cmap[byte]] is the next state's row
-	 * (state * nclass), with CLS_OUT_BIT set if fragments end there:
-	 * outs[out[state]..+nout[state]).  State 0 is the start.
+	 * (state * nclass).  Fragments end in the states from out_first on
+	 * (the last ones, so telling them takes no table lookup): for the
+	 * row r of such a state they are outs[out[s]..out[s + 1]), s being
+	 * cls_out_index(c, r).
 	 */
 	uint32_t *delta;
 	uint32_t nstates, nclass;
-	uint32_t inword_row;	/* the row of "inside a word, no fragment" */
+	uint32_t out_first;	/* row of the first state fragments end in */
+	uint64_t rowmul;	/* r * rowmul >> 40 is r / nclass */
 	uint32_t *out;
-	uint16_t *nout;
-	uint16_t *outs;
+	struct cls_out *outs;
 	uint8_t cmap[256];	/* byte class: 0 for bytes no fragment has */
 	uint8_t fold[256];	/* ASCII lower case; blanks, controls ' ' */
 	uint8_t word[256];	/* 1 for bytes that make up words */
@@ -123,6 +135,14 @@ static inline int
 cls_wordchar(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+/* cls_out_index - which state with fragments row r (>= out_first) is,
+ * without a division: rows are multiples of nclass below 2^31 */
+static inline uint32_t
+cls_out_index(const struct classifier *c, uint32_t r)
+{
+	return (uint32_t)((uint64_t)(r - c->out_first) * c->rowmul >> 40);
 }
 
 /* cls_section_rank - the sort key of a section (site first) */

@@ -23,6 +23,7 @@
  * Guarantees: a loaded classifier is immutable; every error names the
  * file and line; nothing of a failed load leaks.
  */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -683,10 +684,13 @@ tnode_child(struct tnode **t, size_t *n, size_t *cap, uint32_t parent,
 
 /*
  * build_index - the Aho-Corasick automaton of all fragments, anchored at
- * word starts: besides the trie's root (state 0, "the byte before was
- * not a word byte") there is a state for "inside a word no fragment
- * began at" (state n), so a fragment is only ever found where it starts
- * a word, and text inside other words keeps to those two states.
+ * word starts: besides the trie's root ("the byte before was not a word
+ * byte") there is a state for "inside a word no fragment began at", so
+ * a fragment is only ever found where it starts a word, and text inside
+ * other words keeps to those two states.  Built over trie node numbers
+ * (root 0, "inside a word" n), then renumbered: start 0, "inside a
+ * word" 1, breadth first the states no fragment ends in, then the ones
+ * fragments end in, so a row number alone tells those.
  */
 static int
 build_index(struct classifier *c, struct buf *why)
@@ -694,9 +698,11 @@ build_index(struct classifier *c, struct buf *why)
 	struct tnode *t = NULL;
 	size_t n = 0, cap = 0, i, j, total, N;
 	uint32_t node, K, a, s, u, q, head, tail, *queue, *fail, *endnode;
-	uint32_t *at, *row, inword;
+	uint32_t *at, *row, inword, *d, *out, *outs, *perm, *old, k, first;
+	uint16_t *nout;
 	uint8_t seen[256], wordclass[256];
 	const unsigned char *p;
+	const struct cls_frag *fr;
 
 	if (c->nfrags > CLS_MAX_FRAGMENTS) {
 		buf_addf(why, "more than %d distinct phrase parts",
@@ -731,26 +737,23 @@ build_index(struct classifier *c, struct buf *why)
 			c->cmap[i] = (uint8_t)cls_wordchar((unsigned char)i);
 	N = n + 1;
 	inword = (uint32_t)n;
-	if (N > (CLS_OUT_BIT - 1) / K) {
+	if (N > (UINT32_C(1) << 31) / K) {
 		buf_addf(why, "phrases too long in total (%zu bytes)", n);
 		free(endnode);
 		free(t);
 		return -1;
 	}
-	c->nstates = (uint32_t)N;
-	c->nclass = K;
-	c->inword_row = inword * K;
-	c->delta = xcalloc(N * K, sizeof(uint32_t));
+	d = xcalloc(N * K, sizeof(uint32_t));
 	/* the trie's own edges (state 0 is never a target) */
 	for (s = 0; s < n; s++)
 		for (q = t[s].child; q != 0; q = t[q].sibling)
-			c->delta[(size_t)s * K + c->cmap[t[q].byte]] = q;
+			d[(size_t)s * K + c->cmap[t[q].byte]] = q;
 	/* inside a word: stay until a non-word byte; at a word start,
 	 * begin a fragment or go inside the word */
 	for (a = 0; a < K; a++) {
-		c->delta[(size_t)inword * K + a] = wordclass[a] ? inword : 0;
-		if (c->delta[a] == 0)
-			c->delta[a] = wordclass[a] ? inword : 0;
+		d[(size_t)inword * K + a] = wordclass[a] ? inword : 0;
+		if (d[a] == 0)
+			d[a] = wordclass[a] ? inword : 0;
 	}
 	/*
 	 * Breadth first, so a state's failure state (shallower) is done
@@ -761,7 +764,7 @@ build_index(struct classifier *c, struct buf *why)
 	 */
 	fail = xcalloc(N, sizeof(uint32_t));
 	queue = xcalloc(N, sizeof(uint32_t));
-	c->nout = xcalloc(N, sizeof(uint16_t));
+	nout = xcalloc(N, sizeof(uint16_t));
 	head = tail = 0;
 	for (q = t[0].child; q != 0; q = t[q].sibling) {
 		fail[q] = inword;
@@ -769,45 +772,91 @@ build_index(struct classifier *c, struct buf *why)
 	}
 	while (head < tail) {
 		s = queue[head++];
-		row = c->delta + (size_t)s * K;
-		c->nout[s] = (uint16_t)(t[s].nterm + c->nout[fail[s]]);
+		row = d + (size_t)s * K;
+		nout[s] = (uint16_t)(t[s].nterm + nout[fail[s]]);
 		for (a = 0; a < K; a++) {
 			u = row[a];
 			if (u != 0) {
-				fail[u] = c->delta[(size_t)fail[s] * K + a];
+				fail[u] = d[(size_t)fail[s] * K + a];
 				queue[tail++] = u;
 			} else {
-				row[a] = c->delta[(size_t)fail[s] * K + a];
+				row[a] = d[(size_t)fail[s] * K + a];
 			}
 		}
 	}
 	/* outputs: a state's own fragments (by id), then its failure's */
-	c->out = xcalloc(N, sizeof(uint32_t));
+	out = xcalloc(N, sizeof(uint32_t));
 	for (s = 0, total = 0; s < N; s++) {
-		c->out[s] = (uint32_t)total;
-		total += c->nout[s];
+		out[s] = (uint32_t)total;
+		total += nout[s];
 	}
-	c->outs = xcalloc(total + 1, sizeof(uint16_t));
+	outs = xcalloc(total + 1, sizeof(uint32_t));
 	at = xcalloc(N, sizeof(uint32_t));
 	for (i = 0; i < c->nfrags; i++) {
 		node = endnode[i];
-		c->outs[c->out[node] + at[node]++] = (uint16_t)i;
+		outs[out[node] + at[node]++] = (uint32_t)i;
 	}
 	for (i = 0; i < tail; i++) {
 		s = queue[i];
-		if (c->nout[fail[s]] != 0)
-			memcpy(c->outs + c->out[s] + t[s].nterm,
-			       c->outs + c->out[fail[s]],
-			       c->nout[fail[s]] * sizeof(uint16_t));
+		if (nout[fail[s]] != 0)
+			memcpy(outs + out[s] + t[s].nterm, outs + out[fail[s]],
+			       nout[fail[s]] * sizeof(uint32_t));
 	}
-	/* rows instead of state numbers, and the output bit */
-	for (i = 0; i < N * K; i++) {
-		u = c->delta[i];
-		c->delta[i] = u * K | (c->nout[u] != 0 ? CLS_OUT_BIT : 0);
+	/* the new numbers: depth first, so a phrase's states are near */
+	perm = xcalloc(N, sizeof(uint32_t));
+	old = xcalloc(N, sizeof(uint32_t));
+	for (k = 0, head = 0, q = t[0].child; q != 0; q = t[q].sibling)
+		fail[head++] = q;
+	while (head > 0) {
+		s = fail[--head];
+		queue[k++] = s;
+		for (q = t[s].child; q != 0; q = t[q].sibling)
+			fail[head++] = q;
 	}
+	assert(k == tail);
+	perm[0] = 0;
+	perm[inword] = 1;
+	for (k = 2, i = 0; i < tail; i++)
+		if (nout[queue[i]] == 0)
+			perm[queue[i]] = k++;
+	first = k;
+	for (i = 0; i < tail; i++)
+		if (nout[queue[i]] != 0)
+			perm[queue[i]] = k++;
+	assert(k == N && nout[0] == 0 && nout[inword] == 0);
+	for (s = 0; s < N; s++)
+		old[perm[s]] = s;
+	c->nstates = (uint32_t)N;
+	c->nclass = K;
+	c->out_first = first * K;
+	c->rowmul = ((uint64_t)1 << 40) / K + 1;
+	c->delta = xcalloc(N * K, sizeof(uint32_t));
+	for (s = 0; s < N; s++)
+		for (a = 0; a < K; a++)
+			c->delta[(size_t)perm[s] * K + a] =
+			    perm[d[(size_t)s * K + a]] * K;
+	c->out = xcalloc(N - first + 1, sizeof(uint32_t));
+	c->outs = xcalloc(total + 1, sizeof(struct cls_out));
+	for (k = 0, s = first; s < N; s++) {
+		c->out[s - first] = k;
+		for (j = 0; j < nout[old[s]]; j++, k++) {
+			fr = &c->frags[outs[out[old[s]] + j]];
+			c->outs[k].frag = (uint16_t)outs[out[old[s]] + j];
+			c->outs[k].len = fr->len;
+			c->outs[k].kind = fr->kind;
+			c->outs[k].right_bound = fr->right_bound;
+		}
+	}
+	c->out[N - first] = k;
+	free(old);
+	free(perm);
 	free(at);
+	free(outs);
+	free(out);
+	free(nout);
 	free(queue);
 	free(fail);
+	free(d);
 	free(endnode);
 	free(t);
 	return 0;
@@ -1018,7 +1067,6 @@ classify_free(struct classifier *c)
 	free(c->wheretext);
 	free(c->delta);
 	free(c->out);
-	free(c->nout);
 	free(c->outs);
 	free(c);
 }
