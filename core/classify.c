@@ -477,7 +477,9 @@ insert_sorted(uint32_t *a, size_t *n, size_t max, uint32_t v)
 
 /* A fragment found in the normalised text. */
 struct hit {
-	uint32_t frag;
+	uint16_t frag;
+	uint8_t kind;		/* copies of the fragment's */
+	uint8_t value;
 	uint32_t end;		/* index of its last byte */
 };
 
@@ -539,6 +541,8 @@ emit(const struct classifier *c, const char *t, size_t n, size_t i,
 			continue;
 		if (fd->nh < MAX_HITS) {
 			fd->hits[fd->nh].frag = o->frag;
+			fd->hits[fd->nh].kind = o->kind;
+			fd->hits[fd->nh].value = o->value;
 			fd->hits[fd->nh].end = (uint32_t)i;
 			fd->nh++;
 		}
@@ -587,14 +591,13 @@ match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
 		for (na = nb = 0, i = 0; i < blk; i++) {
 			va = delta[va + cmap[u[ia + i]]];
 			vb = delta[vb + cmap[u[ib + i]]];
-			if (va >= outs || vb >= outs) {
-				ma[na].pos = (uint32_t)(ia + i);
-				ma[na].row = va;
-				na += va >= outs;
-				mb[nb].pos = (uint32_t)(ib + i);
-				mb[nb].row = vb;
-				nb += vb >= outs;
-			}
+			/* no branch: which steps mark is not predictable */
+			ma[na].pos = (uint32_t)(ia + i);
+			ma[na].row = (uint32_t)va;
+			na += va >= outs;
+			mb[nb].pos = (uint32_t)(ib + i);
+			mb[nb].row = (uint32_t)vb;
+			nb += vb >= outs;
 		}
 		for (i = 0; i < na; i++)
 			emit(c, t, n, ma[i].pos, ma[i].row, m, &a);
@@ -748,7 +751,6 @@ run(const struct classifier *c, const struct classify_input *in,
 	struct hit hits[MAX_HITS];
 	size_t nhits = 0, h;
 	uint64_t seen = 0;	/* bit (f % 64) of every fragment in matched */
-	const struct cls_frag *fr;
 	const struct cls_phrase *ph;
 	const struct cls_rule *rule;
 	enum classify_stage text_stage = CLS_STAGE_NONE;
@@ -780,15 +782,14 @@ run(const struct classifier *c, const struct classify_input *in,
 	/* what the fragments found mean */
 	for (h = 0; h < nhits; h++) {
 		f = hits[h].frag;
-		fr = &c->frags[f];
 		i = hits[h].end;
-		if (fr->kind == FRAG_STAGE)
-			text_stage = (enum classify_stage)fr->value;
-		else if (fr->kind == FRAG_RETRY) {
+		if (hits[h].kind == FRAG_STAGE)
+			text_stage = (enum classify_stage)hits[h].value;
+		else if (hits[h].kind == FRAG_RETRY) {
 			if (out->retry_after < 0)
 				out->retry_after = cls_parse_wait(t + i + 1,
 								  t + n);
-		} else if (fr->kind == FRAG_CODE) {
+		} else if (hits[h].kind == FRAG_CODE) {
 			if (code_pos == 0)
 				code_pos = i + 1;
 		} else if (nm < MAX_MATCHED && (!(seen >> (f & 63) & 1) ||
@@ -823,12 +824,9 @@ run(const struct classifier *c, const struct classify_input *in,
 	/* complete phrases: each is looked at once, from its first part */
 	for (k = 0; k < nm; k++) {
 		f = matched[k];
-		fr = &c->frags[f];
-		for (i = 0; i < fr->ph_n; i++) {
-			p = c->frag_phrases[fr->ph_start + i];
+		for (i = c->phstart[f]; i < c->phstart[f + 1]; i++) {
+			p = c->frag_phrases[i];
 			ph = &c->phrases[p];
-			if (ph->frag[0] != f)
-				continue;
 			if (ph->nfrag > 1) {
 				uint32_t j;
 
@@ -839,10 +837,9 @@ run(const struct classifier *c, const struct classify_input *in,
 				if (j < ph->nfrag || !ordered(c, ph, t, n))
 					continue;
 			}
-			rule = &c->rules[ph->rule];
-			if (rule->section == SEC_NAMES) {
+			if (ph->names) {
 				if (!ph->negative)
-					facts.names |= (uint64_t)1 << rule->name;
+					facts.names |= (uint64_t)1 << ph->name;
 			} else if (ph->negative) {
 				insert_sorted(veto, &nveto, MAX_CAND, ph->rule);
 			} else {

@@ -51,8 +51,6 @@ struct cls_frag {
 	uint8_t right_bound;	/* must end at a word boundary */
 	uint8_t kind;		/* enum cls_frag_kind */
 	uint8_t value;		/* FRAG_STAGE: the stage */
-	uint32_t ph_start;	/* phrases using it: frag_phrases[start..+n) */
-	uint32_t ph_n;
 };
 
 #define CLS_MAX_FRAGMENTS 65535	/* fragment ids are kept in 16 bits */
@@ -64,6 +62,7 @@ struct cls_out {
 	uint16_t frag;		/* index into classifier.frags */
 	uint16_t len;
 	uint8_t kind;		/* enum cls_frag_kind */
+	uint8_t value;		/* FRAG_STAGE: the stage */
 	uint8_t right_bound;
 };
 
@@ -71,6 +70,8 @@ struct cls_phrase {
 	uint32_t rule;
 	uint8_t nfrag;
 	uint8_t negative;	/* "!..." vetoes the rule */
+	uint8_t names;		/* the rule is a [names] entry ... */
+	uint8_t name;		/* ... with this bit (copies of the rule's) */
 	uint32_t frag[CLS_MAX_FRAGS];
 };
 
@@ -105,7 +106,9 @@ struct classifier {
 	struct cls_frag *frags;
 	uint32_t nfrags;
 	char *fragtext;
-	uint32_t *frag_phrases;
+	uint32_t *frag_phrases;	/* phrases by first fragment: those of f
+				 * are frag_phrases[phstart[f]..phstart[f+1]) */
+	uint32_t *phstart;
 	uint32_t *always;	/* rules without positive phrases, in order */
 	uint32_t nalways;
 	char *names[CLS_MAX_NAMES];

@@ -844,6 +844,7 @@ build_index(struct classifier *c, struct buf *why)
 			c->outs[k].frag = (uint16_t)outs[out[old[s]] + j];
 			c->outs[k].len = fr->len;
 			c->outs[k].kind = fr->kind;
+			c->outs[k].value = fr->value;
 			c->outs[k].right_bound = fr->right_bound;
 		}
 	}
@@ -867,8 +868,8 @@ static struct classifier *
 compile(struct builder *b)
 {
 	struct classifier *c = xcalloc(1, sizeof(*c));
-	uint32_t *order, *newpos, i, j, k, n = 0, f;
-	size_t capfrags = 0, nlinks = 0;
+	uint32_t *order, *newpos, i, j, n = 0, f;
+	size_t capfrags = 0;
 	int rank;
 	struct buf text, ierr;
 	struct raw_frag rf;
@@ -916,25 +917,22 @@ compile(struct builder *b)
 		for (j = 0; j < b->phrases[i].nfrag; j++)
 			c->phrases[i].frag[j] = frag_id(c, &capfrags, &text,
 						      &b->phrases[i].frag[j]);
-		nlinks += b->phrases[i].nfrag;
 	}
 	c->fragtext = text.data ? text.data : xstrdup("");
-	/* fragment -> phrases that use it */
-	c->frag_phrases = xcalloc(nlinks + 1, sizeof(uint32_t));
+	/* fragment -> the phrases that begin with it */
+	c->frag_phrases = xcalloc(c->nphrases + 1, sizeof(uint32_t));
+	c->phstart = xcalloc(c->nfrags + 2, sizeof(uint32_t));
 	for (i = 0; i < c->nphrases; i++)
-		for (j = 0; j < c->phrases[i].nfrag; j++)
-			c->frags[c->phrases[i].frag[j]].ph_n++;
-	for (k = 0, f = 0; f < c->nfrags; f++) {
-		c->frags[f].ph_start = k;
-		k += c->frags[f].ph_n;
-		c->frags[f].ph_n = 0;
+		c->phstart[c->phrases[i].frag[0] + 2]++;
+	for (f = 0; f < c->nfrags; f++)
+		c->phstart[f + 2] += c->phstart[f + 1];
+	for (i = 0; i < c->nphrases; i++)
+		c->frag_phrases[c->phstart[c->phrases[i].frag[0] + 1]++] = i;
+	for (i = 0; i < c->nphrases; i++) {
+		c->phrases[i].names = c->rules[c->phrases[i].rule].section ==
+		    SEC_NAMES;
+		c->phrases[i].name = c->rules[c->phrases[i].rule].name;
 	}
-	for (i = 0; i < c->nphrases; i++)
-		for (j = 0; j < c->phrases[i].nfrag; j++) {
-			f = c->phrases[i].frag[j];
-			c->frag_phrases[c->frags[f].ph_start +
-					c->frags[f].ph_n++] = i;
-		}
 	for (i = 0; i < b->nnames; i++) {
 		c->names[i] = b->names[i];
 		b->names[i] = NULL;
@@ -1063,6 +1061,7 @@ classify_free(struct classifier *c)
 	free(c->frags);
 	free(c->fragtext);
 	free(c->frag_phrases);
+	free(c->phstart);
 	free(c->always);
 	free(c->wheretext);
 	free(c->delta);
