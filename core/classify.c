@@ -549,21 +549,17 @@ emit(const struct classifier *c, const char *t, size_t n, size_t i,
 	}
 }
 
-/* Where a run passed through a state fragments end in. */
-struct mark {
-	uint32_t pos;
-	uint32_t row;
-};
-
 /*
- * match - run the automaton over t: two runs at once, over the first half
- * and from a word start in the second half on, as the table loads of one
- * run wait on each other and two runs overlap them.  The runs go BLOCK
- * bytes at a time only marking where fragments end, then emit() looks
- * at those: no call inside the loop keeps its values in registers.  The
- * first run goes on past the middle only while a fragment begun before
- * it may still end.  The hits come out in the order of their ends, as
- * one run gives them (at most MAX_HITS).
+ * match - run the automaton over t: two runs at once, one from the start
+ * and one from a word start at or before the middle (so in the start
+ * state), as the table loads of one run wait on each other and two runs
+ * overlap them.  Both step together until the second reaches the end;
+ * the first keeps only fragments that start before the second's start,
+ * and afterwards goes on only while one begun before it may still end.
+ * The runs go BLOCK steps at a time only marking where fragments end,
+ * then emit() looks at the marks: no call inside the loop pushes its
+ * values out of registers.  The hits come out in the order of their
+ * ends, as one run gives them (at most MAX_HITS).
  */
 static size_t
 match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
@@ -571,55 +567,41 @@ match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
 {
 	const uint32_t *delta = c->delta;
 	const uint8_t *cmap = c->cmap;
-	const unsigned char *u = (const unsigned char *)t;
+	const unsigned char *u = (const unsigned char *)t, *pa, *pb;
 	const uint32_t outs = c->out_first, inword = c->nclass;
 	struct found a, b;
-	struct mark ma[BLOCK], mb[BLOCK];
-	size_t m, ia, ib, k, x, y, both, blk, i, na, nb;
+	uint64_t ma[BLOCK], mb[BLOCK];	/* row << 32 | step */
+	size_t m, ia, k, x, y, len, done, blk, i, na, nb;
 	size_t va = CLS_START, vb = CLS_START;
 
 	a.nh = b.nh = 0;
 	a.have_dsn = b.have_dsn = *have_dsn;
-	/* the second run starts after a non-word byte: the start state */
-	for (m = n < 2 ? 1 : n / 2;
-	     m < n && c->word[(unsigned char)t[m - 1]]; m++)
+	for (m = (n + 1) / 2; m > 1 && c->word[u[m - 1]]; m--)
 		;
-	ia = 1;
-	ib = m;
-	for (both = m - 1 < n - m ? m - 1 : n - m; both > 0; both -= blk) {
-		blk = both < BLOCK ? both : BLOCK;
+	for (done = 0, len = n - m; done < len; done += blk) {
+		blk = len - done < BLOCK ? len - done : BLOCK;
+		pa = u + 1 + done;
+		pb = u + m + done;
 		for (na = nb = 0, i = 0; i < blk; i++) {
-			va = delta[va + cmap[u[ia + i]]];
-			vb = delta[vb + cmap[u[ib + i]]];
+			va = delta[va + cmap[pa[i]]];
+			vb = delta[vb + cmap[pb[i]]];
 			/* no branch: which steps mark is not predictable */
-			ma[na].pos = (uint32_t)(ia + i);
-			ma[na].row = (uint32_t)va;
+			ma[na] = (uint64_t)va << 32 | i;
 			na += va >= outs;
-			mb[nb].pos = (uint32_t)(ib + i);
-			mb[nb].row = (uint32_t)vb;
+			mb[nb] = (uint64_t)vb << 32 | i;
 			nb += vb >= outs;
 		}
 		for (i = 0; i < na; i++)
-			emit(c, t, n, ma[i].pos, ma[i].row, m, &a);
+			emit(c, t, n, 1 + done + (uint32_t)ma[i],
+			     (uint32_t)(ma[i] >> 32), m, &a);
 		for (i = 0; i < nb; i++)
-			emit(c, t, n, mb[i].pos, mb[i].row, n, &b);
-		ia += blk;
-		ib += blk;
+			emit(c, t, n, m + done + (uint32_t)mb[i],
+			     (uint32_t)(mb[i] >> 32), n, &b);
 	}
-	for (; ia < m; ia++) {
+	for (ia = 1 + len; ia < n && va != CLS_START && va != inword; ia++) {
 		va = delta[va + cmap[u[ia]]];
 		if (va >= outs)
-			emit(c, t, n, ia, va, m, &a);
-	}
-	for (; ia < n && va != CLS_START && va != inword; ia++) {
-		va = delta[va + cmap[u[ia]]];
-		if (va >= outs)
-			emit(c, t, n, ia, va, m, &a);
-	}
-	for (; ib < n; ib++) {
-		vb = delta[vb + cmap[u[ib]]];
-		if (vb >= outs)
-			emit(c, t, n, ib, vb, n, &b);
+			emit(c, t, n, ia, (uint32_t)va, m, &a);
 	}
 	/* by end; on a tie the first run's (it began earlier) first */
 	for (k = x = y = 0; k < MAX_HITS && (x < a.nh || y < b.nh); k++)
