@@ -621,14 +621,18 @@ match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
  * fold16 - fold 16 bytes at p into o (lower case, blanks ' ') and say
  * whether the last is a blank; 0 (nothing written) if the block holds a
  * run of blanks (counting the byte before it) or may hold a multi-line
- * prefix: those take the byte loop.  Reads p[-1] to p[18].
+ * prefix: those take the byte loop.  Reads p[-1] to p[18]; with first
+ * set p is the start of the text and counts as after a blank, and p[-1]
+ * is not read.
  */
 static inline int
-fold16(const unsigned char *p, char *o, unsigned *last_blank)
+fold16(const unsigned char *p, char *o, unsigned *last_blank, int first)
 {
 	const __m128i sp = _mm_set1_epi8(' '), del = _mm_set1_epi8(0x7f);
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-	__m128i pv = _mm_loadu_si128((const __m128i *)(const void *)(p - 1));
+	__m128i pv = first ? _mm_or_si128(_mm_slli_si128(x, 1),
+					  _mm_cvtsi32_si128(' ')) :
+	    _mm_loadu_si128((const __m128i *)(const void *)(p - 1));
 	__m128i d3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 3));
 	__m128i blank, pblank, special, up, f;
 
@@ -680,8 +684,8 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 		const unsigned char *stop = e - p > 16 ? p + 16 : e;
 #ifdef __SSE2__
 		/* 16 bytes at once where nothing needs the byte loop */
-		if (e - p >= 19 && p > u && space == (fold[p[-1]] == ' ') &&
-		    fold16(p, o, &space)) {
+		if (e - p >= 19 && (p == u ? fold16(p, o, &space, 1) :
+		    space == (fold[p[-1]] == ' ') && fold16(p, o, &space, 0))) {
 			o += 16;
 			p += 16;
 			continue;
