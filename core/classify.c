@@ -23,6 +23,7 @@
 #define MAX_CAND	256	/* rules whose phrases matched */
 #define MAX_HITS	512	/* fragment ends recorded per reply */
 #define BLOCK		64	/* automaton steps between looks at the ends */
+_Static_assert(BLOCK <= 256, "a step within a block is kept in 8 bits");
 
 /* Per reason: one sentence, who acts, and whether retrying helps. */
 static const struct {
@@ -570,7 +571,8 @@ match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
 	const unsigned char *u = (const unsigned char *)t, *pa, *pb;
 	const uint32_t outs = c->out_first, inword = c->nclass;
 	struct found a, b;
-	uint64_t ma[BLOCK], mb[BLOCK];	/* row << 32 | step */
+	uint32_t ra[BLOCK], rb[BLOCK];	/* row after each step */
+	uint8_t ma[BLOCK], mb[BLOCK];	/* steps that end fragments */
 	size_t m, ia, k, x, y, len, done, blk, i, na, nb;
 	size_t va = CLS_START, vb = CLS_START;
 
@@ -586,17 +588,17 @@ match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
 			va = delta[va + cmap[pa[i]]];
 			vb = delta[vb + cmap[pb[i]]];
 			/* no branch: which steps mark is not predictable */
-			ma[na] = (uint64_t)va << 32 | i;
+			ra[i] = (uint32_t)va;
+			ma[na] = (uint8_t)i;
 			na += va >= outs;
-			mb[nb] = (uint64_t)vb << 32 | i;
+			rb[i] = (uint32_t)vb;
+			mb[nb] = (uint8_t)i;
 			nb += vb >= outs;
 		}
 		for (i = 0; i < na; i++)
-			emit(c, t, n, 1 + done + (uint32_t)ma[i],
-			     (uint32_t)(ma[i] >> 32), m, &a);
+			emit(c, t, n, 1 + done + ma[i], ra[ma[i]], m, &a);
 		for (i = 0; i < nb; i++)
-			emit(c, t, n, m + done + (uint32_t)mb[i],
-			     (uint32_t)(mb[i] >> 32), n, &b);
+			emit(c, t, n, m + done + mb[i], rb[mb[i]], n, &b);
 	}
 	for (ia = 1 + len; ia < n && va != CLS_START && va != inword; ia++) {
 		va = delta[va + cmap[u[ia]]];
