@@ -735,7 +735,7 @@ run(const struct classifier *c, const struct classify_input *in,
 	size_t n, i, k, nm = 0, ncand = 0, nveto = 0, code_pos = 0;
 	struct dsn text_dsn;
 	bool have_text_dsn, look_dsn;
-	uint32_t f, p;
+	uint32_t f;
 	struct hit hits[MAX_HITS];
 	size_t nhits = 0, h;
 	uint64_t seen = 0;	/* bit (f % 64) of every fragment in matched */
@@ -813,8 +813,7 @@ run(const struct classifier *c, const struct classify_input *in,
 	for (k = 0; k < nm; k++) {
 		f = matched[k];
 		for (i = c->phstart[f]; i < c->phstart[f + 1]; i++) {
-			p = c->frag_phrases[i];
-			ph = &c->phrases[p];
+			ph = &c->phrases[i];
 			if (ph->nfrag > 1) {
 				uint32_t j;
 

@@ -106,9 +106,8 @@ struct classifier {
 	struct cls_frag *frags;
 	uint32_t nfrags;
 	char *fragtext;
-	uint32_t *frag_phrases;	/* phrases by first fragment: those of f
-				 * are frag_phrases[phstart[f]..phstart[f+1]) */
-	uint32_t *phstart;
+	uint32_t *phstart;	/* phrases (sorted by first fragment) of f:
+				 * phrases[phstart[f]..phstart[f+1]) */
 	uint32_t *always;	/* rules without positive phrases, in order */
 	uint32_t nalways;
 	char *names[CLS_MAX_NAMES];

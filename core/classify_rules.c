@@ -873,6 +873,7 @@ compile(struct builder *b)
 	int rank;
 	struct buf text, ierr;
 	struct raw_frag rf;
+	struct cls_phrase *byfirst;
 
 	/* stable order by section: site, provider, phrase, code, names */
 	order = xcalloc(b->nrules + 1, sizeof(uint32_t));
@@ -919,20 +920,24 @@ compile(struct builder *b)
 						      &b->phrases[i].frag[j]);
 	}
 	c->fragtext = text.data ? text.data : xstrdup("");
-	/* fragment -> the phrases that begin with it */
-	c->frag_phrases = xcalloc(c->nphrases + 1, sizeof(uint32_t));
-	c->phstart = xcalloc(c->nfrags + 2, sizeof(uint32_t));
-	for (i = 0; i < c->nphrases; i++)
-		c->phstart[c->phrases[i].frag[0] + 2]++;
-	for (f = 0; f < c->nfrags; f++)
-		c->phstart[f + 2] += c->phstart[f + 1];
-	for (i = 0; i < c->nphrases; i++)
-		c->frag_phrases[c->phstart[c->phrases[i].frag[0] + 1]++] = i;
+	/* phrases grouped by their first fragment (stable), so those of
+	 * one fragment are side by side: phrases[phstart[f]..phstart[f+1]) */
 	for (i = 0; i < c->nphrases; i++) {
 		c->phrases[i].names = c->rules[c->phrases[i].rule].section ==
 		    SEC_NAMES;
 		c->phrases[i].name = c->rules[c->phrases[i].rule].name;
 	}
+	c->phstart = xcalloc(c->nfrags + 2, sizeof(uint32_t));
+	for (i = 0; i < c->nphrases; i++)
+		c->phstart[c->phrases[i].frag[0] + 2]++;
+	for (f = 0; f < c->nfrags; f++)
+		c->phstart[f + 2] += c->phstart[f + 1];
+	byfirst = xcalloc(c->nphrases + 1, sizeof(*byfirst));
+	for (i = 0; i < c->nphrases; i++)
+		byfirst[c->phstart[c->phrases[i].frag[0] + 1]++] =
+		    c->phrases[i];
+	free(c->phrases);
+	c->phrases = byfirst;
 	for (i = 0; i < b->nnames; i++) {
 		c->names[i] = b->names[i];
 		b->names[i] = NULL;
@@ -1060,7 +1065,6 @@ classify_free(struct classifier *c)
 	free(c->phrases);
 	free(c->frags);
 	free(c->fragtext);
-	free(c->frag_phrases);
 	free(c->phstart);
 	free(c->always);
 	free(c->wheretext);
