@@ -272,16 +272,17 @@ ordered(const struct classifier *c, const struct cls_phrase *ph,
 	return 1;
 }
 
-/* has - is v among the first n entries of a */
+/* has - is v among the first n entries of a (no early exit: the sets
+ * are small, and a branch on each entry is mispredicted often) */
 static int
 has(const uint32_t *a, size_t n, uint32_t v)
 {
 	size_t i;
+	int found = 0;
 
 	for (i = 0; i < n; i++)
-		if (a[i] == v)
-			return 1;
-	return 0;
+		found |= a[i] == v;
+	return found;
 }
 
 /* The facts rule conditions are checked against. */
@@ -491,14 +492,8 @@ struct hit {
 static int
 in_local_part(const struct classifier *c, const char *t, size_t n, size_t q)
 {
-	unsigned char b;
-
-	for (; q < n; q++) {
-		b = (unsigned char)t[q];
-		if (!(c->word[b] || b == '.' || b == '-' || b == '_' ||
-		      b == '+'))
-			break;
-	}
+	while (q < n && c->local[(unsigned char)t[q]])
+		q++;
 	return q < n && t[q] == '@';
 }
 
@@ -605,12 +600,23 @@ match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
 		if (va >= outs)
 			emit(c, t, n, ia, (uint32_t)va, m, &a);
 	}
-	/* by end; on a tie the first run's (it began earlier) first */
-	for (k = x = y = 0; k < MAX_HITS && (x < a.nh || y < b.nh); k++)
-		if (y == b.nh || (x < a.nh && a.hits[x].end <= b.hits[y].end))
-			hits[k] = a.hits[x++];
-		else
-			hits[k] = b.hits[y++];
+	/* by end; on a tie the first run's (it began earlier) first; most
+	 * often all of the first's end before the second's */
+	if (a.nh == 0 || b.nh == 0 || a.hits[a.nh - 1].end <= b.hits[0].end) {
+		k = a.nh < MAX_HITS ? a.nh : MAX_HITS;
+		memcpy(hits, a.hits, k * sizeof(hits[0]));
+		y = b.nh < MAX_HITS - k ? b.nh : MAX_HITS - k;
+		memcpy(hits + k, b.hits, y * sizeof(hits[0]));
+		k += y;
+	} else {
+		for (k = x = y = 0; k < MAX_HITS && (x < a.nh || y < b.nh);
+		     k++)
+			if (y == b.nh || (x < a.nh &&
+					  a.hits[x].end <= b.hits[y].end))
+				hits[k] = a.hits[x++];
+			else
+				hits[k] = b.hits[y++];
+	}
 	if (!*have_dsn && (a.have_dsn || b.have_dsn)) {
 		*dsn = a.have_dsn ? a.dsn : b.dsn;
 		*have_dsn = true;

@@ -130,6 +130,8 @@ struct classifier {
 	uint8_t cmap[256];	/* byte class: 0 for bytes no fragment has */
 	uint8_t fold[256];	/* ASCII lower case; blanks, controls ' ' */
 	uint8_t word[256];	/* 1 for bytes that make up words */
+	uint8_t local[256];	/* 1 for those and . - _ + (address local
+				 * parts) */
 };
 
 /* cls_wordchar - bytes that make up words: ASCII letters, digits, UTF-8 */

@@ -959,6 +959,8 @@ compile(struct builder *b)
 		c->fold[i] = (uint8_t)(i <= ' ' || i == 0x7f ? ' ' :
 		    i >= 'A' && i <= 'Z' ? i + 32 : i);
 		c->word[i] = (uint8_t)cls_wordchar((unsigned char)i);
+		c->local[i] = (uint8_t)(c->word[i] || i == '.' || i == '-' ||
+					i == '_' || i == '+');
 	}
 	return c;
 }
