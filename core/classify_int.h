@@ -4,11 +4,12 @@
  *
  * Phrases are split into fragments ("mailbox ... full" has two).  All
  * fragments are compiled into one Aho-Corasick automaton (a full
- * transition table over byte classes, states in breadth-first order
- * with those that end fragments last), run once over
- * the folded reply; a fragment counts only where it starts a word.  The
- * reply is made lower case and its blanks collapsed in one pass (16 bytes
- * at a time where SSE2 is there) through a 256-entry table.
+ * transition table over byte classes; states in depth-first order, so
+ * the states of one phrase lie together, and those that end fragments
+ * last), run once over the folded reply; a fragment counts only where it
+ * starts a word.  The reply is made lower case and its blanks collapsed
+ * in one pass (16 bytes at a time where SSE2 is there) through a
+ * 256-entry table.
  */
 #ifndef PB_CLASSIFY_INT_H
 #define PB_CLASSIFY_INT_H

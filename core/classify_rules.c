@@ -689,8 +689,8 @@ tnode_child(struct tnode **t, size_t *n, size_t *cap, uint32_t parent,
  * a fragment is only ever found where it starts a word, and text inside
  * other words keeps to those two states.  Built over trie node numbers
  * (root 0, "inside a word" n), then renumbered: start 0, "inside a
- * word" 1, breadth first the states no fragment ends in, then the ones
- * fragments end in, so a row number alone tells those.
+ * word" 1, depth first the states no fragment ends in, then (depth
+ * first) the ones fragments end in, so a row number alone tells those.
  */
 static int
 build_index(struct classifier *c, struct buf *why)
@@ -802,7 +802,8 @@ build_index(struct classifier *c, struct buf *why)
 			memcpy(outs + out[s] + t[s].nterm, outs + out[fail[s]],
 			       nout[fail[s]] * sizeof(uint32_t));
 	}
-	/* the new numbers: depth first, so a phrase's states are near */
+	/* the new numbers: depth first, so a phrase's states are near
+	 * (fail, done with, is the stack; queue takes the order) */
 	perm = xcalloc(N, sizeof(uint32_t));
 	old = xcalloc(N, sizeof(uint32_t));
 	for (k = 0, head = 0, q = t[0].child; q != 0; q = t[q].sibling)
@@ -1080,6 +1081,21 @@ size_t
 classify_rule_count(const struct classifier *c)
 {
 	return c->nrules;
+}
+
+size_t
+classify_index_size(const struct classifier *c, size_t *states,
+		    size_t *classes)
+{
+	size_t nout = c->nstates - c->out_first / c->nclass;
+
+	if (states)
+		*states = c->nstates;
+	if (classes)
+		*classes = c->nclass;
+	return (size_t)c->nstates * c->nclass * sizeof(c->delta[0]) +
+	    (nout + 1) * sizeof(c->out[0]) +
+	    c->out[nout] * sizeof(c->outs[0]);
 }
 
 const char *

@@ -521,6 +521,17 @@ START_TEST(test_rules_errors)
 	ck_assert_uint_eq(classify_rule_count(c), 1);
 	ck_assert_int_eq(run(c, B, NULL, CLS_STAGE_NONE, "552 User Is Over "
 			     "Quota").reason, REASON_MAILBOX_FULL);
+	{
+		size_t states, classes, bytes;
+
+		/* the start, "inside a word", a state per byte of the phrase
+		 * (and of the built-in parts); a class per byte value it
+		 * uses (o v e r space q u t a) and two for all others */
+		bytes = classify_index_size(c, &states, &classes);
+		ck_assert_uint_ge(states, 2 + strlen("over quota"));
+		ck_assert_uint_ge(classes, 2 + 9);
+		ck_assert_uint_ge(bytes, states * classes * 4);
+	}
 	classify_free(c);
 	buf_free(&why);
 }
