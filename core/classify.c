@@ -20,7 +20,6 @@
 #include "dsncode.h"
 
 #define MAX_MATCHED	128	/* distinct fragments kept per reply */
-#define MAX_CAND	256	/* rules whose phrases matched */
 #define MAX_HITS	512	/* fragment ends recorded per reply */
 #define BLOCK		64	/* automaton steps between looks at the ends */
 _Static_assert(BLOCK <= 256, "a step within a block is kept in 8 bits");
@@ -399,82 +398,67 @@ format_dsn(char *out, const struct dsn *d)
 }
 
 /*
- * decide - walk candidate and condition-only rules in order; with cause
- * set, pass over delivery_expired (rules and code table) to find what
- * an expiry text says the deferrals were about
+ * decide - walk candidate and condition-only rules (bit sets over rule
+ * numbers, so in order) but the vetoed; with cause set, pass over
+ * delivery_expired (rules and code table) to find what an expiry text
+ * says the deferrals were about
  */
 static void
 decide(const struct classifier *c, const struct facts *f,
-       const uint32_t *cand, size_t ncand, const uint32_t *veto,
-       size_t nveto, struct classify_result *out, int *all, size_t max,
-       size_t *nall, bool cause)
+       const uint64_t *cand, const uint64_t *veto,
+       struct classify_result *out, int *all, size_t max, size_t *nall,
+       bool cause)
 {
-	size_t ia = 0, ic = 0;
-	uint32_t r;
+	uint32_t r, w;
+	uint64_t bits;
 	int dsn_done = 0;
 	const struct cls_rule *rule;
 	enum reason dr;
 
-	while (ia < c->nalways || ic < ncand) {
-		if (ic == ncand || (ia < c->nalways && c->always[ia] <
-				    cand[ic]))
-			r = c->always[ia++];
-		else
-			r = cand[ic++];
-		rule = &c->rules[r];
-		if (rule->section == SEC_NAMES)
-			continue;
-		if (nveto && has(veto, nveto, r))
-			continue;
-		if (cause && rule->reason == REASON_DELIVERY_EXPIRED)
-			continue;
-		if (!dsn_done && rule->section >= SEC_CODE) {
-			dsn_done = 1;
-			if (!all && (dr = dsn_step(f)) != REASON_UNKNOWN &&
-			    !(cause && dr == REASON_DELIVERY_EXPIRED)) {
-				out->reason = dr;
-				out->via = CLS_VIA_DSN;
-				return;
+	for (w = 0; w < c->nwords; w++)
+		for (bits = (c->always[w] | cand[w]) & ~veto[w]; bits != 0;
+		     bits &= bits - 1) {
+			r = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			rule = &c->rules[r];
+			if (rule->section == SEC_NAMES)
+				continue;
+			if (cause && rule->reason == REASON_DELIVERY_EXPIRED)
+				continue;
+			if (!dsn_done && rule->section >= SEC_CODE) {
+				dsn_done = 1;
+				if (!all && (dr = dsn_step(f)) != REASON_UNKNOWN
+				    && !(cause &&
+					 dr == REASON_DELIVERY_EXPIRED)) {
+					out->reason = dr;
+					out->via = CLS_VIA_DSN;
+					return;
+				}
 			}
+			/* a bare reply code belongs to the expiry, not its
+			 * cause */
+			if (cause && rule->section >= SEC_CODE)
+				goto rules_done;
+			if (!conditions_hold(rule, f))
+				continue;
+			if (all) {
+				if (*nall < max)
+					all[(*nall)++] = (int)r;
+				continue;
+			}
+			out->reason = (enum reason)rule->reason;
+			out->rule = (int)r;
+			out->via = rule->section == SEC_SITE ? CLS_VIA_SITE :
+			    rule->section == SEC_PROVIDER ? CLS_VIA_PROVIDER :
+			    rule->section == SEC_PHRASE ? CLS_VIA_PHRASE :
+			    CLS_VIA_CODE;
+			return;
 		}
-		/* a bare reply code belongs to the expiry, not its cause */
-		if (cause && rule->section >= SEC_CODE)
-			break;
-		if (!conditions_hold(rule, f))
-			continue;
-		if (all) {
-			if (*nall < max)
-				all[(*nall)++] = (int)r;
-			continue;
-		}
-		out->reason = (enum reason)rule->reason;
-		out->rule = (int)r;
-		out->via = rule->section == SEC_SITE ? CLS_VIA_SITE :
-		    rule->section == SEC_PROVIDER ? CLS_VIA_PROVIDER :
-		    rule->section == SEC_PHRASE ? CLS_VIA_PHRASE : CLS_VIA_CODE;
-		return;
-	}
+rules_done:
 	if (!all && !dsn_done && (dr = dsn_step(f)) != REASON_UNKNOWN &&
 	    !(cause && dr == REASON_DELIVERY_EXPIRED)) {
 		out->reason = dr;
 		out->via = CLS_VIA_DSN;
 	}
-}
-
-/* insert_sorted - add v to a small sorted set */
-static void
-insert_sorted(uint32_t *a, size_t *n, size_t max, uint32_t v)
-{
-	size_t i = *n;
-
-	if (has(a, *n, v) || *n == max)
-		return;
-	while (i > 0 && a[i - 1] > v) {
-		a[i] = a[i - 1];
-		i--;
-	}
-	a[i] = v;
-	(*n)++;
 }
 
 /* A fragment found in the normalised text. */
@@ -737,8 +721,9 @@ run(const struct classifier *c, const struct classify_input *in,
     struct classify_result *out, int *all, size_t max, size_t *nall)
 {
 	char t[CLS_TEXT_SIZE];
-	uint32_t matched[MAX_MATCHED], cand[MAX_CAND], veto[MAX_CAND];
-	size_t n, i, k, nm = 0, ncand = 0, nveto = 0, code_pos = 0;
+	uint32_t matched[MAX_MATCHED];
+	uint64_t cand[CLS_MAX_RULES / 64], veto[CLS_MAX_RULES / 64];
+	size_t n, i, k, nm = 0, code_pos = 0;
 	struct dsn text_dsn;
 	bool have_text_dsn, look_dsn;
 	uint32_t f;
@@ -763,6 +748,8 @@ run(const struct classifier *c, const struct classify_input *in,
 	/* an enhanced code in the text matters only without a specific one
 	 * in the input: then scan looks for it */
 	memset(&facts, 0, sizeof(facts));
+	memset(cand, 0, c->nwords * sizeof(cand[0]));
+	memset(veto, 0, c->nwords * sizeof(veto[0]));
 	if (in->dsn.len && dsncode_parse(in->dsn.p, in->dsn.len, &facts.dsn))
 		facts.have_dsn = true;
 	have_text_dsn = facts.have_dsn && !(facts.dsn.subject == 0 &&
@@ -834,9 +821,11 @@ run(const struct classifier *c, const struct classify_input *in,
 				if (!ph->negative)
 					facts.names |= (uint64_t)1 << ph->name;
 			} else if (ph->negative) {
-				insert_sorted(veto, &nveto, MAX_CAND, ph->rule);
+				veto[ph->rule / 64] |= (uint64_t)1 <<
+				    (ph->rule % 64);
 			} else {
-				insert_sorted(cand, &ncand, MAX_CAND, ph->rule);
+				cand[ph->rule / 64] |= (uint64_t)1 <<
+				    (ph->rule % 64);
 			}
 		}
 	}
@@ -844,8 +833,7 @@ run(const struct classifier *c, const struct classify_input *in,
 	if (facts.names != 0)
 		out->provider = c->names[__builtin_ctzll(facts.names)];
 
-	decide(c, &facts, cand, ncand, veto, nveto, out, all, max, nall,
-	       false);
+	decide(c, &facts, cand, veto, out, all, max, nall, false);
 	/* the text itself says the sender gave up: what was it about? */
 	cause = out->reason;
 	if (!all && cause == REASON_DELIVERY_EXPIRED) {
@@ -853,8 +841,7 @@ run(const struct classifier *c, const struct classify_input *in,
 
 		memset(&tmp, 0, sizeof(tmp));
 		tmp.rule = -1;
-		decide(c, &facts, cand, ncand, veto, nveto, &tmp, NULL, 0,
-		       NULL, true);
+		decide(c, &facts, cand, veto, &tmp, NULL, 0, NULL, true);
 		cause = tmp.reason;
 	}
 

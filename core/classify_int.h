@@ -22,6 +22,8 @@
 #define CLS_MAX_CODES	8	/* code= patterns per rule */
 #define CLS_MAX_DSNS	8	/* dsn= patterns per rule */
 #define CLS_MAX_NAMES	64	/* entries of [names], one bit each */
+#define CLS_MAX_RULES	4096	/* rules (site, shipped, [names]): the
+				 * matcher keeps a bit per rule */
 #define CLS_NORM_MAX	4096	/* bytes of a reply that are examined */
 #define CLS_TEXT_SIZE	(CLS_NORM_MAX + 3)	/* folded text buffer:
 				 * text, a space at each end, NUL */
@@ -109,8 +111,8 @@ struct classifier {
 	char *fragtext;
 	uint32_t *phstart;	/* phrases (sorted by first fragment) of f:
 				 * phrases[phstart[f]..phstart[f+1]) */
-	uint32_t *always;	/* rules without positive phrases, in order */
-	uint32_t nalways;
+	uint64_t *always;	/* a bit per rule without positive phrases */
+	uint32_t nwords;	/* words of such a bit set: (nrules + 63) / 64 */
 	char *names[CLS_MAX_NAMES];
 	uint32_t nnames;
 	char *wheretext;

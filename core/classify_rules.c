@@ -426,6 +426,8 @@ parse_rule(struct builder *b, const char *line)
 	uint32_t ri;
 	enum reason reason;
 
+	if (b->nrules == CLS_MAX_RULES)
+		return fail(b, "more than %d rules", CLS_MAX_RULES);
 	b->rules = grow(b->rules, &b->caprules, b->nrules, sizeof(*b->rules));
 	ri = (uint32_t)b->nrules;
 	r = &b->rules[ri];
@@ -889,11 +891,12 @@ compile(struct builder *b)
 	c->rules = xcalloc(b->nrules + 1, sizeof(*c->rules));
 	for (i = 0; i < b->nrules; i++)
 		c->rules[i] = b->rules[order[i]];
-	c->always = xcalloc(b->nrules + 1, sizeof(uint32_t));
+	c->nwords = (c->nrules + 63) / 64;
+	c->always = xcalloc(c->nwords + 1, sizeof(uint64_t));
 	for (i = 0; i < c->nrules; i++)
 		if (!c->rules[i].has_positive &&
 		    c->rules[i].section != SEC_NAMES)
-			c->always[c->nalways++] = i;
+			c->always[i / 64] |= (uint64_t)1 << (i % 64);
 	/* fragments: built-ins first, then every phrase's parts */
 	buf_init(&text, (size_t)1 << 30);
 	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
