@@ -21,7 +21,7 @@
 
 #define MAX_MATCHED	128	/* distinct fragments kept per reply */
 #define MAX_HITS	512	/* fragment ends recorded per reply */
-#define BLOCK		64	/* automaton steps between looks at the ends */
+#define BLOCK		256	/* automaton steps between looks at the ends */
 _Static_assert(BLOCK <= 256, "a step within a block is kept in 8 bits");
 
 /* Per reason: one sentence, who acts, and whether retrying helps. */
