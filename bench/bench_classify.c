@@ -7,6 +7,7 @@
  * round-robin for about SECONDS (default 2) seconds, in rounds alternating
  * with a baseline: a plain lower-casing pass over the same texts (the
  * least any classifier has to do).  Time is this thread's CPU time.
+ * Also prints the size of the compiled phrase automaton.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,13 @@ main(int argc, char **argv)
 		k += items[i].in.text.len;
 	printf("texts: %zu distinct, %.0f bytes on average, %zu rules\n", n,
 	       (double)k / n, classify_rule_count(c));
+	{
+		size_t states, classes, bytes;
+
+		bytes = classify_index_size(c, &states, &classes);
+		printf("automaton: %zu states x %zu byte classes, %zu KB\n",
+		       states, classes, (bytes + 1023) / 1024);
+	}
 
 	/*
 	 * The classifier, then the baseline, each in ROUNDS rounds of

@@ -20,8 +20,9 @@
 #include "dsncode.h"
 
 #define MAX_MATCHED	128	/* distinct fragments kept per reply */
-#define MAX_CAND	256	/* rules whose phrases matched */
 #define MAX_HITS	512	/* fragment ends recorded per reply */
+#define BLOCK		256	/* automaton steps between looks at the ends */
+_Static_assert(BLOCK <= 256, "a step within a block is kept in 8 bits");
 
 /* Per reason: one sentence, who acts, and whether retrying helps. */
 static const struct {
@@ -270,16 +271,17 @@ ordered(const struct classifier *c, const struct cls_phrase *ph,
 	return 1;
 }
 
-/* has - is v among the first n entries of a */
+/* has - is v among the first n entries of a (no early exit: the sets
+ * are small, and a branch on each entry is mispredicted often) */
 static int
 has(const uint32_t *a, size_t n, uint32_t v)
 {
 	size_t i;
+	int found = 0;
 
 	for (i = 0; i < n; i++)
-		if (a[i] == v)
-			return 1;
-	return 0;
+		found |= a[i] == v;
+	return found;
 }
 
 /* The facts rule conditions are checked against. */
@@ -396,61 +398,62 @@ format_dsn(char *out, const struct dsn *d)
 }
 
 /*
- * decide - walk candidate and condition-only rules in order; with cause
- * set, pass over delivery_expired (rules and code table) to find what
- * an expiry text says the deferrals were about
+ * decide - walk candidate and condition-only rules (bit sets over rule
+ * numbers, so in order) but the vetoed; with cause set, pass over
+ * delivery_expired (rules and code table) to find what an expiry text
+ * says the deferrals were about
  */
 static void
 decide(const struct classifier *c, const struct facts *f,
-       const uint32_t *cand, size_t ncand, const uint32_t *veto,
-       size_t nveto, struct classify_result *out, int *all, size_t max,
-       size_t *nall, bool cause)
+       const uint64_t *cand, const uint64_t *veto,
+       struct classify_result *out, int *all, size_t max, size_t *nall,
+       bool cause)
 {
-	size_t ia = 0, ic = 0;
-	uint32_t r;
+	uint32_t r, w;
+	uint64_t bits;
 	int dsn_done = 0;
 	const struct cls_rule *rule;
 	enum reason dr;
 
-	while (ia < c->nalways || ic < ncand) {
-		if (ic == ncand || (ia < c->nalways && c->always[ia] <
-				    cand[ic]))
-			r = c->always[ia++];
-		else
-			r = cand[ic++];
-		rule = &c->rules[r];
-		if (rule->section == SEC_NAMES)
-			continue;
-		if (nveto && has(veto, nveto, r))
-			continue;
-		if (cause && rule->reason == REASON_DELIVERY_EXPIRED)
-			continue;
-		if (!dsn_done && rule->section >= SEC_CODE) {
-			dsn_done = 1;
-			if (!all && (dr = dsn_step(f)) != REASON_UNKNOWN &&
-			    !(cause && dr == REASON_DELIVERY_EXPIRED)) {
-				out->reason = dr;
-				out->via = CLS_VIA_DSN;
-				return;
+	for (w = 0; w < c->nwords; w++)
+		for (bits = (c->always[w] | cand[w]) & ~veto[w]; bits != 0;
+		     bits &= bits - 1) {
+			r = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			rule = &c->rules[r];
+			if (rule->section == SEC_NAMES)
+				continue;
+			if (cause && rule->reason == REASON_DELIVERY_EXPIRED)
+				continue;
+			if (!dsn_done && rule->section >= SEC_CODE) {
+				dsn_done = 1;
+				if (!all && (dr = dsn_step(f)) != REASON_UNKNOWN
+				    && !(cause &&
+					 dr == REASON_DELIVERY_EXPIRED)) {
+					out->reason = dr;
+					out->via = CLS_VIA_DSN;
+					return;
+				}
 			}
+			/* a bare reply code belongs to the expiry, not its
+			 * cause */
+			if (cause && rule->section >= SEC_CODE)
+				goto rules_done;
+			if (!conditions_hold(rule, f))
+				continue;
+			if (all) {
+				if (*nall < max)
+					all[(*nall)++] = (int)r;
+				continue;
+			}
+			out->reason = (enum reason)rule->reason;
+			out->rule = (int)r;
+			out->via = rule->section == SEC_SITE ? CLS_VIA_SITE :
+			    rule->section == SEC_PROVIDER ? CLS_VIA_PROVIDER :
+			    rule->section == SEC_PHRASE ? CLS_VIA_PHRASE :
+			    CLS_VIA_CODE;
+			return;
 		}
-		/* a bare reply code belongs to the expiry, not its cause */
-		if (cause && rule->section >= SEC_CODE)
-			break;
-		if (!conditions_hold(rule, f))
-			continue;
-		if (all) {
-			if (*nall < max)
-				all[(*nall)++] = (int)r;
-			continue;
-		}
-		out->reason = (enum reason)rule->reason;
-		out->rule = (int)r;
-		out->via = rule->section == SEC_SITE ? CLS_VIA_SITE :
-		    rule->section == SEC_PROVIDER ? CLS_VIA_PROVIDER :
-		    rule->section == SEC_PHRASE ? CLS_VIA_PHRASE : CLS_VIA_CODE;
-		return;
-	}
+rules_done:
 	if (!all && !dsn_done && (dr = dsn_step(f)) != REASON_UNKNOWN &&
 	    !(cause && dr == REASON_DELIVERY_EXPIRED)) {
 		out->reason = dr;
@@ -458,25 +461,11 @@ decide(const struct classifier *c, const struct facts *f,
 	}
 }
 
-/* insert_sorted - add v to a small sorted set */
-static void
-insert_sorted(uint32_t *a, size_t *n, size_t max, uint32_t v)
-{
-	size_t i = *n;
-
-	if (has(a, *n, v) || *n == max)
-		return;
-	while (i > 0 && a[i - 1] > v) {
-		a[i] = a[i - 1];
-		i--;
-	}
-	a[i] = v;
-	(*n)++;
-}
-
 /* A fragment found in the normalised text. */
 struct hit {
-	uint32_t frag;
+	uint16_t frag;
+	uint8_t kind;		/* copies of the fragment's */
+	uint8_t value;
 	uint32_t end;		/* index of its last byte */
 };
 
@@ -487,14 +476,8 @@ struct hit {
 static int
 in_local_part(const struct classifier *c, const char *t, size_t n, size_t q)
 {
-	unsigned char b;
-
-	for (; q < n; q++) {
-		b = (unsigned char)t[q];
-		if (!(c->word[b] || b == '.' || b == '-' || b == '_' ||
-		      b == '+'))
-			break;
-	}
+	while (q < n && c->local[(unsigned char)t[q]])
+		q++;
 	return q < n && t[q] == '@';
 }
 
@@ -507,25 +490,24 @@ struct found {
 };
 
 /*
- * emit - the fragments that end at t[i] in automaton state st (the
+ * emit - the fragments that end at t[i] in the state of row r (the
  * automaton finds them only where they start a word) and start before
  * lim, kept where they end a word if they must and are not the local
  * part of a mail address; notes the first enhanced status code
  */
 static void
 emit(const struct classifier *c, const char *t, size_t n, size_t i,
-     uint32_t st, size_t lim, struct found *fd)
+     uint32_t r, size_t lim, struct found *fd)
 {
-	uint32_t j, f;
+	uint32_t s = cls_out_index(c, r);
+	const struct cls_out *o = c->outs + c->out[s];
+	const struct cls_out *end = c->outs + c->out[s + 1];
 	size_t codelen;
-	const struct cls_frag *fr;
 
-	for (j = 0; j < c->nout[st]; j++) {
-		f = c->outs[c->out[st] + j];
-		fr = &c->frags[f];
-		if (i + 1 - fr->len >= lim)
+	for (; o < end; o++) {
+		if (i + 1 - o->len >= lim)
 			continue;
-		if (fr->kind == FRAG_DSN) {
+		if (o->kind == FRAG_DSN) {
 			/* "5.1.1" at a word start, not "5.1.1.7" */
 			if (!fd->have_dsn && dsncode_scan(t + i - 2,
 			    n - i + 2 < 16 ? n - i + 2 : 16, &fd->dsn,
@@ -533,12 +515,14 @@ emit(const struct classifier *c, const char *t, size_t n, size_t i,
 				fd->have_dsn = true;
 			continue;
 		}
-		if (fr->right_bound && cls_wordchar((unsigned char)t[i + 1]))
+		if (o->right_bound && cls_wordchar((unsigned char)t[i + 1]))
 			continue;
 		if (in_local_part(c, t, n, i + 1))
 			continue;
 		if (fd->nh < MAX_HITS) {
-			fd->hits[fd->nh].frag = f;
+			fd->hits[fd->nh].frag = o->frag;
+			fd->hits[fd->nh].kind = o->kind;
+			fd->hits[fd->nh].value = o->value;
 			fd->hits[fd->nh].end = (uint32_t)i;
 			fd->nh++;
 		}
@@ -546,12 +530,16 @@ emit(const struct classifier *c, const char *t, size_t n, size_t i,
 }
 
 /*
- * match - run the automaton over t: two runs at once, over the first half
- * and from a word start in the second half on, as the table loads of one
- * run wait on each other and two runs overlap them.  The first run goes
- * on past the middle only while a fragment begun before it may still
- * end.  The hits come out in the order of their ends, as one run gives
- * them (at most MAX_HITS).
+ * match - run the automaton over t: two runs at once, one from the start
+ * and one from a word start at or before the middle (so in the start
+ * state), as the table loads of one run wait on each other and two runs
+ * overlap them.  Both step together until the second reaches the end;
+ * the first keeps only fragments that start before the second's start,
+ * and afterwards goes on only while one begun before it may still end.
+ * The runs go BLOCK steps at a time only marking where fragments end,
+ * then emit() looks at the marks: no call inside the loop pushes its
+ * values out of registers.  The hits come out in the order of their
+ * ends, as one run gives them (at most MAX_HITS).
  */
 static size_t
 match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
@@ -559,48 +547,60 @@ match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
 {
 	const uint32_t *delta = c->delta;
 	const uint8_t *cmap = c->cmap;
-	const uint32_t K = c->nclass, M = ~CLS_OUT_BIT;
+	const unsigned char *u = (const unsigned char *)t, *pa, *pb;
+	const uint32_t outs = c->out_first, inword = c->nclass;
 	struct found a, b;
-	size_t m, ia, ib, k, x, y;
-	uint32_t va = 0, vb = 0;
+	uint32_t ra[BLOCK], rb[BLOCK];	/* row after each step */
+	uint8_t ma[BLOCK], mb[BLOCK];	/* steps that end fragments */
+	size_t m, ia, k, x, y, len, done, blk, i, na, nb;
+	size_t va = CLS_START, vb = CLS_START;
 
 	a.nh = b.nh = 0;
 	a.have_dsn = b.have_dsn = *have_dsn;
-	/* the second run starts after a non-word byte: the start state */
-	for (m = n < 2 ? 1 : n / 2;
-	     m < n && c->word[(unsigned char)t[m - 1]]; m++)
+	for (m = (n + 1) / 2; m > 1 && c->word[u[m - 1]]; m--)
 		;
-	for (ia = 1, ib = m; ia < m && ib < n; ia++, ib++) {
-		va = delta[(va & M) + cmap[(unsigned char)t[ia]]];
-		vb = delta[(vb & M) + cmap[(unsigned char)t[ib]]];
-		if ((va | vb) & CLS_OUT_BIT) {
-			if (va & CLS_OUT_BIT)
-				emit(c, t, n, ia, (va & M) / K, m, &a);
-			if (vb & CLS_OUT_BIT)
-				emit(c, t, n, ib, (vb & M) / K, n, &b);
+	for (done = 0, len = n - m; done < len; done += blk) {
+		blk = len - done < BLOCK ? len - done : BLOCK;
+		pa = u + 1 + done;
+		pb = u + m + done;
+		for (na = nb = 0, i = 0; i < blk; i++) {
+			va = delta[va + cmap[pa[i]]];
+			vb = delta[vb + cmap[pb[i]]];
+			/* no branch: which steps mark is not predictable */
+			ra[i] = (uint32_t)va;
+			ma[na] = (uint8_t)i;
+			na += va >= outs;
+			rb[i] = (uint32_t)vb;
+			mb[nb] = (uint8_t)i;
+			nb += vb >= outs;
 		}
+		for (i = 0; i < na; i++)
+			emit(c, t, n, 1 + done + ma[i], ra[ma[i]], m, &a);
+		for (i = 0; i < nb; i++)
+			emit(c, t, n, m + done + mb[i], rb[mb[i]], n, &b);
 	}
-	for (; ia < m; ia++) {
-		va = delta[(va & M) + cmap[(unsigned char)t[ia]]];
-		if (va & CLS_OUT_BIT)
-			emit(c, t, n, ia, (va & M) / K, m, &a);
+	for (ia = 1 + len; ia < n && va != CLS_START && va != inword; ia++) {
+		va = delta[va + cmap[u[ia]]];
+		if (va >= outs)
+			emit(c, t, n, ia, (uint32_t)va, m, &a);
 	}
-	for (; ia < n && (va & M) != 0 && (va & M) != c->inword_row; ia++) {
-		va = delta[(va & M) + cmap[(unsigned char)t[ia]]];
-		if (va & CLS_OUT_BIT)
-			emit(c, t, n, ia, (va & M) / K, m, &a);
+	/* by end; on a tie the first run's (it began earlier) first; most
+	 * often all of the first's end before the second's */
+	if (a.nh == 0 || b.nh == 0 || a.hits[a.nh - 1].end <= b.hits[0].end) {
+		k = a.nh < MAX_HITS ? a.nh : MAX_HITS;
+		memcpy(hits, a.hits, k * sizeof(hits[0]));
+		y = b.nh < MAX_HITS - k ? b.nh : MAX_HITS - k;
+		memcpy(hits + k, b.hits, y * sizeof(hits[0]));
+		k += y;
+	} else {
+		for (k = x = y = 0; k < MAX_HITS && (x < a.nh || y < b.nh);
+		     k++)
+			if (y == b.nh || (x < a.nh &&
+					  a.hits[x].end <= b.hits[y].end))
+				hits[k] = a.hits[x++];
+			else
+				hits[k] = b.hits[y++];
 	}
-	for (; ib < n; ib++) {
-		vb = delta[(vb & M) + cmap[(unsigned char)t[ib]]];
-		if (vb & CLS_OUT_BIT)
-			emit(c, t, n, ib, (vb & M) / K, n, &b);
-	}
-	/* by end; on a tie the first run's (it began earlier) first */
-	for (k = x = y = 0; k < MAX_HITS && (x < a.nh || y < b.nh); k++)
-		if (y == b.nh || (x < a.nh && a.hits[x].end <= b.hits[y].end))
-			hits[k] = a.hits[x++];
-		else
-			hits[k] = b.hits[y++];
 	if (!*have_dsn && (a.have_dsn || b.have_dsn)) {
 		*dsn = a.have_dsn ? a.dsn : b.dsn;
 		*have_dsn = true;
@@ -613,14 +613,18 @@ match(const struct classifier *c, const char *t, size_t n, struct hit *hits,
  * fold16 - fold 16 bytes at p into o (lower case, blanks ' ') and say
  * whether the last is a blank; 0 (nothing written) if the block holds a
  * run of blanks (counting the byte before it) or may hold a multi-line
- * prefix: those take the byte loop.  Reads p[-1] to p[18].
+ * prefix: those take the byte loop.  Reads p[-1] to p[18]; with first
+ * set p is the start of the text and counts as after a blank, and p[-1]
+ * is not read.
  */
 static inline int
-fold16(const unsigned char *p, char *o, unsigned *last_blank)
+fold16(const unsigned char *p, char *o, unsigned *last_blank, int first)
 {
 	const __m128i sp = _mm_set1_epi8(' '), del = _mm_set1_epi8(0x7f);
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-	__m128i pv = _mm_loadu_si128((const __m128i *)(const void *)(p - 1));
+	__m128i pv = first ? _mm_or_si128(_mm_slli_si128(x, 1),
+					  _mm_cvtsi32_si128(' ')) :
+	    _mm_loadu_si128((const __m128i *)(const void *)(p - 1));
 	__m128i d3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 3));
 	__m128i blank, pblank, special, up, f;
 
@@ -672,8 +676,8 @@ scan(const struct classifier *c, const char *s, size_t len, char *t,
 		const unsigned char *stop = e - p > 16 ? p + 16 : e;
 #ifdef __SSE2__
 		/* 16 bytes at once where nothing needs the byte loop */
-		if (e - p >= 19 && p > u && space == (fold[p[-1]] == ' ') &&
-		    fold16(p, o, &space)) {
+		if (e - p >= 19 && (p == u ? fold16(p, o, &space, 1) :
+		    space == (fold[p[-1]] == ' ') && fold16(p, o, &space, 0))) {
 			o += 16;
 			p += 16;
 			continue;
@@ -717,15 +721,15 @@ run(const struct classifier *c, const struct classify_input *in,
     struct classify_result *out, int *all, size_t max, size_t *nall)
 {
 	char t[CLS_TEXT_SIZE];
-	uint32_t matched[MAX_MATCHED], cand[MAX_CAND], veto[MAX_CAND];
-	size_t n, i, k, nm = 0, ncand = 0, nveto = 0, code_pos = 0;
+	uint32_t matched[MAX_MATCHED];
+	uint64_t cand[CLS_MAX_RULES / 64], veto[CLS_MAX_RULES / 64];
+	size_t n, i, k, nm = 0, code_pos = 0;
 	struct dsn text_dsn;
 	bool have_text_dsn, look_dsn;
-	uint32_t f, p;
+	uint32_t f;
 	struct hit hits[MAX_HITS];
 	size_t nhits = 0, h;
 	uint64_t seen = 0;	/* bit (f % 64) of every fragment in matched */
-	const struct cls_frag *fr;
 	const struct cls_phrase *ph;
 	const struct cls_rule *rule;
 	enum classify_stage text_stage = CLS_STAGE_NONE;
@@ -744,6 +748,8 @@ run(const struct classifier *c, const struct classify_input *in,
 	/* an enhanced code in the text matters only without a specific one
 	 * in the input: then scan looks for it */
 	memset(&facts, 0, sizeof(facts));
+	memset(cand, 0, c->nwords * sizeof(cand[0]));
+	memset(veto, 0, c->nwords * sizeof(veto[0]));
 	if (in->dsn.len && dsncode_parse(in->dsn.p, in->dsn.len, &facts.dsn))
 		facts.have_dsn = true;
 	have_text_dsn = facts.have_dsn && !(facts.dsn.subject == 0 &&
@@ -757,15 +763,14 @@ run(const struct classifier *c, const struct classify_input *in,
 	/* what the fragments found mean */
 	for (h = 0; h < nhits; h++) {
 		f = hits[h].frag;
-		fr = &c->frags[f];
 		i = hits[h].end;
-		if (fr->kind == FRAG_STAGE)
-			text_stage = (enum classify_stage)fr->value;
-		else if (fr->kind == FRAG_RETRY) {
+		if (hits[h].kind == FRAG_STAGE)
+			text_stage = (enum classify_stage)hits[h].value;
+		else if (hits[h].kind == FRAG_RETRY) {
 			if (out->retry_after < 0)
 				out->retry_after = cls_parse_wait(t + i + 1,
 								  t + n);
-		} else if (fr->kind == FRAG_CODE) {
+		} else if (hits[h].kind == FRAG_CODE) {
 			if (code_pos == 0)
 				code_pos = i + 1;
 		} else if (nm < MAX_MATCHED && (!(seen >> (f & 63) & 1) ||
@@ -800,12 +805,8 @@ run(const struct classifier *c, const struct classify_input *in,
 	/* complete phrases: each is looked at once, from its first part */
 	for (k = 0; k < nm; k++) {
 		f = matched[k];
-		fr = &c->frags[f];
-		for (i = 0; i < fr->ph_n; i++) {
-			p = c->frag_phrases[fr->ph_start + i];
-			ph = &c->phrases[p];
-			if (ph->frag[0] != f)
-				continue;
+		for (i = c->phstart[f]; i < c->phstart[f + 1]; i++) {
+			ph = &c->phrases[i];
 			if (ph->nfrag > 1) {
 				uint32_t j;
 
@@ -816,14 +817,15 @@ run(const struct classifier *c, const struct classify_input *in,
 				if (j < ph->nfrag || !ordered(c, ph, t, n))
 					continue;
 			}
-			rule = &c->rules[ph->rule];
-			if (rule->section == SEC_NAMES) {
+			if (ph->names) {
 				if (!ph->negative)
-					facts.names |= (uint64_t)1 << rule->name;
+					facts.names |= (uint64_t)1 << ph->name;
 			} else if (ph->negative) {
-				insert_sorted(veto, &nveto, MAX_CAND, ph->rule);
+				veto[ph->rule / 64] |= (uint64_t)1 <<
+				    (ph->rule % 64);
 			} else {
-				insert_sorted(cand, &ncand, MAX_CAND, ph->rule);
+				cand[ph->rule / 64] |= (uint64_t)1 <<
+				    (ph->rule % 64);
 			}
 		}
 	}
@@ -831,8 +833,7 @@ run(const struct classifier *c, const struct classify_input *in,
 	if (facts.names != 0)
 		out->provider = c->names[__builtin_ctzll(facts.names)];
 
-	decide(c, &facts, cand, ncand, veto, nveto, out, all, max, nall,
-	       false);
+	decide(c, &facts, cand, veto, out, all, max, nall, false);
 	/* the text itself says the sender gave up: what was it about? */
 	cause = out->reason;
 	if (!all && cause == REASON_DELIVERY_EXPIRED) {
@@ -840,8 +841,7 @@ run(const struct classifier *c, const struct classify_input *in,
 
 		memset(&tmp, 0, sizeof(tmp));
 		tmp.rule = -1;
-		decide(c, &facts, cand, ncand, veto, nveto, &tmp, NULL, 0,
-		       NULL, true);
+		decide(c, &facts, cand, veto, &tmp, NULL, 0, NULL, true);
 		cause = tmp.reason;
 	}
 

@@ -150,6 +150,14 @@ size_t classify_matching_rules(const struct classifier *c,
 /* classify_rule_count - how many rules (site + shipped) were loaded */
 size_t classify_rule_count(const struct classifier *c);
 
+/*
+ * classify_index_size - bytes of the phrase automaton (transition table
+ * and output lists); its states and byte classes into *states and
+ * *classes where not NULL
+ */
+size_t classify_index_size(const struct classifier *c, size_t *states,
+			   size_t *classes);
+
 /* classify_rule_where - "classify.rules:42" for a rule index, or NULL */
 const char *classify_rule_where(const struct classifier *c, int rule);
 

@@ -4,10 +4,12 @@
  *
  * Phrases are split into fragments ("mailbox ... full" has two).  All
  * fragments are compiled into one Aho-Corasick automaton (a full
- * transition table over byte classes), run once over the folded reply;
- * a fragment counts only where it starts a word.  The reply is made
- * lower case and its blanks collapsed in one pass (16 bytes at a time
- * where SSE2 is there) through a 256-entry table.
+ * transition table over byte classes; states in depth-first order, so
+ * the states of one phrase lie together, and those that end fragments
+ * last), run once over the folded reply; a fragment counts only where it
+ * starts a word.  The reply is made lower case and its blanks collapsed
+ * in one pass (16 bytes at a time where SSE2 is there) through a
+ * 256-entry table.
  */
 #ifndef PB_CLASSIFY_INT_H
 #define PB_CLASSIFY_INT_H
@@ -20,6 +22,8 @@
 #define CLS_MAX_CODES	8	/* code= patterns per rule */
 #define CLS_MAX_DSNS	8	/* dsn= patterns per rule */
 #define CLS_MAX_NAMES	64	/* entries of [names], one bit each */
+#define CLS_MAX_RULES	4096	/* rules (site, shipped, [names]): the
+				 * matcher keeps a bit per rule */
 #define CLS_NORM_MAX	4096	/* bytes of a reply that are examined */
 #define CLS_TEXT_SIZE	(CLS_NORM_MAX + 3)	/* folded text buffer:
 				 * text, a space at each end, NUL */
@@ -50,17 +54,27 @@ struct cls_frag {
 	uint8_t right_bound;	/* must end at a word boundary */
 	uint8_t kind;		/* enum cls_frag_kind */
 	uint8_t value;		/* FRAG_STAGE: the stage */
-	uint32_t ph_start;	/* phrases using it: frag_phrases[start..+n) */
-	uint32_t ph_n;
 };
 
 #define CLS_MAX_FRAGMENTS 65535	/* fragment ids are kept in 16 bits */
-#define CLS_OUT_BIT	0x80000000u	/* in delta: the target has outputs */
+#define CLS_START	0	/* row of the state "the byte before was no word
+				 * byte"; "inside a word" is the next one */
+
+/* A fragment that ends in a state, with what emit() looks at. */
+struct cls_out {
+	uint16_t frag;		/* index into classifier.frags */
+	uint16_t len;
+	uint8_t kind;		/* enum cls_frag_kind */
+	uint8_t value;		/* FRAG_STAGE: the stage */
+	uint8_t right_bound;
+};
 
 struct cls_phrase {
 	uint32_t rule;
 	uint8_t nfrag;
 	uint8_t negative;	/* "!..." vetoes the rule */
+	uint8_t names;		/* the rule is a [names] entry ... */
+	uint8_t name;		/* ... with this bit (copies of the rule's) */
 	uint32_t frag[CLS_MAX_FRAGS];
 };
 
@@ -95,27 +109,32 @@ struct classifier {
 	struct cls_frag *frags;
 	uint32_t nfrags;
 	char *fragtext;
-	uint32_t *frag_phrases;
-	uint32_t *always;	/* rules without positive phrases, in order */
-	uint32_t nalways;
+	uint32_t *phstart;	/* phrases (sorted by first fragment) of f:
+				 * phrases[phstart[f]..phstart[f+1]) */
+	uint64_t *always;	/* a bit per rule without positive phrases */
+	uint32_t nwords;	/* words of such a bit set: (nrules + 63) / 64 */
 	char *names[CLS_MAX_NAMES];
 	uint32_t nnames;
 	char *wheretext;
 
 	/*
 	 * The automaton: delta[row + cmap[byte]] is the next state's row
-	 * (state * nclass), with CLS_OUT_BIT set if fragments end there:
-	 * outs[out[state]..+nout[state]).  State 0 is the start.
+	 * (state * nclass).  Fragments end in the states from out_first on
+	 * (the last ones, so telling them takes no table lookup): for the
+	 * row r of such a state they are outs[out[s]..out[s + 1]), s being
+	 * cls_out_index(c, r).
 	 */
 	uint32_t *delta;
 	uint32_t nstates, nclass;
-	uint32_t inword_row;	/* the row of "inside a word, no fragment" */
+	uint32_t out_first;	/* row of the first state fragments end in */
+	uint64_t rowmul;	/* r * rowmul >> 40 is r / nclass */
 	uint32_t *out;
-	uint16_t *nout;
-	uint16_t *outs;
+	struct cls_out *outs;
 	uint8_t cmap[256];	/* byte class: 0 for bytes no fragment has */
 	uint8_t fold[256];	/* ASCII lower case; blanks, controls ' ' */
 	uint8_t word[256];	/* 1 for bytes that make up words */
+	uint8_t local[256];	/* 1 for those and . - _ + (address local
+				 * parts) */
 };
 
 /* cls_wordchar - bytes that make up words: ASCII letters, digits, UTF-8 */
@@ -123,6 +142,14 @@ static inline int
 cls_wordchar(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+/* cls_out_index - which state with fragments row r (>= out_first) is,
+ * without a division: rows are multiples of nclass below 2^31 */
+static inline uint32_t
+cls_out_index(const struct classifier *c, uint32_t r)
+{
+	return (uint32_t)((uint64_t)(r - c->out_first) * c->rowmul >> 40);
 }
 
 /* cls_section_rank - the sort key of a section (site first) */

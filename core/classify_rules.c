@@ -23,6 +23,7 @@
  * Guarantees: a loaded classifier is immutable; every error names the
  * file and line; nothing of a failed load leaks.
  */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -425,6 +426,8 @@ parse_rule(struct builder *b, const char *line)
 	uint32_t ri;
 	enum reason reason;
 
+	if (b->nrules == CLS_MAX_RULES)
+		return fail(b, "more than %d rules", CLS_MAX_RULES);
 	b->rules = grow(b->rules, &b->caprules, b->nrules, sizeof(*b->rules));
 	ri = (uint32_t)b->nrules;
 	r = &b->rules[ri];
@@ -683,10 +686,13 @@ tnode_child(struct tnode **t, size_t *n, size_t *cap, uint32_t parent,
 
 /*
  * build_index - the Aho-Corasick automaton of all fragments, anchored at
- * word starts: besides the trie's root (state 0, "the byte before was
- * not a word byte") there is a state for "inside a word no fragment
- * began at" (state n), so a fragment is only ever found where it starts
- * a word, and text inside other words keeps to those two states.
+ * word starts: besides the trie's root ("the byte before was not a word
+ * byte") there is a state for "inside a word no fragment began at", so
+ * a fragment is only ever found where it starts a word, and text inside
+ * other words keeps to those two states.  Built over trie node numbers
+ * (root 0, "inside a word" n), then renumbered: start 0, "inside a
+ * word" 1, depth first the states no fragment ends in, then (depth
+ * first) the ones fragments end in, so a row number alone tells those.
  */
 static int
 build_index(struct classifier *c, struct buf *why)
@@ -694,9 +700,11 @@ build_index(struct classifier *c, struct buf *why)
 	struct tnode *t = NULL;
 	size_t n = 0, cap = 0, i, j, total, N;
 	uint32_t node, K, a, s, u, q, head, tail, *queue, *fail, *endnode;
-	uint32_t *at, *row, inword;
+	uint32_t *at, *row, inword, *d, *out, *outs, *perm, *old, k, first;
+	uint16_t *nout;
 	uint8_t seen[256], wordclass[256];
 	const unsigned char *p;
+	const struct cls_frag *fr;
 
 	if (c->nfrags > CLS_MAX_FRAGMENTS) {
 		buf_addf(why, "more than %d distinct phrase parts",
@@ -731,26 +739,23 @@ build_index(struct classifier *c, struct buf *why)
 			c->cmap[i] = (uint8_t)cls_wordchar((unsigned char)i);
 	N = n + 1;
 	inword = (uint32_t)n;
-	if (N > (CLS_OUT_BIT - 1) / K) {
+	if (N > (UINT32_C(1) << 31) / K) {
 		buf_addf(why, "phrases too long in total (%zu bytes)", n);
 		free(endnode);
 		free(t);
 		return -1;
 	}
-	c->nstates = (uint32_t)N;
-	c->nclass = K;
-	c->inword_row = inword * K;
-	c->delta = xcalloc(N * K, sizeof(uint32_t));
+	d = xcalloc(N * K, sizeof(uint32_t));
 	/* the trie's own edges (state 0 is never a target) */
 	for (s = 0; s < n; s++)
 		for (q = t[s].child; q != 0; q = t[q].sibling)
-			c->delta[(size_t)s * K + c->cmap[t[q].byte]] = q;
+			d[(size_t)s * K + c->cmap[t[q].byte]] = q;
 	/* inside a word: stay until a non-word byte; at a word start,
 	 * begin a fragment or go inside the word */
 	for (a = 0; a < K; a++) {
-		c->delta[(size_t)inword * K + a] = wordclass[a] ? inword : 0;
-		if (c->delta[a] == 0)
-			c->delta[a] = wordclass[a] ? inword : 0;
+		d[(size_t)inword * K + a] = wordclass[a] ? inword : 0;
+		if (d[a] == 0)
+			d[a] = wordclass[a] ? inword : 0;
 	}
 	/*
 	 * Breadth first, so a state's failure state (shallower) is done
@@ -761,7 +766,7 @@ build_index(struct classifier *c, struct buf *why)
 	 */
 	fail = xcalloc(N, sizeof(uint32_t));
 	queue = xcalloc(N, sizeof(uint32_t));
-	c->nout = xcalloc(N, sizeof(uint16_t));
+	nout = xcalloc(N, sizeof(uint16_t));
 	head = tail = 0;
 	for (q = t[0].child; q != 0; q = t[q].sibling) {
 		fail[q] = inword;
@@ -769,45 +774,93 @@ build_index(struct classifier *c, struct buf *why)
 	}
 	while (head < tail) {
 		s = queue[head++];
-		row = c->delta + (size_t)s * K;
-		c->nout[s] = (uint16_t)(t[s].nterm + c->nout[fail[s]]);
+		row = d + (size_t)s * K;
+		nout[s] = (uint16_t)(t[s].nterm + nout[fail[s]]);
 		for (a = 0; a < K; a++) {
 			u = row[a];
 			if (u != 0) {
-				fail[u] = c->delta[(size_t)fail[s] * K + a];
+				fail[u] = d[(size_t)fail[s] * K + a];
 				queue[tail++] = u;
 			} else {
-				row[a] = c->delta[(size_t)fail[s] * K + a];
+				row[a] = d[(size_t)fail[s] * K + a];
 			}
 		}
 	}
 	/* outputs: a state's own fragments (by id), then its failure's */
-	c->out = xcalloc(N, sizeof(uint32_t));
+	out = xcalloc(N, sizeof(uint32_t));
 	for (s = 0, total = 0; s < N; s++) {
-		c->out[s] = (uint32_t)total;
-		total += c->nout[s];
+		out[s] = (uint32_t)total;
+		total += nout[s];
 	}
-	c->outs = xcalloc(total + 1, sizeof(uint16_t));
+	outs = xcalloc(total + 1, sizeof(uint32_t));
 	at = xcalloc(N, sizeof(uint32_t));
 	for (i = 0; i < c->nfrags; i++) {
 		node = endnode[i];
-		c->outs[c->out[node] + at[node]++] = (uint16_t)i;
+		outs[out[node] + at[node]++] = (uint32_t)i;
 	}
 	for (i = 0; i < tail; i++) {
 		s = queue[i];
-		if (c->nout[fail[s]] != 0)
-			memcpy(c->outs + c->out[s] + t[s].nterm,
-			       c->outs + c->out[fail[s]],
-			       c->nout[fail[s]] * sizeof(uint16_t));
+		if (nout[fail[s]] != 0)
+			memcpy(outs + out[s] + t[s].nterm, outs + out[fail[s]],
+			       nout[fail[s]] * sizeof(uint32_t));
 	}
-	/* rows instead of state numbers, and the output bit */
-	for (i = 0; i < N * K; i++) {
-		u = c->delta[i];
-		c->delta[i] = u * K | (c->nout[u] != 0 ? CLS_OUT_BIT : 0);
+	/* the new numbers: depth first, so a phrase's states are near
+	 * (fail, done with, is the stack; queue takes the order) */
+	perm = xcalloc(N, sizeof(uint32_t));
+	old = xcalloc(N, sizeof(uint32_t));
+	for (k = 0, head = 0, q = t[0].child; q != 0; q = t[q].sibling)
+		fail[head++] = q;
+	while (head > 0) {
+		s = fail[--head];
+		queue[k++] = s;
+		for (q = t[s].child; q != 0; q = t[q].sibling)
+			fail[head++] = q;
 	}
+	assert(k == tail);
+	perm[0] = 0;
+	perm[inword] = 1;
+	for (k = 2, i = 0; i < tail; i++)
+		if (nout[queue[i]] == 0)
+			perm[queue[i]] = k++;
+	first = k;
+	for (i = 0; i < tail; i++)
+		if (nout[queue[i]] != 0)
+			perm[queue[i]] = k++;
+	assert(k == N && nout[0] == 0 && nout[inword] == 0);
+	for (s = 0; s < N; s++)
+		old[perm[s]] = s;
+	c->nstates = (uint32_t)N;
+	c->nclass = K;
+	c->out_first = first * K;
+	c->rowmul = ((uint64_t)1 << 40) / K + 1;
+	c->delta = xcalloc(N * K, sizeof(uint32_t));
+	for (s = 0; s < N; s++)
+		for (a = 0; a < K; a++)
+			c->delta[(size_t)perm[s] * K + a] =
+			    perm[d[(size_t)s * K + a]] * K;
+	c->out = xcalloc(N - first + 1, sizeof(uint32_t));
+	c->outs = xcalloc(total + 1, sizeof(struct cls_out));
+	for (k = 0, s = first; s < N; s++) {
+		c->out[s - first] = k;
+		for (j = 0; j < nout[old[s]]; j++, k++) {
+			fr = &c->frags[outs[out[old[s]] + j]];
+			c->outs[k].frag = (uint16_t)outs[out[old[s]] + j];
+			c->outs[k].len = fr->len;
+			c->outs[k].kind = fr->kind;
+			c->outs[k].value = fr->value;
+			c->outs[k].right_bound = fr->right_bound;
+		}
+	}
+	c->out[N - first] = k;
+	free(old);
+	free(perm);
 	free(at);
+	free(outs);
+	free(out);
+	free(nout);
 	free(queue);
 	free(fail);
+	free(d);
 	free(endnode);
 	free(t);
 	return 0;
@@ -818,11 +871,12 @@ static struct classifier *
 compile(struct builder *b)
 {
 	struct classifier *c = xcalloc(1, sizeof(*c));
-	uint32_t *order, *newpos, i, j, k, n = 0, f;
-	size_t capfrags = 0, nlinks = 0;
+	uint32_t *order, *newpos, i, j, n = 0, f;
+	size_t capfrags = 0;
 	int rank;
 	struct buf text, ierr;
 	struct raw_frag rf;
+	struct cls_phrase *byfirst;
 
 	/* stable order by section: site, provider, phrase, code, names */
 	order = xcalloc(b->nrules + 1, sizeof(uint32_t));
@@ -837,11 +891,12 @@ compile(struct builder *b)
 	c->rules = xcalloc(b->nrules + 1, sizeof(*c->rules));
 	for (i = 0; i < b->nrules; i++)
 		c->rules[i] = b->rules[order[i]];
-	c->always = xcalloc(b->nrules + 1, sizeof(uint32_t));
+	c->nwords = (c->nrules + 63) / 64;
+	c->always = xcalloc(c->nwords + 1, sizeof(uint64_t));
 	for (i = 0; i < c->nrules; i++)
 		if (!c->rules[i].has_positive &&
 		    c->rules[i].section != SEC_NAMES)
-			c->always[c->nalways++] = i;
+			c->always[i / 64] |= (uint64_t)1 << (i % 64);
 	/* fragments: built-ins first, then every phrase's parts */
 	buf_init(&text, (size_t)1 << 30);
 	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
@@ -867,25 +922,26 @@ compile(struct builder *b)
 		for (j = 0; j < b->phrases[i].nfrag; j++)
 			c->phrases[i].frag[j] = frag_id(c, &capfrags, &text,
 						      &b->phrases[i].frag[j]);
-		nlinks += b->phrases[i].nfrag;
 	}
 	c->fragtext = text.data ? text.data : xstrdup("");
-	/* fragment -> phrases that use it */
-	c->frag_phrases = xcalloc(nlinks + 1, sizeof(uint32_t));
-	for (i = 0; i < c->nphrases; i++)
-		for (j = 0; j < c->phrases[i].nfrag; j++)
-			c->frags[c->phrases[i].frag[j]].ph_n++;
-	for (k = 0, f = 0; f < c->nfrags; f++) {
-		c->frags[f].ph_start = k;
-		k += c->frags[f].ph_n;
-		c->frags[f].ph_n = 0;
+	/* phrases grouped by their first fragment (stable), so those of
+	 * one fragment are side by side: phrases[phstart[f]..phstart[f+1]) */
+	for (i = 0; i < c->nphrases; i++) {
+		c->phrases[i].names = c->rules[c->phrases[i].rule].section ==
+		    SEC_NAMES;
+		c->phrases[i].name = c->rules[c->phrases[i].rule].name;
 	}
+	c->phstart = xcalloc(c->nfrags + 2, sizeof(uint32_t));
 	for (i = 0; i < c->nphrases; i++)
-		for (j = 0; j < c->phrases[i].nfrag; j++) {
-			f = c->phrases[i].frag[j];
-			c->frag_phrases[c->frags[f].ph_start +
-					c->frags[f].ph_n++] = i;
-		}
+		c->phstart[c->phrases[i].frag[0] + 2]++;
+	for (f = 0; f < c->nfrags; f++)
+		c->phstart[f + 2] += c->phstart[f + 1];
+	byfirst = xcalloc(c->nphrases + 1, sizeof(*byfirst));
+	for (i = 0; i < c->nphrases; i++)
+		byfirst[c->phstart[c->phrases[i].frag[0] + 1]++] =
+		    c->phrases[i];
+	free(c->phrases);
+	c->phrases = byfirst;
 	for (i = 0; i < b->nnames; i++) {
 		c->names[i] = b->names[i];
 		b->names[i] = NULL;
@@ -907,6 +963,8 @@ compile(struct builder *b)
 		c->fold[i] = (uint8_t)(i <= ' ' || i == 0x7f ? ' ' :
 		    i >= 'A' && i <= 'Z' ? i + 32 : i);
 		c->word[i] = (uint8_t)cls_wordchar((unsigned char)i);
+		c->local[i] = (uint8_t)(c->word[i] || i == '.' || i == '-' ||
+					i == '_' || i == '+');
 	}
 	return c;
 }
@@ -1013,12 +1071,11 @@ classify_free(struct classifier *c)
 	free(c->phrases);
 	free(c->frags);
 	free(c->fragtext);
-	free(c->frag_phrases);
+	free(c->phstart);
 	free(c->always);
 	free(c->wheretext);
 	free(c->delta);
 	free(c->out);
-	free(c->nout);
 	free(c->outs);
 	free(c);
 }
@@ -1027,6 +1084,21 @@ size_t
 classify_rule_count(const struct classifier *c)
 {
 	return c->nrules;
+}
+
+size_t
+classify_index_size(const struct classifier *c, size_t *states,
+		    size_t *classes)
+{
+	size_t nout = c->nstates - c->out_first / c->nclass;
+
+	if (states)
+		*states = c->nstates;
+	if (classes)
+		*classes = c->nclass;
+	return (size_t)c->nstates * c->nclass * sizeof(c->delta[0]) +
+	    (nout + 1) * sizeof(c->out[0]) +
+	    c->out[nout] * sizeof(c->outs[0]);
 }
 
 const char *

@@ -543,8 +543,44 @@ START_TEST(test_rules_errors)
 	ck_assert_uint_eq(classify_rule_count(c), 1);
 	ck_assert_int_eq(run(c, B, NULL, CLS_STAGE_NONE, "552 User Is Over "
 			     "Quota").reason, REASON_MAILBOX_FULL);
+	{
+		size_t states, classes, bytes;
+
+		/* the start, "inside a word", a state per byte of the phrase
+		 * (and of the built-in parts); a class per byte value it
+		 * uses (o v e r space q u t a) and two for all others */
+		bytes = classify_index_size(c, &states, &classes);
+		ck_assert_uint_ge(states, 2 + strlen("over quota"));
+		ck_assert_uint_ge(classes, 2 + 9);
+		ck_assert_uint_ge(bytes, states * classes * 4);
+	}
 	classify_free(c);
 	buf_free(&why);
+	/* the matcher keeps a bit per rule: 4096 load, one more does not */
+	{
+		struct buf text;
+		size_t r;
+
+		buf_init(&text, (size_t)1 << 20);
+		for (r = 0; r < 4096; r++)
+			buf_addf(&text, "mailbox_full \"quota%zu\"\n", r);
+		buf_init(&why, 4096);
+		c = classify_load_text("t.rules", buf_str(&text), NULL, NULL,
+				       &why);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_uint_eq(classify_rule_count(c), 4096);
+		ck_assert_int_eq(run(c, B, NULL, CLS_STAGE_NONE, "552 quota4095 "
+				     "reached").reason, REASON_MAILBOX_FULL);
+		classify_free(c);
+		buf_addf(&text, "mailbox_full \"quota4096\"\n");
+		c = classify_load_text("t.rules", buf_str(&text), NULL, NULL,
+				       &why);
+		ck_assert_ptr_null(c);
+		ck_assert_ptr_nonnull(strstr(buf_str(&why), "t.rules:4097: "
+					     "more than 4096 rules"));
+		buf_free(&why);
+		buf_free(&text);
+	}
 }
 END_TEST
 
