@@ -196,11 +196,46 @@ key_hash(const char *qid, size_t n)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+/*
+ * bytes_eq - n bytes at a equal those at b.  Keys and names are short:
+ * eight-byte words (the last one overlapping) beat a memcmp() call, and
+ * no byte outside [a, a + n) or [b, b + n) is read.
+ */
+static inline bool
+bytes_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y, d = 0;
+	uint32_t u, v;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			d |= x ^ y;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return (d | (x ^ y)) == 0;
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		d = u ^ v;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return (d | (u ^ v)) == 0;
+	}
+	for (i = 0; i < n; i++)
+		d |= (unsigned char)a[i] ^ (unsigned char)b[i];
+	return d == 0;
+}
+
 /* str_eq_span - a NUL-terminated string equals a span */
 static bool
 str_eq_span(const char *s, struct span sp)
 {
-	return strlen(s) == sp.len && memcmp(s, sp.p, sp.len) == 0;
+	return strlen(s) == sp.len && bytes_eq(s, sp.p, sp.len);
 }
 
 /* strip_angle - "<x>" -> "x"; other text unchanged */
@@ -317,7 +352,7 @@ intern(struct corr *c, struct span s)
 	/* most lines repeat the host, instance or daemon of a recent one */
 	for (i = 0; i < 4; i++)
 		if (c->recent[i] != NULL && c->recent_len[i] == s.len &&
-		    memcmp(c->recent[i], s.p, s.len) == 0)
+		    bytes_eq(c->recent[i], s.p, s.len))
 			return c->recent[i];
 	h = hash_bytes(2166136261u, s.p, s.len);
 
@@ -435,12 +470,12 @@ find(const struct corr *c, struct span host, struct span instance,
 		const struct corr_priv *pv = &((struct msgbox *)m)->p;
 
 		if (pv->hash == h && pv->qidlen == qid.len &&
-		    memcmp(pv->qid, qid.p, qid.len) == 0 &&
+		    bytes_eq(pv->qid, qid.p, qid.len) &&
 		    pv->hostlen == host.len &&
-		    memcmp(m->host, host.p, host.len) == 0 &&
+		    bytes_eq(m->host, host.p, host.len) &&
 		    (instance.p == NULL ||
 		     (pv->instlen == instance.len &&
-		      memcmp(m->instance, instance.p, instance.len) == 0)))
+		      bytes_eq(m->instance, instance.p, instance.len))))
 			return m;
 	}
 	return NULL;

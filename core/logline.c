@@ -684,6 +684,28 @@ digits8(const char *p, unsigned n)
 }
 
 /*
+ * qid_scan16 - the queue ID scan over 16 readable bytes at p: returns p + n
+ * for the n (0..16) leading alnum bytes and folds their class bits into
+ * *all and *any as the scalar scan would, which goes on from there.
+ */
+static inline const char *
+qid_scan16(const char *p, unsigned *all, unsigned *any)
+{
+	unsigned a, h, v, z, n, low;
+
+	class_masks16(p, &a, &h, &v, &z);
+	n = (unsigned)__builtin_ctz(~a);	/* a has 16 bits: n <= 16 */
+	low = (1u << n) - 1;
+	if ((h & low) != low)
+		*all &= ~(unsigned)C_HEXUP;
+	if (v & a & low)
+		*any |= C_VOWEL;
+	if (z & low)
+		*any |= C_ZED;
+	return p + n;
+}
+
+/*
  * qid_scan32 - the queue ID scan over 32 readable bytes at p, without a
  * loop: returns the first byte that is not alnum and sets the class bits
  * of the bytes before it as the scalar scan would.  When all 32 are alnum
@@ -1034,10 +1056,15 @@ remote_reply(struct logline_reply *r, const char *p, const char *e)
 	if (r->smtp_code / 100 == 2 &&
 	    (q = rfind(p, e, LIT("queued as "))) != NULL) {
 		const char *id = q + sizeof("queued as ") - 1, *ie = id;
+		unsigned all = C_HEXUP | C_ALNUM, any = 0, c;
 
-		while (ie < e && is_alnum(*ie))
-			ie++;
-		if (is_queue_id(id, (size_t)(ie - id)))
+		/* one pass: the word's end and its classes (is_queue_id) */
+		for (; ie < e && ((c = CLS(*ie)) & C_ALNUM); ie++) {
+			all &= c;
+			any |= c;
+		}
+		if (ie - id >= 6 && ie - id <= 32 &&
+		    qid_shape(id, (size_t)(ie - id), all, any))
 			r->queued_as = sp(id, ie);
 	}
 }
@@ -1600,13 +1627,14 @@ parse_qid_body(struct logline *ll, const char *p, const char *e)
 			ll->message_id = ll->kv[0].val;
 		return kv_kind(ll);
 	}
+	/* before parse_kv, which finds no field in it: the commonest body */
+	if (e - p == 7 && memcmp(p, "removed", 7) == 0)
+		return LL_REMOVED;
 	if ((q = parse_kv(ll, p, e)) != p) {	/* at least one key=value */
 		if (ll->status != LL_STATUS_NONE)
 			status_tail(ll, q, e);
 		return kv_kind(ll);
 	}
-	if (span_eq(sp(p, e), "removed"))
-		return LL_REMOVED;
 	if ((n = reject_action(p, e, &stops)) != 0) {
 		ll->reject_action = span_make(p, n);
 		parse_reject(ll, p + n + 2, e);
@@ -2006,6 +2034,8 @@ logline_parse(struct logline *ll, const char *line, size_t len,
 #if defined(__SSE2__)
 		if (e - p >= 32)
 			q = qid_scan32(p, &all, &any);
+		else if (e - p >= 16)	/* "QID: removed" and the like */
+			q = qid_scan16(p, &all, &any);
 #endif
 		for (; q < lim; q++) {
 			c = CLS(*q);

@@ -196,6 +196,14 @@ logread_next(struct logread *r, struct logread_line *out, struct buf *why)
 	size_t len;
 	long got;
 
+	/* the usual case: a whole line of bounded length in the buffer */
+	if (r->open && !r->skipping && r->scan == r->start &&
+	    (nl = memchr(r->data + r->start, '\n', r->end - r->start)) !=
+	    NULL && (len = (size_t)(nl - r->data) - r->start) <= r->max_line) {
+		emit(r, out, len, false, false);
+		r->start = r->scan = r->start + len + 1;
+		return 1;
+	}
 	for (;;) {
 		if (!r->open) {
 			if (r->next >= r->npaths)
