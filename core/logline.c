@@ -1934,12 +1934,13 @@ logline_opts_init(struct logline_opts *o, int64_t ref_time)
 }
 
 /*
- * logline_parse - head, severity, queue ID, then the body by its shape;
+ * parse_line - head, severity, queue ID, then the body by its shape;
  * every early return leaves a valid kind and whatever was read so far.
+ * check_nul false skips the scan for NUL bytes the caller has done.
  */
-enum logline_kind
-logline_parse(struct logline *ll, const char *line, size_t len,
-	      struct logline_opts *opts)
+static enum logline_kind
+parse_line(struct logline *ll, const char *line, size_t len,
+	   struct logline_opts *opts, bool check_nul)
 {
 	const char *p = line, *e, *q;
 	static const struct {
@@ -1958,7 +1959,8 @@ logline_parse(struct logline *ll, const char *line, size_t len,
 		e--;
 	while (p < e && *p == '\0')	/* runs of NULs left by a crash */
 		p++;
-	if (p == e || memchr(p, '\0', (size_t)(e - p)) != NULL)
+	if (p == e ||
+	    (check_nul && memchr(p, '\0', (size_t)(e - p)) != NULL))
 		return ll->kind = LL_MALFORMED;
 
 	/* <PRI> */
@@ -2077,6 +2079,22 @@ logline_parse(struct logline *ll, const char *line, size_t len,
 			       &ll->relay_port);
 	}
 	return ll->kind;
+}
+
+/* logline_parse - the parser, NUL bytes looked for */
+enum logline_kind
+logline_parse(struct logline *ll, const char *line, size_t len,
+	      struct logline_opts *opts)
+{
+	return parse_line(ll, line, len, opts, true);
+}
+
+/* logline_parse_nul_free - the parser, trusting the caller's NUL scan */
+enum logline_kind
+logline_parse_nul_free(struct logline *ll, const char *line, size_t len,
+		       struct logline_opts *opts)
+{
+	return parse_line(ll, line, len, opts, false);
 }
 
 /* logline_kv_get - linear: lines hold a handful of fields */
