@@ -25,6 +25,14 @@
 
 #define LIT(s)	(s), (sizeof(s) - 1)
 
+/* ALWAYS_INLINE - small helpers of the per-line path that GCC would leave
+ * as calls inside the large parse functions */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* at - true when [p, e) starts with the n bytes of lit */
 static inline bool
 at(const char *p, const char *e, const char *lit, size_t n)
@@ -372,7 +380,7 @@ bsd_time(struct logline_opts *o, int mon, int day, int h, int mi, int s,
 }
 
 /* month_of - "Jan".."Dec" to 1..12, or 0 */
-static int
+static ALWAYS_INLINE int
 month_of(const char *p)
 {
 #define M3(a, b, c) ((unsigned)(a) << 16 | (unsigned)(b) << 8 | (unsigned)(c))
@@ -474,7 +482,7 @@ eq_9to16(const char *a, const char *b, size_t n)
 }
 
 /* two_digits - the value of two ASCII digits at p, or -1 */
-static inline int
+static ALWAYS_INLINE int
 two_digits(const char *p)
 {
 	if (!is_digit(p[0]) || !is_digit(p[1]))
@@ -635,6 +643,17 @@ in_range16(__m128i w, char lo, char hi)
 			     _mm_cmplt_epi8(w, _mm_set1_epi8((char)(hi + 1))));
 }
 
+/* alnum16 - the bit mask of the ASCII letters and digits of 16 bytes at p */
+static inline unsigned
+alnum16(const char *p)
+{
+	__m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    in_range16(w, '0', '9'),
+	    in_range16(_mm_or_si128(w, _mm_set1_epi8(0x20)), 'a', 'z')));
+}
+
 /* class_masks16 - per-byte bit masks of 16 bytes at p: alnum, upper-case
  * hex digit, vowel, 'z' (the classes is_queue_id() reads from cls[]) */
 static inline void
@@ -646,8 +665,9 @@ class_masks16(const char *p, unsigned *alnum, unsigned *hex, unsigned *vowel,
 	__m128i lw = _mm_or_si128(w, _mm_set1_epi8(0x20));
 	__m128i vow;
 
-	*alnum = (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, _mm_or_si128(
-	    in_range16(w, 'A', 'Z'), in_range16(w, 'a', 'z'))));
+	/* | 0x20 maps 'A'..'Z' onto 'a'..'z' and nothing else there */
+	*alnum = (unsigned)_mm_movemask_epi8(_mm_or_si128(dig,
+	    in_range16(lw, 'a', 'z')));
 	*hex = (unsigned)_mm_movemask_epi8(_mm_or_si128(dig,
 	    in_range16(w, 'A', 'F')));
 	/* letters only (masked by alnum below): | 0x20 folds the case */
@@ -685,16 +705,19 @@ digits8(const char *p, unsigned n)
 
 /*
  * qid_scan16 - the queue ID scan over 16 readable bytes at p: returns p + n
- * for the n (0..16) leading alnum bytes and folds their class bits into
- * *all and *any as the scalar scan would, which goes on from there.
+ * for the n (0..16) leading alnum bytes and, when all 16 are alnum or a
+ * ':' follows at least 6, folds their class bits into *all and *any as
+ * the scalar scan would, which goes on from there.
  */
 static inline const char *
 qid_scan16(const char *p, unsigned *all, unsigned *any)
 {
 	unsigned a, h, v, z, n, low;
 
+	n = (unsigned)__builtin_ctz(~alnum16(p));	/* n <= 16 */
+	if (n < 16 && (n < 6 || p[n] != ':'))
+		return p + n;	/* no queue ID: its classes do not matter */
 	class_masks16(p, &a, &h, &v, &z);
-	n = (unsigned)__builtin_ctz(~a);	/* a has 16 bits: n <= 16 */
 	low = (1u << n) - 1;
 	if ((h & low) != low)
 		*all &= ~(unsigned)C_HEXUP;
@@ -707,9 +730,10 @@ qid_scan16(const char *p, unsigned *all, unsigned *any)
 
 /*
  * qid_scan32 - the queue ID scan over 32 readable bytes at p, without a
- * loop: returns the first byte that is not alnum and sets the class bits
- * of the bytes before it as the scalar scan would.  When all 32 are alnum
- * it returns p with *all and *any untouched, for the scalar scan to redo.
+ * loop: returns the first byte that is not alnum and, when that byte is
+ * the ':' after at least 6 (a queue ID's shape), sets the class bits of
+ * the bytes before it as the scalar scan would.  When all 32 are alnum it
+ * returns p with *all and *any untouched, for the scalar scan to redo.
  */
 static inline const char *
 qid_scan32(const char *p, unsigned *all, unsigned *any)
@@ -717,21 +741,21 @@ qid_scan32(const char *p, unsigned *all, unsigned *any)
 	unsigned a0, h0, v0, z0, a1, h1, v1, z1, n;
 	uint32_t alnum, hex, vowel, zed, low;
 
-	class_masks16(p, &a0, &h0, &v0, &z0);
-	class_masks16(p + 16, &a1, &h1, &v1, &z1);
-	alnum = a0 | a1 << 16;
+	alnum = alnum16(p) | alnum16(p + 16) << 16;
 	if (alnum == 0xffffffffu)
 		return p;
+	n = (unsigned)__builtin_ctz(~alnum);
+	if (n < 6 || p[n] != ':')
+		return p + n;	/* no queue ID: its classes do not matter */
+	class_masks16(p, &a0, &h0, &v0, &z0);
+	class_masks16(p + 16, &a1, &h1, &v1, &z1);
 	hex = h0 | h1 << 16;
 	vowel = v0 | v1 << 16;
 	zed = z0 | z1 << 16;
-	n = (unsigned)__builtin_ctz(~alnum);
 	low = (uint32_t)(((uint64_t)1 << n) - 1);
 	*all = C_ALNUM | ((hex & low) == low ? C_HEXUP : 0);
 	*any = ((vowel & alnum & low) ? C_VOWEL : 0) |
 	    ((zed & low) ? C_ZED : 0);
-	if (n == 0)
-		*all = C_HEXUP | C_ALNUM;	/* as the scalar scan leaves it */
 	return p + n;
 }
 #endif
@@ -980,7 +1004,7 @@ command_while(struct logline_reply *r, const char *p, const char *e)
 }
 
 /* smtp_code_at - a 3-digit reply code at p followed by ' ', '-' or end */
-static bool
+static ALWAYS_INLINE bool
 smtp_code_at(const char *p, const char *e, unsigned *code)
 {
 	if (e - p < 3 || p[0] < '2' || p[0] > '5' || !is_digit(p[1]) ||
@@ -1870,7 +1894,7 @@ first_hostaddr(const char *p, const char *e)
 }
 
 /* is_postfix - the name (or its instance part) is "postfix" or "postfix-..." */
-static bool
+static ALWAYS_INLINE bool
 is_postfix(struct span inst)
 {
 	return inst.p != NULL &&
