@@ -704,6 +704,24 @@ digits8(const char *p, unsigned n)
 }
 
 /*
+ * qid_classes16 - fold the class bits of the n (0..16) alnum bytes at p
+ * (16 readable) into *all and *any, as the scalar queue ID scan would.
+ */
+static inline void
+qid_classes16(const char *p, unsigned n, unsigned *all, unsigned *any)
+{
+	unsigned a, h, v, z, low = (1u << n) - 1;
+
+	class_masks16(p, &a, &h, &v, &z);
+	if ((h & low) != low)
+		*all &= ~(unsigned)C_HEXUP;
+	if (v & a & low)
+		*any |= C_VOWEL;
+	if (z & low)
+		*any |= C_ZED;
+}
+
+/*
  * qid_scan16 - the queue ID scan over 16 readable bytes at p: returns p + n
  * for the n (0..16) leading alnum bytes and, when all 16 are alnum or a
  * ':' follows at least 6, folds their class bits into *all and *any as
@@ -712,19 +730,11 @@ digits8(const char *p, unsigned n)
 static inline const char *
 qid_scan16(const char *p, unsigned *all, unsigned *any)
 {
-	unsigned a, h, v, z, n, low;
+	unsigned n = (unsigned)__builtin_ctz(~alnum16(p));	/* n <= 16 */
 
-	n = (unsigned)__builtin_ctz(~alnum16(p));	/* n <= 16 */
 	if (n < 16 && (n < 6 || p[n] != ':'))
 		return p + n;	/* no queue ID: its classes do not matter */
-	class_masks16(p, &a, &h, &v, &z);
-	low = (1u << n) - 1;
-	if ((h & low) != low)
-		*all &= ~(unsigned)C_HEXUP;
-	if (v & a & low)
-		*any |= C_VOWEL;
-	if (z & low)
-		*any |= C_ZED;
+	qid_classes16(p, n, all, any);
 	return p + n;
 }
 
@@ -1083,6 +1093,14 @@ remote_reply(struct logline_reply *r, const char *p, const char *e)
 		unsigned all = C_HEXUP | C_ALNUM, any = 0, c;
 
 		/* one pass: the word's end and its classes (is_queue_id) */
+#if defined(__SSE2__)
+		if (e - id >= 16) {
+			unsigned n = (unsigned)__builtin_ctz(~alnum16(id));
+
+			qid_classes16(id, n, &all, &any);
+			ie = id + n;	/* the scalar scan stops there or goes on */
+		}
+#endif
 		for (; ie < e && ((c = CLS(*ie)) & C_ALNUM); ie++) {
 			all &= c;
 			any |= c;
