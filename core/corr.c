@@ -431,6 +431,8 @@ touch(struct corr *c, struct corr_msg *m, bool queued)
 {
 	if (m->priv->list == LIST_QUEUED)
 		return;
+	if (!queued && c->unqueued.tail == m)
+		return;		/* already last: moving it changes nothing */
 	age_unlink(c, m);
 	age_append(c, m, queued ? LIST_QUEUED : LIST_UNQUEUED);
 }
