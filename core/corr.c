@@ -30,6 +30,7 @@
 #define SPARE_MAX 256		/* freed messages kept for reuse */
 #define CHUNK_NEXT 2048
 #define SWEEP_EVERY 60
+#define RECENT 8		/* hosts, instances and daemons of late */
 
 /* One block of a message's arena. */
 struct chunk {
@@ -81,8 +82,8 @@ struct corr {
 
 	char **intern;			/* open addressing, INTERN_MAX * 2 */
 	size_t nintern;
-	const char *recent[4];		/* names interned lately */
-	size_t recent_len[4], recent_next;
+	const char *recent[RECENT];	/* names interned lately */
+	size_t recent_len[RECENT], recent_next;
 
 	struct pending pending[PENDING_MAX];
 	size_t npending;
@@ -350,7 +351,7 @@ intern(struct corr *c, struct span s)
 	uint32_t h;
 
 	/* most lines repeat the host, instance or daemon of a recent one */
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < RECENT; i++)
 		if (c->recent[i] != NULL && c->recent_len[i] == s.len &&
 		    bytes_eq(c->recent[i], s.p, s.len))
 			return c->recent[i];
@@ -364,7 +365,7 @@ intern(struct corr *c, struct span s)
 		if (str_eq_span(c->intern[i], s)) {
 			c->recent[c->recent_next] = c->intern[i];
 			c->recent_len[c->recent_next] = s.len;
-			c->recent_next = (c->recent_next + 1) % 4;
+			c->recent_next = (c->recent_next + 1) % RECENT;
 			return c->intern[i];
 		}
 	}
@@ -374,7 +375,7 @@ intern(struct corr *c, struct span s)
 	c->nintern++;
 	c->recent[c->recent_next] = c->intern[i];
 	c->recent_len[c->recent_next] = s.len;
-	c->recent_next = (c->recent_next + 1) % 4;
+	c->recent_next = (c->recent_next + 1) % RECENT;
 	return c->intern[i];
 }
 
