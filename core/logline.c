@@ -850,6 +850,38 @@ hostaddr_end(const char *p, const char *e)
 }
 
 /*
+ * hostaddr_split - hostaddr_end(), also setting host, addr and port (when
+ * the token has one) as split_hostaddr() of the token would, from the same
+ * scan; on NULL nothing is set.
+ */
+static const char *
+hostaddr_split(const char *p, const char *e, struct span *host,
+	       struct span *addr, struct span *port)
+{
+	const char *lb, *rb, *q, *lim;
+
+	lim = (size_t)(e - p) > HOSTADDR_MAX ? p + HOSTADDR_MAX : e;
+	lb = find3(p, lim, '[', ' ', ' ');
+	if (lb >= lim || *lb != '[')
+		return NULL;
+	lim = (size_t)(e - lb) > HOSTADDR_MAX ? lb + HOSTADDR_MAX : e;
+	rb = memchr(lb, ']', (size_t)(lim - lb));
+	if (rb == NULL)
+		return NULL;
+	*host = sp(p, lb);
+	*addr = sp(lb + 1, rb);
+	q = rb + 1;
+	if (q < e && *q == ':' && q + 1 < e && is_digit(q[1])) {
+		for (q++; q < e && is_digit(*q) && q - p < 2 * HOSTADDR_MAX;
+		     q++)
+			;
+		if (q > rb + 2)
+			*port = sp(rb + 2, q);
+	}
+	return q;
+}
+
+/*
  * parse_double - a decimal like "0.04", "92777", "1e-05" at the start of
  * [p, e); *end is set to where reading stopped.  The value, or -1 when the
  * text there is no such number.
@@ -1115,12 +1147,7 @@ remote_reply(struct logline_reply *r, const char *p, const char *e)
 static const char *
 host_then(struct logline_reply *r, const char *p, const char *e)
 {
-	const char *q = hostaddr_end(p, e);
-
-	if (q == NULL)
-		return NULL;
-	split_hostaddr(sp(p, q), &r->host, &r->addr, &r->port);
-	return q;
+	return hostaddr_split(p, e, &r->host, &r->addr, &r->port);
 }
 
 /*
@@ -1760,13 +1787,21 @@ parse_session_body(struct logline *ll, const char *p, const char *e)
 	bool stops;
 
 	if (at(p, e, LIT("connect from "))) {
-		q = hostaddr_end(p + 13, e);
-		set_client(ll, p + 13, q ? q : e);
+		q = hostaddr_split(p + 13, e, &ll->client_name,
+				   &ll->client_addr, &ll->client_port);
+		if (q != NULL)
+			ll->client = sp(p + 13, q);
+		else
+			set_client(ll, p + 13, e);
 		return LL_CONNECT;
 	}
 	if (at(p, e, LIT("disconnect from "))) {
-		q = hostaddr_end(p + 16, e);
-		set_client(ll, p + 16, q ? q : e);
+		q = hostaddr_split(p + 16, e, &ll->client_name,
+				   &ll->client_addr, &ll->client_port);
+		if (q != NULL)
+			ll->client = sp(p + 16, q);
+		else
+			set_client(ll, p + 16, e);
 		if (q != NULL && at(q, e, LIT(" ")))
 			parse_kv(ll, q + 1, e);
 		return LL_DISCONNECT;
