@@ -90,7 +90,10 @@ main(int argc, char **argv)
 			return 1;
 		}
 		lines++;
-		kinds[logline_parse(&ll, line.text.p, line.text.len, &lo)]++;
+		kinds[line.has_nul ?
+		      logline_parse(&ll, line.text.p, line.text.len, &lo) :
+		      logline_parse_nul_free(&ll, line.text.p, line.text.len,
+					     &lo)]++;
 		if (ll.time > last)
 			last = ll.time;
 		if (c != NULL)

@@ -1226,7 +1226,11 @@ cmd_trace(int argc, char **argv)
 			lo.ref_time = line.mtime;
 		if (line.truncated)
 			continue;	/* a cut line would lie about its end */
-		logline_parse(&ll, line.text.p, line.text.len, &lo);
+		if (line.has_nul)
+			logline_parse(&ll, line.text.p, line.text.len, &lo);
+		else
+			logline_parse_nul_free(&ll, line.text.p,
+					       line.text.len, &lo);
 		if (ll.time > 0)
 			last = ll.time;
 		corr_feed(c, &ll, last);

@@ -30,6 +30,7 @@
 #define SPARE_MAX 256		/* freed messages kept for reuse */
 #define CHUNK_NEXT 2048
 #define SWEEP_EVERY 60
+#define RECENT 8		/* hosts, instances and daemons of late */
 
 /* One block of a message's arena. */
 struct chunk {
@@ -81,8 +82,8 @@ struct corr {
 
 	char **intern;			/* open addressing, INTERN_MAX * 2 */
 	size_t nintern;
-	const char *recent[4];		/* names interned lately */
-	size_t recent_len[4], recent_next;
+	const char *recent[RECENT];	/* names interned lately */
+	size_t recent_len[RECENT], recent_next;
 
 	struct pending pending[PENDING_MAX];
 	size_t npending;
@@ -196,11 +197,46 @@ key_hash(const char *qid, size_t n)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+/*
+ * bytes_eq - n bytes at a equal those at b.  Keys and names are short:
+ * eight-byte words (the last one overlapping) beat a memcmp() call, and
+ * no byte outside [a, a + n) or [b, b + n) is read.
+ */
+static inline bool
+bytes_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y, d = 0;
+	uint32_t u, v;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			d |= x ^ y;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return (d | (x ^ y)) == 0;
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		d = u ^ v;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return (d | (u ^ v)) == 0;
+	}
+	for (i = 0; i < n; i++)
+		d |= (unsigned char)a[i] ^ (unsigned char)b[i];
+	return d == 0;
+}
+
 /* str_eq_span - a NUL-terminated string equals a span */
 static bool
 str_eq_span(const char *s, struct span sp)
 {
-	return strlen(s) == sp.len && memcmp(s, sp.p, sp.len) == 0;
+	return strlen(s) == sp.len && bytes_eq(s, sp.p, sp.len);
 }
 
 /* strip_angle - "<x>" -> "x"; other text unchanged */
@@ -315,9 +351,9 @@ intern(struct corr *c, struct span s)
 	uint32_t h;
 
 	/* most lines repeat the host, instance or daemon of a recent one */
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < RECENT; i++)
 		if (c->recent[i] != NULL && c->recent_len[i] == s.len &&
-		    memcmp(c->recent[i], s.p, s.len) == 0)
+		    bytes_eq(c->recent[i], s.p, s.len))
 			return c->recent[i];
 	h = hash_bytes(2166136261u, s.p, s.len);
 
@@ -329,7 +365,7 @@ intern(struct corr *c, struct span s)
 		if (str_eq_span(c->intern[i], s)) {
 			c->recent[c->recent_next] = c->intern[i];
 			c->recent_len[c->recent_next] = s.len;
-			c->recent_next = (c->recent_next + 1) % 4;
+			c->recent_next = (c->recent_next + 1) % RECENT;
 			return c->intern[i];
 		}
 	}
@@ -339,7 +375,7 @@ intern(struct corr *c, struct span s)
 	c->nintern++;
 	c->recent[c->recent_next] = c->intern[i];
 	c->recent_len[c->recent_next] = s.len;
-	c->recent_next = (c->recent_next + 1) % 4;
+	c->recent_next = (c->recent_next + 1) % RECENT;
 	return c->intern[i];
 }
 
@@ -396,6 +432,8 @@ touch(struct corr *c, struct corr_msg *m, bool queued)
 {
 	if (m->priv->list == LIST_QUEUED)
 		return;
+	if (!queued && c->unqueued.tail == m)
+		return;		/* already last: moving it changes nothing */
 	age_unlink(c, m);
 	age_append(c, m, queued ? LIST_QUEUED : LIST_UNQUEUED);
 }
@@ -435,12 +473,12 @@ find(const struct corr *c, struct span host, struct span instance,
 		const struct corr_priv *pv = &((struct msgbox *)m)->p;
 
 		if (pv->hash == h && pv->qidlen == qid.len &&
-		    memcmp(pv->qid, qid.p, qid.len) == 0 &&
+		    bytes_eq(pv->qid, qid.p, qid.len) &&
 		    pv->hostlen == host.len &&
-		    memcmp(m->host, host.p, host.len) == 0 &&
+		    bytes_eq(m->host, host.p, host.len) &&
 		    (instance.p == NULL ||
 		     (pv->instlen == instance.len &&
-		      memcmp(m->instance, instance.p, instance.len) == 0)))
+		      bytes_eq(m->instance, instance.p, instance.len))))
 			return m;
 	}
 	return NULL;

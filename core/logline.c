@@ -25,6 +25,14 @@
 
 #define LIT(s)	(s), (sizeof(s) - 1)
 
+/* ALWAYS_INLINE - small helpers of the per-line path that GCC would leave
+ * as calls inside the large parse functions */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* at - true when [p, e) starts with the n bytes of lit */
 static inline bool
 at(const char *p, const char *e, const char *lit, size_t n)
@@ -372,7 +380,7 @@ bsd_time(struct logline_opts *o, int mon, int day, int h, int mi, int s,
 }
 
 /* month_of - "Jan".."Dec" to 1..12, or 0 */
-static int
+static ALWAYS_INLINE int
 month_of(const char *p)
 {
 #define M3(a, b, c) ((unsigned)(a) << 16 | (unsigned)(b) << 8 | (unsigned)(c))
@@ -474,7 +482,7 @@ eq_9to16(const char *a, const char *b, size_t n)
 }
 
 /* two_digits - the value of two ASCII digits at p, or -1 */
-static inline int
+static ALWAYS_INLINE int
 two_digits(const char *p)
 {
 	if (!is_digit(p[0]) || !is_digit(p[1]))
@@ -635,6 +643,17 @@ in_range16(__m128i w, char lo, char hi)
 			     _mm_cmplt_epi8(w, _mm_set1_epi8((char)(hi + 1))));
 }
 
+/* alnum16 - the bit mask of the ASCII letters and digits of 16 bytes at p */
+static inline unsigned
+alnum16(const char *p)
+{
+	__m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    in_range16(w, '0', '9'),
+	    in_range16(_mm_or_si128(w, _mm_set1_epi8(0x20)), 'a', 'z')));
+}
+
 /* class_masks16 - per-byte bit masks of 16 bytes at p: alnum, upper-case
  * hex digit, vowel, 'z' (the classes is_queue_id() reads from cls[]) */
 static inline void
@@ -646,8 +665,9 @@ class_masks16(const char *p, unsigned *alnum, unsigned *hex, unsigned *vowel,
 	__m128i lw = _mm_or_si128(w, _mm_set1_epi8(0x20));
 	__m128i vow;
 
-	*alnum = (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, _mm_or_si128(
-	    in_range16(w, 'A', 'Z'), in_range16(w, 'a', 'z'))));
+	/* | 0x20 maps 'A'..'Z' onto 'a'..'z' and nothing else there */
+	*alnum = (unsigned)_mm_movemask_epi8(_mm_or_si128(dig,
+	    in_range16(lw, 'a', 'z')));
 	*hex = (unsigned)_mm_movemask_epi8(_mm_or_si128(dig,
 	    in_range16(w, 'A', 'F')));
 	/* letters only (masked by alnum below): | 0x20 folds the case */
@@ -684,10 +704,46 @@ digits8(const char *p, unsigned n)
 }
 
 /*
+ * qid_classes16 - fold the class bits of the n (0..16) alnum bytes at p
+ * (16 readable) into *all and *any, as the scalar queue ID scan would.
+ */
+static inline void
+qid_classes16(const char *p, unsigned n, unsigned *all, unsigned *any)
+{
+	unsigned a, h, v, z, low = (1u << n) - 1;
+
+	class_masks16(p, &a, &h, &v, &z);
+	if ((h & low) != low)
+		*all &= ~(unsigned)C_HEXUP;
+	if (v & a & low)
+		*any |= C_VOWEL;
+	if (z & low)
+		*any |= C_ZED;
+}
+
+/*
+ * qid_scan16 - the queue ID scan over 16 readable bytes at p: returns p + n
+ * for the n (0..16) leading alnum bytes and, when all 16 are alnum or a
+ * ':' follows at least 6, folds their class bits into *all and *any as
+ * the scalar scan would, which goes on from there.
+ */
+static inline const char *
+qid_scan16(const char *p, unsigned *all, unsigned *any)
+{
+	unsigned n = (unsigned)__builtin_ctz(~alnum16(p));	/* n <= 16 */
+
+	if (n < 16 && (n < 6 || p[n] != ':'))
+		return p + n;	/* no queue ID: its classes do not matter */
+	qid_classes16(p, n, all, any);
+	return p + n;
+}
+
+/*
  * qid_scan32 - the queue ID scan over 32 readable bytes at p, without a
- * loop: returns the first byte that is not alnum and sets the class bits
- * of the bytes before it as the scalar scan would.  When all 32 are alnum
- * it returns p with *all and *any untouched, for the scalar scan to redo.
+ * loop: returns the first byte that is not alnum and, when that byte is
+ * the ':' after at least 6 (a queue ID's shape), sets the class bits of
+ * the bytes before it as the scalar scan would.  When all 32 are alnum it
+ * returns p with *all and *any untouched, for the scalar scan to redo.
  */
 static inline const char *
 qid_scan32(const char *p, unsigned *all, unsigned *any)
@@ -695,21 +751,21 @@ qid_scan32(const char *p, unsigned *all, unsigned *any)
 	unsigned a0, h0, v0, z0, a1, h1, v1, z1, n;
 	uint32_t alnum, hex, vowel, zed, low;
 
-	class_masks16(p, &a0, &h0, &v0, &z0);
-	class_masks16(p + 16, &a1, &h1, &v1, &z1);
-	alnum = a0 | a1 << 16;
+	alnum = alnum16(p) | alnum16(p + 16) << 16;
 	if (alnum == 0xffffffffu)
 		return p;
+	n = (unsigned)__builtin_ctz(~alnum);
+	if (n < 6 || p[n] != ':')
+		return p + n;	/* no queue ID: its classes do not matter */
+	class_masks16(p, &a0, &h0, &v0, &z0);
+	class_masks16(p + 16, &a1, &h1, &v1, &z1);
 	hex = h0 | h1 << 16;
 	vowel = v0 | v1 << 16;
 	zed = z0 | z1 << 16;
-	n = (unsigned)__builtin_ctz(~alnum);
 	low = (uint32_t)(((uint64_t)1 << n) - 1);
 	*all = C_ALNUM | ((hex & low) == low ? C_HEXUP : 0);
 	*any = ((vowel & alnum & low) ? C_VOWEL : 0) |
 	    ((zed & low) ? C_ZED : 0);
-	if (n == 0)
-		*all = C_HEXUP | C_ALNUM;	/* as the scalar scan leaves it */
 	return p + n;
 }
 #endif
@@ -790,6 +846,38 @@ hostaddr_end(const char *p, const char *e)
 		for (q++; q < e && is_digit(*q) && q - p < 2 * HOSTADDR_MAX;
 		     q++)
 			;
+	return q;
+}
+
+/*
+ * hostaddr_split - hostaddr_end(), also setting host, addr and port (when
+ * the token has one) as split_hostaddr() of the token would, from the same
+ * scan; on NULL nothing is set.
+ */
+static const char *
+hostaddr_split(const char *p, const char *e, struct span *host,
+	       struct span *addr, struct span *port)
+{
+	const char *lb, *rb, *q, *lim;
+
+	lim = (size_t)(e - p) > HOSTADDR_MAX ? p + HOSTADDR_MAX : e;
+	lb = find3(p, lim, '[', ' ', ' ');
+	if (lb >= lim || *lb != '[')
+		return NULL;
+	lim = (size_t)(e - lb) > HOSTADDR_MAX ? lb + HOSTADDR_MAX : e;
+	rb = memchr(lb, ']', (size_t)(lim - lb));
+	if (rb == NULL)
+		return NULL;
+	*host = sp(p, lb);
+	*addr = sp(lb + 1, rb);
+	q = rb + 1;
+	if (q < e && *q == ':' && q + 1 < e && is_digit(q[1])) {
+		for (q++; q < e && is_digit(*q) && q - p < 2 * HOSTADDR_MAX;
+		     q++)
+			;
+		if (q > rb + 2)
+			*port = sp(rb + 2, q);
+	}
 	return q;
 }
 
@@ -958,7 +1046,7 @@ command_while(struct logline_reply *r, const char *p, const char *e)
 }
 
 /* smtp_code_at - a 3-digit reply code at p followed by ' ', '-' or end */
-static bool
+static ALWAYS_INLINE bool
 smtp_code_at(const char *p, const char *e, unsigned *code)
 {
 	if (e - p < 3 || p[0] < '2' || p[0] > '5' || !is_digit(p[1]) ||
@@ -1034,10 +1122,23 @@ remote_reply(struct logline_reply *r, const char *p, const char *e)
 	if (r->smtp_code / 100 == 2 &&
 	    (q = rfind(p, e, LIT("queued as "))) != NULL) {
 		const char *id = q + sizeof("queued as ") - 1, *ie = id;
+		unsigned all = C_HEXUP | C_ALNUM, any = 0, c;
 
-		while (ie < e && is_alnum(*ie))
-			ie++;
-		if (is_queue_id(id, (size_t)(ie - id)))
+		/* one pass: the word's end and its classes (is_queue_id) */
+#if defined(__SSE2__)
+		if (e - id >= 16) {
+			unsigned n = (unsigned)__builtin_ctz(~alnum16(id));
+
+			qid_classes16(id, n, &all, &any);
+			ie = id + n;	/* the scalar scan stops there or goes on */
+		}
+#endif
+		for (; ie < e && ((c = CLS(*ie)) & C_ALNUM); ie++) {
+			all &= c;
+			any |= c;
+		}
+		if (ie - id >= 6 && ie - id <= 32 &&
+		    qid_shape(id, (size_t)(ie - id), all, any))
 			r->queued_as = sp(id, ie);
 	}
 }
@@ -1046,12 +1147,7 @@ remote_reply(struct logline_reply *r, const char *p, const char *e)
 static const char *
 host_then(struct logline_reply *r, const char *p, const char *e)
 {
-	const char *q = hostaddr_end(p, e);
-
-	if (q == NULL)
-		return NULL;
-	split_hostaddr(sp(p, q), &r->host, &r->addr, &r->port);
-	return q;
+	return hostaddr_split(p, e, &r->host, &r->addr, &r->port);
 }
 
 /*
@@ -1600,13 +1696,14 @@ parse_qid_body(struct logline *ll, const char *p, const char *e)
 			ll->message_id = ll->kv[0].val;
 		return kv_kind(ll);
 	}
+	/* before parse_kv, which finds no field in it: the commonest body */
+	if (e - p == 7 && memcmp(p, "removed", 7) == 0)
+		return LL_REMOVED;
 	if ((q = parse_kv(ll, p, e)) != p) {	/* at least one key=value */
 		if (ll->status != LL_STATUS_NONE)
 			status_tail(ll, q, e);
 		return kv_kind(ll);
 	}
-	if (span_eq(sp(p, e), "removed"))
-		return LL_REMOVED;
 	if ((n = reject_action(p, e, &stops)) != 0) {
 		ll->reject_action = span_make(p, n);
 		parse_reject(ll, p + n + 2, e);
@@ -1690,13 +1787,21 @@ parse_session_body(struct logline *ll, const char *p, const char *e)
 	bool stops;
 
 	if (at(p, e, LIT("connect from "))) {
-		q = hostaddr_end(p + 13, e);
-		set_client(ll, p + 13, q ? q : e);
+		q = hostaddr_split(p + 13, e, &ll->client_name,
+				   &ll->client_addr, &ll->client_port);
+		if (q != NULL)
+			ll->client = sp(p + 13, q);
+		else
+			set_client(ll, p + 13, e);
 		return LL_CONNECT;
 	}
 	if (at(p, e, LIT("disconnect from "))) {
-		q = hostaddr_end(p + 16, e);
-		set_client(ll, p + 16, q ? q : e);
+		q = hostaddr_split(p + 16, e, &ll->client_name,
+				   &ll->client_addr, &ll->client_port);
+		if (q != NULL)
+			ll->client = sp(p + 16, q);
+		else
+			set_client(ll, p + 16, e);
 		if (q != NULL && at(q, e, LIT(" ")))
 			parse_kv(ll, q + 1, e);
 		return LL_DISCONNECT;
@@ -1842,7 +1947,7 @@ first_hostaddr(const char *p, const char *e)
 }
 
 /* is_postfix - the name (or its instance part) is "postfix" or "postfix-..." */
-static bool
+static ALWAYS_INLINE bool
 is_postfix(struct span inst)
 {
 	return inst.p != NULL &&
@@ -1906,12 +2011,13 @@ logline_opts_init(struct logline_opts *o, int64_t ref_time)
 }
 
 /*
- * logline_parse - head, severity, queue ID, then the body by its shape;
+ * parse_line - head, severity, queue ID, then the body by its shape;
  * every early return leaves a valid kind and whatever was read so far.
+ * check_nul false skips the scan for NUL bytes the caller has done.
  */
-enum logline_kind
-logline_parse(struct logline *ll, const char *line, size_t len,
-	      struct logline_opts *opts)
+static enum logline_kind
+parse_line(struct logline *ll, const char *line, size_t len,
+	   struct logline_opts *opts, bool check_nul)
 {
 	const char *p = line, *e, *q;
 	static const struct {
@@ -1930,7 +2036,8 @@ logline_parse(struct logline *ll, const char *line, size_t len,
 		e--;
 	while (p < e && *p == '\0')	/* runs of NULs left by a crash */
 		p++;
-	if (p == e || memchr(p, '\0', (size_t)(e - p)) != NULL)
+	if (p == e ||
+	    (check_nul && memchr(p, '\0', (size_t)(e - p)) != NULL))
 		return ll->kind = LL_MALFORMED;
 
 	/* <PRI> */
@@ -2006,6 +2113,8 @@ logline_parse(struct logline *ll, const char *line, size_t len,
 #if defined(__SSE2__)
 		if (e - p >= 32)
 			q = qid_scan32(p, &all, &any);
+		else if (e - p >= 16)	/* "QID: removed" and the like */
+			q = qid_scan16(p, &all, &any);
 #endif
 		for (; q < lim; q++) {
 			c = CLS(*q);
@@ -2047,6 +2156,22 @@ logline_parse(struct logline *ll, const char *line, size_t len,
 			       &ll->relay_port);
 	}
 	return ll->kind;
+}
+
+/* logline_parse - the parser, NUL bytes looked for */
+enum logline_kind
+logline_parse(struct logline *ll, const char *line, size_t len,
+	      struct logline_opts *opts)
+{
+	return parse_line(ll, line, len, opts, true);
+}
+
+/* logline_parse_nul_free - the parser, trusting the caller's NUL scan */
+enum logline_kind
+logline_parse_nul_free(struct logline *ll, const char *line, size_t len,
+		       struct logline_opts *opts)
+{
+	return parse_line(ll, line, len, opts, false);
 }
 
 /* logline_kv_get - linear: lines hold a handful of fields */

@@ -259,6 +259,16 @@ void logline_opts_init(struct logline_opts *o, int64_t ref_time);
 enum logline_kind logline_parse(struct logline *ll, const char *line,
 				size_t len, struct logline_opts *opts);
 
+/*
+ * logline_parse_nul_free - logline_parse() for a line the caller has
+ * already found to hold no NUL byte (logread_line.has_nul false): the same
+ * result without scanning the line for NULs again.  A NUL byte passed
+ * anyway is read as any other byte (never outside line[0..len)).
+ */
+enum logline_kind logline_parse_nul_free(struct logline *ll,
+					 const char *line, size_t len,
+					 struct logline_opts *opts);
+
 /* logline_kv_get - the value of key=, or SPAN_NULL */
 struct span logline_kv_get(const struct logline *ll, const char *key);
 

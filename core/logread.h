@@ -34,6 +34,8 @@ struct logread_line {
 	bool partial;		/* the file ended without a newline */
 	bool truncated;		/* longer than max_line; the rest skipped */
 	bool new_file;		/* first line of a file */
+	bool has_nul;		/* text holds a NUL byte; when false the
+				 * caller may use logline_parse_nul_free() */
 };
 
 /*

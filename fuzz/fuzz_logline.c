@@ -3,8 +3,9 @@
  *
  * Feeds arbitrary bytes to logline_parse() and checks what the parser
  * promises: it returns a valid kind, every span it hands out lies inside
- * the input, and the reply fold stays within its buffer.  ASan and UBSan
- * (see `make fuzz`) catch any read outside the input.
+ * the input, and the reply fold stays within its buffer; for input with
+ * no NUL byte, logline_parse_nul_free() must give the same kind.  ASan
+ * and UBSan (see `make fuzz`) catch any read outside the input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,8 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct logline ll;
-	struct logline_opts o;
+	static struct logline ll, ll2;
+	struct logline_opts o, o2;
 	char fold[128];
 	size_t n;
 
@@ -78,6 +79,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    LL_KIND_COUNT)
 		abort();
 	check_all(&ll, (const char *)data, size);
+	if (size > 0 && memchr(data, '\0', size) == NULL) {
+		logline_opts_init(&o2, 1764300000);
+		o2.local_is_utc = o.local_is_utc;
+		if (logline_parse_nul_free(&ll2, (const char *)data, size,
+					   &o2) != ll.kind ||
+		    ll2.time != ll.time || ll2.nkv != ll.nkv)
+			abort();
+		check_all(&ll2, (const char *)data, size);
+	}
 	n = logline_reply_fold(&ll.reply, fold, sizeof(fold));
 	if (n >= sizeof(fold) || fold[n] != '\0')
 		abort();

@@ -1,7 +1,7 @@
 /*
  * check_logread.c - log files read back line by line: plain, gzip, several
  * rotated files in time order, a partial last line, an overlong line, a
- * missing file in the middle.
+ * missing file in the middle, lines with NUL bytes flagged.
  */
 #include <check.h>
 #include <stdio.h>
@@ -233,6 +233,91 @@ START_TEST(test_line_metadata)
 }
 END_TEST
 
+/* nul_lines - read path with max_line; every has_nul must match the text */
+static unsigned
+nul_lines(const char *path, size_t max_line, unsigned *lines)
+{
+	const char *p[1] = { path };
+	struct logread *r = logread_open(p, 1, max_line);
+	struct logread_line l;
+	struct buf why;
+	unsigned with_nul = 0;
+
+	buf_init(&why, 256);
+	*lines = 0;
+	while (logread_next(r, &l, &why) > 0) {
+		bool want = l.text.len > 0 &&
+		    memchr(l.text.p, '\0', l.text.len) != NULL;
+
+		ck_assert_msg(l.has_nul == want, "line %u: has_nul %d", *lines,
+			      (int)l.has_nul);
+		with_nul += want;
+		(*lines)++;
+	}
+	logread_close(r);
+	buf_free(&why);
+	return with_nul;
+}
+
+START_TEST(test_nul_flag)
+{
+	const char *path = in_dir("nul.log");
+	size_t size = 3 * 1024 * 1024 + 777, i, len = 0;
+	char *text = xmalloc(size);
+	unsigned lines, with_nul, k = 0;
+	FILE *f;
+
+	/* lines of varied length over several reads; NULs at the start, in
+	 * the middle, at the end, in runs, and in some long lines' tails */
+	while (len < size) {
+		size_t n = 1 + (k * 7919) % 300, at;
+
+		if (k % 97 == 0)
+			n = 5000;	/* overlong for a max_line of 1000 */
+		if (len + n + 1 > size)
+			n = size - len - 1;
+		for (i = 0; i < n; i++)
+			text[len + i] = (char)('a' + (k + i) % 26);
+		if (k % 5 == 0 && n > 0) {
+			at = (k / 5) % 4 == 0 ? 0 : (k / 5) % 4 == 1 ? n - 1 :
+			    (k / 5) % 4 == 2 ? n / 2 : n - n / 8 - 1;
+			text[len + at] = '\0';
+			if (k % 3 == 0 && at + 1 < n)
+				text[len + at + 1] = '\0';
+		}
+		text[len + n] = '\n';
+		len += n + 1;
+		k++;
+	}
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	with_nul = nul_lines(path, 0, &lines);
+	ck_assert_uint_eq(lines, k);
+	ck_assert_uint_gt(with_nul, k / 6);
+	with_nul = nul_lines(path, 1000, &lines);
+	ck_assert_uint_gt(with_nul, k / 6);
+
+	/* no NUL at all, and a NUL as the very last byte without newline */
+	memset(text, 'x', 100);
+	text[50] = '\n';
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, 100, f), 100);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_uint_eq(nul_lines(path, 0, &lines), 0);
+	ck_assert_uint_eq(lines, 2);
+	text[99] = '\0';
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, 100, f), 100);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_uint_eq(nul_lines(path, 0, &lines), 1);
+	free(text);
+}
+END_TEST
+
 Suite *
 logread_suite(void)
 {
@@ -246,6 +331,7 @@ logread_suite(void)
 	tcase_add_test(tc, test_rotation_order);
 	tcase_add_test(tc, test_rotated_files_in_time_order);
 	tcase_add_test(tc, test_line_metadata);
+	tcase_add_test(tc, test_nul_flag);
 	suite_add_tcase(s, tc);
 	return s;
 }
