@@ -58,6 +58,15 @@ void store_close(struct store *s);
 int store_tune_writer(struct store *s, int kib, int wal_pages,
 		      struct store_err *err);
 
+/*
+ * store_tune_import - for `plainbounce import` only: this connection
+ * stops syncing to disk (PRAGMA synchronous = OFF).  A power loss or OS
+ * crash during an import may then corrupt the store; an interrupted
+ * import is simply run again (it adds nothing twice), and other
+ * connections keep their own setting.
+ */
+int store_tune_import(struct store *s, struct store_err *err);
+
 /* store_version - the schema version found on disk after open */
 int store_version(const struct store *s);
 
@@ -289,6 +298,15 @@ int store_watch_message(struct store *s, const struct store_log_msg *m,
 			int64_t *id, struct store_err *err);
 
 /*
+ * store_watch_message_add - in a transaction: create the message's row
+ * as store_watch_message does for a new one (milter join, *_src), in one
+ * statement; *id = 0 and nothing written when the row is already there.
+ * The import's bulk path: a whole message written once when it closes.
+ */
+int store_watch_message_add(struct store *s, const struct store_log_msg *m,
+			    int64_t *id, struct store_err *err);
+
+/*
  * store_watch_recipient - in a transaction: find or create (message,
  * address, orig) and set its state ("pending", "deferred", "sent",
  * "bounced", "expired", "rejected") as of state_at.
@@ -297,6 +315,16 @@ int store_watch_recipient(struct store *s, int64_t msg, const char *address,
 			  const char *orig, const char *state,
 			  int64_t state_at, int64_t *id,
 			  struct store_err *err);
+
+/*
+ * store_watch_recipient_add - in a transaction: a recipient row of a
+ * message store_watch_message_add just created (no lookup: the caller
+ * knows the row is new), with its state as of state_at.
+ */
+int store_watch_recipient_add(struct store *s, int64_t msg,
+			      const char *address, const char *orig,
+			      const char *state, int64_t state_at,
+			      int64_t *id, struct store_err *err);
 
 /*
  * store_watch_attempt - in a transaction: one delivery attempt; the same
@@ -351,6 +379,10 @@ int store_watch_counter(struct store *s, const char *name, int64_t delta,
 /* store_event_has - *found = 1 when recipient has an event of kind */
 int store_event_has(struct store *s, int64_t recipient, const char *kind,
 		    int *found, struct store_err *err);
+
+/* store_event_has_key - *found = 1 when an event has this unique key */
+int store_event_has_key(struct store *s, const char *ukey, int *found,
+			struct store_err *err);
 
 /* What `plainbounce status` shows; counts over the whole store. */
 struct store_overview {
