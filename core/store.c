@@ -44,6 +44,7 @@ enum {
 	ST_W_EVENT,
 	ST_W_EVENT_HAS,
 	ST_W_EVENT_KEY,
+	ST_MILTER_ANY,
 	/* responder: routing, delivery and the notices CLI */
 	ST_MESSAGE_ADD,
 	ST_RECIPIENT_ADD,
@@ -209,6 +210,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	"SELECT 1 FROM events WHERE recipient = ?1 AND kind = ?2 LIMIT 1",
 	[ST_W_EVENT_KEY] =
 	"SELECT 1 FROM events WHERE ukey = ?1",
+	[ST_MILTER_ANY] =
+	"SELECT EXISTS (SELECT 1 FROM milter_records)",
 	[ST_MESSAGE_ADD] =
 	"INSERT INTO messages (instance, queue_id, first_seen, message_id,"
 	" message_id_src, sender, sender_src, sasl_user, sasl_user_src,"
@@ -304,6 +307,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct store {
 	sqlite3 *db;
 	int version;
+	int milters;			/* in a store_txn_begin transaction:
+					 * 0 when milter_records is empty
+					 * (no other writer can add one); else
+					 * -1 (unknown) or 1 */
 	sqlite3_stmt *st[ST_COUNT];
 };
 
@@ -394,6 +401,7 @@ store_open(struct store **sp, const char *path, int busy_timeout_ms,
 	struct store *s = xcalloc(1, sizeof(*s));
 	int rc, i, oflags;
 
+	s->milters = -1;
 	*sp = NULL;
 	oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
 		 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -478,7 +486,18 @@ store_tune_writer(struct store *s, int kib, int wal_pages,
 int
 store_tune_import(struct store *s, struct store_err *err)
 {
-	return exec(s, "PRAGMA synchronous = OFF", "synchronous", err);
+	int rc = exec(s, "PRAGMA synchronous = OFF", "synchronous", err);
+
+	/* the CHECKs' IN lists cost a temporary table per row written */
+	return rc != STORE_OK ? rc : exec(s, "PRAGMA ignore_check_constraints"
+					  " = ON", "ignore_check_constraints",
+					  err);
+}
+
+void
+store_lean_process(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 int
@@ -1015,9 +1034,18 @@ fail:
 int
 store_txn_begin(struct store *s, struct store_err *err)
 {
+	sqlite3_stmt *st = s->st[ST_MILTER_ANY];
+	int rc;
+
 	if (!sqlite3_get_autocommit(s->db))
 		abort();		/* nested: a caller bug */
-	return exec(s, "BEGIN IMMEDIATE", "begin", err);
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "begin", err)) != STORE_OK)
+		return rc;
+	/* under the write lock: no milter record can appear until commit */
+	rc = sqlite3_step(st);
+	s->milters = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_reset(st);
+	return STORE_OK;
 }
 
 int
@@ -1025,6 +1053,7 @@ store_txn_commit(struct store *s, struct store_err *err)
 {
 	int rc = exec(s, "COMMIT", "commit", err);
 
+	s->milters = -1;
 	if (rc != STORE_OK)
 		rollback(s);
 	return rc;
@@ -1033,6 +1062,7 @@ store_txn_commit(struct store *s, struct store_err *err)
 void
 store_txn_rollback(struct store *s)
 {
+	s->milters = -1;
 	rollback(s);
 }
 
@@ -1234,8 +1264,10 @@ insert_message(struct store *s, int which, const struct store_log_msg *m,
 	const char *msgid, *sender, *cname, *caddr, *sasl, *sub;
 	int rc;
 
-	rc = store_milter_find(s, m->instance, m->queue_id, m->message_id,
-			       m->first_seen, &r, err);
+	/* none to join: spare the lookup (and its sort) */
+	rc = s->milters == 0 ? STORE_NOTFOUND :
+	    store_milter_find(s, m->instance, m->queue_id, m->message_id,
+			      m->first_seen, &r, err);
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		return rc;
 	msgid = r && r->message_id ? r->message_id : m->message_id;

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 enum store_status {
 	STORE_OK = 0,
@@ -60,12 +60,22 @@ int store_tune_writer(struct store *s, int kib, int wal_pages,
 
 /*
  * store_tune_import - for `plainbounce import` only: this connection
- * stops syncing to disk (PRAGMA synchronous = OFF).  A power loss or OS
- * crash during an import may then corrupt the store; an interrupted
- * import is simply run again (it adds nothing twice), and other
- * connections keep their own setting.
+ * stops syncing to disk (PRAGMA synchronous = OFF), and skips the
+ * schema's CHECK constraints (PRAGMA ignore_check_constraints: each IN
+ * list costs SQLite a temporary table per row; the import writes the
+ * same fixed words as the watcher, whose writes are checked).  A power
+ * loss or OS crash during an import may corrupt the store; an
+ * interrupted import is simply run again (it adds nothing twice).  Other
+ * connections keep their own settings.
  */
 int store_tune_import(struct store *s, struct store_err *err);
+
+/*
+ * store_lean_process - before the first store_open of a process that
+ * only imports: SQLite keeps no memory statistics (a global lock on
+ * every allocation)
+ */
+void store_lean_process(void);
 
 /* store_version - the schema version found on disk after open */
 int store_version(const struct store *s);

@@ -6,6 +6,13 @@
  * first store error of a batch is kept in the pipeline and returned by
  * watch_line; the caller then rolls back and restarts from the last
  * commit, which is always consistent.
+ *
+ * Import (watch_import) takes a bulk path: a message's recipient and
+ * attempt writes are held until it closes, is dropped or the import
+ * ends, then written once, one INSERT per row.  A message that already
+ * has a row, whose facts changed on the way, or from which an event is
+ * derived goes through the live path, its held writes replayed in order
+ * first; either way the rows come out as the live path leaves them.
  */
 #include <stdio.h>
 #include <stdlib.h>

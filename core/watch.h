@@ -108,6 +108,9 @@ struct store *watch_store(const struct watch *w);
 /* watch_counts - the counters so far */
 void watch_counts(const struct watch *w, struct watch_counts *out);
 
+/* Lines per import transaction: few commits, each page written rarely. */
+#define WATCH_IMPORT_BATCH	100000
+
 /*
  * watch_import - backfill from paths (plain or .gz, put in time order),
  * all events historical, committing every batch lines.  progress, when

@@ -281,7 +281,8 @@ run_import(struct store *store, struct classifier *cls,
 	int rc;
 
 	buf_init(&why, 4096);
-	rc = watch_import(w, paths, n, 5000, progress, NULL, &why);
+	rc = watch_import(w, paths, n, WATCH_IMPORT_BATCH, progress, NULL,
+			  &why);
 	if (isatty(STDERR_FILENO))
 		fputc('\n', stderr);
 	watch_counts(w, &wc);
