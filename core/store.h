@@ -17,6 +17,7 @@
 #ifndef PB_STORE_H
 #define PB_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,9 +67,9 @@ int store_tune_writer(struct store *s, int kib, int wal_pages,
  * same fixed words as the watcher, whose writes are checked).  A power
  * loss or OS crash during an import may corrupt the store; an
  * interrupted import is simply run again (it adds nothing twice).  Other
- * connections keep their own settings.
+ * connections keep their own settings; on false restores this one's.
  */
-int store_tune_import(struct store *s, struct store_err *err);
+int store_tune_import(struct store *s, bool on, struct store_err *err);
 
 /*
  * store_lean_process - before the first store_open of a process that

@@ -1013,7 +1013,7 @@ watch_import(struct watch *w, const char **paths, size_t n, size_t batch,
 	logread_order(paths, n);
 	w->opts.historical = true;
 	w->bulk = !w->no_bulk;
-	if (store_tune_import(w->store, &err) != STORE_OK)
+	if (store_tune_import(w->store, true, &err) != STORE_OK)
 		log_warn("import: %s", err.msg);	/* only slower */
 	r = logread_open(paths, n, 0);
 	while ((got = logread_next(r, &line, why)) != 0) {
@@ -1046,6 +1046,7 @@ watch_import(struct watch *w, const char **paths, size_t n, size_t batch,
 		goto fail;
 	w->bulk = false;
 	pend_clear(w);
+	(void)store_tune_import(w->store, false, &err);
 	if (progress)
 		progress(arg, logread_bytes(r), w->counts.lines);
 	logread_close(r);
@@ -1056,6 +1057,7 @@ fail:
 	watch_rollback(w);
 	w->bulk = false;
 	pend_clear(w);
+	(void)store_tune_import(w->store, false, NULL);
 	logread_close(r);
 	return -1;
 }
