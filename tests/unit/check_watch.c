@@ -511,6 +511,7 @@ canon(const char *path)
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	const unsigned char *v;
+	char *text;
 	size_t i;
 	int c;
 
@@ -531,7 +532,9 @@ canon(const char *path)
 		buf_addf(&out, "--\n");
 	}
 	sqlite3_close(db);
-	return xstrdup(buf_str(&out));
+	text = xstrdup(buf_str(&out));
+	buf_free(&out);
+	return text;
 }
 
 /* same_rows - a and b equal, else fail showing where they part */
