@@ -782,8 +782,7 @@ deferred_long_recorded(struct watch *w, const struct watch_ev *e, int *found)
 	return store_event_has_key(w->store, key, found, &w->err);
 }
 
-/* bulk_event - a recipient's event while importing: held unless an
- * event is derived from it */
+/* bulk_event - a recipient's event while importing: held unless it makes one */
 static int
 bulk_event(struct watch *w, const struct corr_event *ce)
 {

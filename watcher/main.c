@@ -321,8 +321,7 @@ begin(struct watch *w)
 		fail_batch(w, &err);
 }
 
-/* idle_us - how long to wait for more lines: 50 ms, less when a batch
- * is due to commit sooner */
+/* idle_us - how long to wait for lines: 50 ms, less when a batch is due */
 static useconds_t
 idle_us(const struct watch *w, int64_t batch_start, int64_t interval)
 {
