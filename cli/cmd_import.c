@@ -66,6 +66,7 @@ cmd_import(int argc, char **argv)
 		cfg_free(&c);
 		return CFG_EX_CONFIG;
 	}
+	store_lean_process();
 	if (store_open(&s, c.store_path, (int)c.store_busy_timeout, 0,
 		       &err) != STORE_OK) {
 		fprintf(stderr, "plainbounce: store: %s\n", err.msg);
@@ -81,7 +82,7 @@ cmd_import(int argc, char **argv)
 	o.historical = true;
 	w = watch_new(s, cls, &o, false);
 	rc = watch_import(w, (const char **)argv + optind,
-			  (size_t)(argc - optind), 5000,
+			  (size_t)(argc - optind), WATCH_IMPORT_BATCH,
 			  tty ? progress : NULL, NULL, &why);
 	if (tty)
 		fputc('\n', stderr);

@@ -36,12 +36,15 @@ enum {
 	ST_W_MSG_FIND,
 	ST_W_MSG_INS,
 	ST_W_MSG_UPD,
+	ST_W_MSG_ADD,
 	ST_W_RCPT_FIND,
 	ST_W_RCPT_INS,
 	ST_W_RCPT_UPD,
 	ST_W_ATTEMPT,
 	ST_W_EVENT,
 	ST_W_EVENT_HAS,
+	ST_W_EVENT_KEY,
+	ST_MILTER_ANY,
 	/* responder: routing, delivery and the notices CLI */
 	ST_MESSAGE_ADD,
 	ST_RECIPIENT_ADD,
@@ -161,6 +164,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" list_id, headers_src, milter_record, closed) VALUES (?1,?2,?3,?4,"
 	"?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
 	"?23,?24)",
+	/* the import's one write of a whole message: never over a row */
+	[ST_W_MSG_ADD] =
+	"INSERT INTO messages (instance, queue_id, first_seen, message_id,"
+	" message_id_src, sender, sender_src, size, size_src, client_name,"
+	" client_addr, client_src, sasl_user, sasl_user_src, submission,"
+	" submission_src, subject, from_header, auto_submitted, precedence,"
+	" list_id, headers_src, milter_record, closed) VALUES (?1,?2,?3,?4,"
+	"?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
+	"?23,?24) ON CONFLICT (instance, queue_id, first_seen) DO NOTHING",
 	/* a later line may know more; facts already there are kept */
 	[ST_W_MSG_UPD] =
 	"UPDATE messages SET closed = max(closed, ?2),"
@@ -196,6 +208,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	" ON CONFLICT (ukey) DO NOTHING",
 	[ST_W_EVENT_HAS] =
 	"SELECT 1 FROM events WHERE recipient = ?1 AND kind = ?2 LIMIT 1",
+	[ST_W_EVENT_KEY] =
+	"SELECT 1 FROM events WHERE ukey = ?1",
+	[ST_MILTER_ANY] =
+	"SELECT EXISTS (SELECT 1 FROM milter_records)",
 	[ST_MESSAGE_ADD] =
 	"INSERT INTO messages (instance, queue_id, first_seen, message_id,"
 	" message_id_src, sender, sender_src, sasl_user, sasl_user_src,"
@@ -285,11 +301,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 (i) == ST_GAP_COUNT || (i) == ST_FACTS || (i) == ST_OUTBOX_LIST || \
 	 (i) == ST_SENDER_RECENT || (i) == ST_LINKED || \
 	 (i) == ST_W_MSG_FIND || \
-	 (i) == ST_W_RCPT_FIND || (i) == ST_W_EVENT_HAS)
+	 (i) == ST_W_RCPT_FIND || (i) == ST_W_EVENT_HAS || \
+	 (i) == ST_W_EVENT_KEY)
 
 struct store {
 	sqlite3 *db;
 	int version;
+	int milters;			/* in a store_txn_begin transaction:
+					 * 0 when milter_records is empty
+					 * (no other writer can add one); else
+					 * -1 (unknown) or 1 */
 	sqlite3_stmt *st[ST_COUNT];
 };
 
@@ -380,6 +401,7 @@ store_open(struct store **sp, const char *path, int busy_timeout_ms,
 	struct store *s = xcalloc(1, sizeof(*s));
 	int rc, i, oflags;
 
+	s->milters = -1;
 	*sp = NULL;
 	oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
 		 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -459,6 +481,25 @@ store_tune_writer(struct store *s, int kib, int wal_pages,
 	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %d",
 		 wal_pages);
 	return exec(s, sql, "wal_autocheckpoint", err);
+}
+
+int
+store_tune_import(struct store *s, bool on, struct store_err *err)
+{
+	int rc = exec(s, on ? "PRAGMA synchronous = OFF"
+		      : "PRAGMA synchronous = NORMAL", "synchronous", err);
+
+	/* the CHECKs' IN lists cost a temporary table per row written */
+	return rc != STORE_OK ? rc : exec(s, on ?
+		"PRAGMA ignore_check_constraints = ON" :
+		"PRAGMA ignore_check_constraints = OFF",
+		"ignore_check_constraints", err);
+}
+
+void
+store_lean_process(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 int
@@ -1014,9 +1055,18 @@ fail:
 int
 store_txn_begin(struct store *s, struct store_err *err)
 {
+	sqlite3_stmt *st = s->st[ST_MILTER_ANY];
+	int rc;
+
 	if (!sqlite3_get_autocommit(s->db))
 		abort();		/* nested: a caller bug */
-	return exec(s, "BEGIN IMMEDIATE", "begin", err);
+	if ((rc = exec(s, "BEGIN IMMEDIATE", "begin", err)) != STORE_OK)
+		return rc;
+	/* under the write lock: no milter record can appear until commit */
+	rc = sqlite3_step(st);
+	s->milters = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_reset(st);
+	return STORE_OK;
 }
 
 int
@@ -1024,6 +1074,7 @@ store_txn_commit(struct store *s, struct store_err *err)
 {
 	int rc = exec(s, "COMMIT", "commit", err);
 
+	s->milters = -1;
 	if (rc != STORE_OK)
 		rollback(s);
 	return rc;
@@ -1032,6 +1083,7 @@ store_txn_commit(struct store *s, struct store_err *err)
 void
 store_txn_rollback(struct store *s)
 {
+	s->milters = -1;
 	rollback(s);
 }
 
@@ -1219,18 +1271,24 @@ src_of(const char *milter_value, const char *log_value)
 	return milter_value ? "milter" : log_value ? "log" : NULL;
 }
 
-/* insert_message - a new messages row, joined with the milter's record */
+/*
+ * insert_message - a new messages row, joined with the milter's record,
+ * by statement which (ST_W_MSG_INS, or ST_W_MSG_ADD: *id = 0 when the
+ * row was there)
+ */
 static int
-insert_message(struct store *s, const struct store_log_msg *m, int64_t *id,
-	       struct store_err *err)
+insert_message(struct store *s, int which, const struct store_log_msg *m,
+	       int64_t *id, struct store_err *err)
 {
 	struct store_milter_record *r = NULL;
-	sqlite3_stmt *st = s->st[ST_W_MSG_INS];
+	sqlite3_stmt *st = s->st[which];
 	const char *msgid, *sender, *cname, *caddr, *sasl, *sub;
 	int rc;
 
-	rc = store_milter_find(s, m->instance, m->queue_id, m->message_id,
-			       m->first_seen, &r, err);
+	/* none to join: spare the lookup (and its sort) */
+	rc = s->milters == 0 ? STORE_NOTFOUND :
+	    store_milter_find(s, m->instance, m->queue_id, m->message_id,
+			      m->first_seen, &r, err);
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		return rc;
 	msgid = r && r->message_id ? r->message_id : m->message_id;
@@ -1273,8 +1331,17 @@ insert_message(struct store *s, const struct store_log_msg *m, int64_t *id,
 	store_milter_record_free(r);
 	if (rc != SQLITE_OK)
 		return status(s, rc, "message", err);
-	*id = sqlite3_last_insert_rowid(s->db);
+	*id = which == ST_W_MSG_ADD && sqlite3_changes(s->db) == 0 ? 0
+	    : sqlite3_last_insert_rowid(s->db);
 	return STORE_OK;
+}
+
+int
+store_watch_message_add(struct store *s, const struct store_log_msg *m,
+			int64_t *id, struct store_err *err)
+{
+	in_txn(s);
+	return insert_message(s, ST_W_MSG_ADD, m, id, err);
 }
 
 int
@@ -1290,7 +1357,7 @@ store_watch_message(struct store *s, const struct store_log_msg *m,
 	sqlite3_bind_int64(st, 3, m->first_seen);
 	rc = find_id(st, id);
 	if (rc == 0)
-		return insert_message(s, m, id, err);
+		return insert_message(s, ST_W_MSG_INS, m, id, err);
 	if (rc != 1)
 		return status(s, rc, "message", err);
 	st = s->st[ST_W_MSG_UPD];
@@ -1333,6 +1400,27 @@ store_watch_recipient(struct store *s, int64_t msg, const char *address,
 		return status(s, rc, "recipient", err);
 	if (st == s->st[ST_W_RCPT_INS])
 		*id = sqlite3_last_insert_rowid(s->db);
+	return STORE_OK;
+}
+
+int
+store_watch_recipient_add(struct store *s, int64_t msg, const char *address,
+			  const char *orig, const char *state,
+			  int64_t state_at, int64_t *id,
+			  struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_W_RCPT_INS];
+	int rc;
+
+	in_txn(s);
+	sqlite3_bind_int64(st, 1, msg);
+	sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+	bind_text(st, 3, orig);
+	sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+	bind_i64(st, 5, state_at > 0 ? state_at : -1);
+	if ((rc = step_done(st)) != SQLITE_OK)
+		return status(s, rc, "recipient", err);
+	*id = sqlite3_last_insert_rowid(s->db);
 	return STORE_OK;
 }
 
@@ -1430,6 +1518,22 @@ store_event_has(struct store *s, int64_t recipient, const char *kind,
 
 	sqlite3_bind_int64(st, 1, recipient);
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	rc = find_id(st, &one);
+	if (rc != 0 && rc != 1)
+		return status(s, rc, "event", err);
+	*found = rc;
+	return STORE_OK;
+}
+
+int
+store_event_has_key(struct store *s, const char *ukey, int *found,
+		    struct store_err *err)
+{
+	sqlite3_stmt *st = s->st[ST_W_EVENT_KEY];
+	int64_t one;
+	int rc;
+
+	sqlite3_bind_text(st, 1, ukey, -1, SQLITE_STATIC);
 	rc = find_id(st, &one);
 	if (rc != 0 && rc != 1)
 		return status(s, rc, "event", err);

@@ -17,10 +17,11 @@
 #ifndef PB_STORE_H
 #define PB_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 enum store_status {
 	STORE_OK = 0,
@@ -57,6 +58,25 @@ void store_close(struct store *s);
  */
 int store_tune_writer(struct store *s, int kib, int wal_pages,
 		      struct store_err *err);
+
+/*
+ * store_tune_import - for `plainbounce import` only: this connection
+ * stops syncing to disk (PRAGMA synchronous = OFF), and skips the
+ * schema's CHECK constraints (PRAGMA ignore_check_constraints: each IN
+ * list costs SQLite a temporary table per row; the import writes the
+ * same fixed words as the watcher, whose writes are checked).  A power
+ * loss or OS crash during an import may corrupt the store; an
+ * interrupted import is simply run again (it adds nothing twice).  Other
+ * connections keep their own settings; on false restores this one's.
+ */
+int store_tune_import(struct store *s, bool on, struct store_err *err);
+
+/*
+ * store_lean_process - before the first store_open of a process that
+ * only imports: SQLite keeps no memory statistics (a global lock on
+ * every allocation)
+ */
+void store_lean_process(void);
 
 /* store_version - the schema version found on disk after open */
 int store_version(const struct store *s);
@@ -293,6 +313,15 @@ int store_watch_message(struct store *s, const struct store_log_msg *m,
 			int64_t *id, struct store_err *err);
 
 /*
+ * store_watch_message_add - in a transaction: create the message's row
+ * as store_watch_message does for a new one (milter join, *_src), in one
+ * statement; *id = 0 and nothing written when the row is already there.
+ * The import's bulk path: a whole message written once when it closes.
+ */
+int store_watch_message_add(struct store *s, const struct store_log_msg *m,
+			    int64_t *id, struct store_err *err);
+
+/*
  * store_watch_recipient - in a transaction: find or create (message,
  * address, orig) and set its state ("pending", "deferred", "sent",
  * "bounced", "expired", "rejected") as of state_at.
@@ -301,6 +330,16 @@ int store_watch_recipient(struct store *s, int64_t msg, const char *address,
 			  const char *orig, const char *state,
 			  int64_t state_at, int64_t *id,
 			  struct store_err *err);
+
+/*
+ * store_watch_recipient_add - in a transaction: a recipient row of a
+ * message store_watch_message_add just created (no lookup: the caller
+ * knows the row is new), with its state as of state_at.
+ */
+int store_watch_recipient_add(struct store *s, int64_t msg,
+			      const char *address, const char *orig,
+			      const char *state, int64_t state_at,
+			      int64_t *id, struct store_err *err);
 
 /*
  * store_watch_attempt - in a transaction: one delivery attempt; the same
@@ -355,6 +394,10 @@ int store_watch_counter(struct store *s, const char *name, int64_t delta,
 /* store_event_has - *found = 1 when recipient has an event of kind */
 int store_event_has(struct store *s, int64_t recipient, const char *kind,
 		    int *found, struct store_err *err);
+
+/* store_event_has_key - *found = 1 when an event has this unique key */
+int store_event_has_key(struct store *s, const char *ukey, int *found,
+			struct store_err *err);
 
 /* What `plainbounce status` shows; counts over the whole store. */
 struct store_overview {

@@ -162,6 +162,12 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX outbox_events_event ON outbox_events(event);"
 	"CREATE INDEX outbox_target ON outbox(channel, target, created);",
+
+	/* 3 -> 4: two indexes that are prefixes of unique ones, so every
+	 * lookup they served is served as well, and each insert updates
+	 * one index less */
+	"DROP INDEX messages_qid;"	/* UNIQUE (instance, queue_id, ...) */
+	"DROP INDEX attempts_rcpt;",	/* attempts_once (recipient, ...) */
 };
 
 const char *

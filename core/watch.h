@@ -53,6 +53,13 @@ void watch_free(struct watch *w);
 void watch_set_opts(struct watch *w, const struct watch_ev_opts *o,
 		    const struct classifier *cls);
 
+/*
+ * watch_set_bulk - whether watch_import may hold a message's rows until
+ * it ends and write them in one go (default on; off: each line's rows at
+ * once, as the watcher does; the rows come out the same)
+ */
+void watch_set_bulk(struct watch *w, bool on);
+
 /* watch_set_historical - events from now on are (not) historical */
 void watch_set_historical(struct watch *w, bool on);
 
@@ -100,6 +107,9 @@ struct store *watch_store(const struct watch *w);
 
 /* watch_counts - the counters so far */
 void watch_counts(const struct watch *w, struct watch_counts *out);
+
+/* Lines per import transaction: few commits, each page written rarely. */
+#define WATCH_IMPORT_BATCH	100000
 
 /*
  * watch_import - backfill from paths (plain or .gz, put in time order),

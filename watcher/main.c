@@ -281,7 +281,8 @@ run_import(struct store *store, struct classifier *cls,
 	int rc;
 
 	buf_init(&why, 4096);
-	rc = watch_import(w, paths, n, 5000, progress, NULL, &why);
+	rc = watch_import(w, paths, n, WATCH_IMPORT_BATCH, progress, NULL,
+			  &why);
 	if (isatty(STDERR_FILENO))
 		fputc('\n', stderr);
 	watch_counts(w, &wc);
@@ -318,6 +319,17 @@ begin(struct watch *w)
 		log_warn("store busy: %s: retrying", err.msg);
 	if (rc != STORE_OK && !got_term)
 		fail_batch(w, &err);
+}
+
+/* idle_us - how long to wait for lines: 50 ms, less when a batch is due */
+static useconds_t
+idle_us(const struct watch *w, int64_t batch_start, int64_t interval)
+{
+	int64_t left = batch_start + interval - mono_ms();
+
+	if (!watch_in_txn(w) || left >= 50)
+		return 50000;
+	return left > 0 ? (useconds_t)left * 1000 : 0;
 }
 
 /* follow - the main loop over the file source */
@@ -368,7 +380,12 @@ follow(const char *cfgpath, struct cfg *c, struct classifier **cls,
 			next_tick = now + c->watcher_tick / 1000 +
 			    (c->watcher_tick < 1000);
 		}
-		if (watch_in_txn(w) && (rc == WATCH_FILE_IDLE || got_term ||
+		/*
+		 * Not at every idle moment: each commit also saves the open
+		 * messages' state, which costs more than the lines at a few
+		 * thousand a second.  A line waits batch_interval at most.
+		 */
+		if (watch_in_txn(w) && (got_term ||
 		    inbatch >= (uint64_t)c->watcher_batch_lines ||
 		    mono_ms() - batch_start >= c->watcher_batch_interval)) {
 			src_cursor(src, cursor);
@@ -394,7 +411,7 @@ follow(const char *cfgpath, struct cfg *c, struct classifier **cls,
 					 "store.retention", (long long)deleted);
 		}
 		if (rc == WATCH_FILE_IDLE)
-			usleep(50000);
+			usleep(idle_us(w, batch_start, c->watcher_batch_interval));
 	}
 }
 

@@ -4,6 +4,7 @@
  */
 #include <check.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,48 @@ record(const char *qid, size_t n)
 	r->nrcpts = n;
 	return r;
 }
+
+/* plan_uses - EXPLAIN QUERY PLAN of sql mentions index */
+static bool
+plan_uses(const char *sql, const char *index)
+{
+	char q[1024];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	const unsigned char *d;
+	bool found = false;
+
+	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if ((d = sqlite3_column_text(st, 3)) != NULL &&
+		    strstr((const char *)d, index) != NULL)
+			found = true;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return found;
+}
+
+START_TEST(test_v4_lookups_keep_an_index)
+{
+	struct store *s;
+	struct store_err err;
+
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	store_close(s);
+	/* the two dropped indexes were prefixes of these unique ones */
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM sqlite_master WHERE "
+		"name IN ('messages_qid', 'attempts_rcpt')"), 0);
+	ck_assert(plan_uses("SELECT count(*) FROM attempts WHERE "
+			    "recipient = 1", "attempts_once"));
+	ck_assert(plan_uses("SELECT id FROM messages WHERE instance = 'p' AND "
+			    "queue_id = 'Q'", "sqlite_autoindex_messages_1"));
+	ck_assert(plan_uses("UPDATE messages SET closed = 1 WHERE instance = "
+			    "'p' AND queue_id = 'Q' AND first_seen BETWEEN 1 "
+			    "AND 9", "sqlite_autoindex_messages_1"));
+}
+END_TEST
 
 START_TEST(test_migrate_from_empty)
 {
@@ -703,6 +746,7 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_migrate_from_empty);
+	tcase_add_test(tc, test_v4_lookups_keep_an_index);
 	tcase_add_test(tc, test_reopen_keeps_data);
 	tcase_add_test(tc, test_endpoint_disabled_kept);
 	tcase_add_test(tc, test_newer_version_refused);

@@ -6,6 +6,7 @@
  * store (milter join, outbox route rows, no event twice).
  */
 #include <check.h>
+#include <glob.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -460,6 +461,221 @@ START_TEST(test_pipeline_join_outbox_once)
 }
 END_TEST
 
+/* Import: the bulk path against the live path */
+
+/* messages the story does not have: open at the end, dropped, rejected */
+static const char extra_log[] =
+	"2026-11-28T05:10:00+00:00 mail postfix/smtpd[3]: D0D111: "
+	"client=c.test[192.0.2.9]\n"
+	"2026-11-28T05:10:01+00:00 mail postfix/smtpd[3]: D0D111: reject: "
+	"RCPT from c.test[192.0.2.9]: 550 5.1.1 <x@our.test>: Recipient "
+	"address rejected: User unknown; from=<a@c.test> to=<x@our.test> "
+	"proto=ESMTP helo=<c.test>\n"
+	"2026-11-28T10:59:00+00:00 mail postfix/cleanup[1]: 0BE777: "
+	"message-id=<open@client.test>\n"
+	"2026-11-28T10:59:00+00:00 mail postfix/qmgr[1]: 0BE777: "
+	"from=<bob@client.test>, size=200, nrcpt=1 (queue active)\n"
+	"2026-11-28T10:59:01+00:00 mail postfix/smtp[2]: 0BE777: "
+	"to=<slow@remote.test>, relay=mx[192.0.2.1]:25, delay=1, "
+	"delays=0/0/0/1, dsn=4.4.1, status=deferred (connect to "
+	"mx[192.0.2.1]:25: Connection timed out)\n";
+
+/* The rows of a store by their natural keys: ids differ between paths. */
+static const char *const canon_sql[] = {
+	"SELECT instance, queue_id, first_seen, message_id, message_id_src,"
+	" sender, sender_src, size, size_src, client_name, client_addr,"
+	" client_src, sasl_user, sasl_user_src, submission, submission_src,"
+	" subject, from_header, auto_submitted, precedence, list_id,"
+	" headers_src, milter_record, closed FROM messages ORDER BY 1, 2, 3",
+	"SELECT m.instance, m.queue_id, m.first_seen, r.address, r.orig,"
+	" r.notify, r.state, r.state_at FROM recipients r JOIN messages m"
+	" ON m.id = r.message ORDER BY 1, 2, 3, 4, 5",
+	"SELECT m.instance, m.queue_id, m.first_seen, r.address, r.orig, a.at,"
+	" a.status, a.relay, a.dsn, a.delay, a.reply FROM attempts a"
+	" JOIN recipients r ON r.id = a.recipient JOIN messages m"
+	" ON m.id = r.message ORDER BY 1, 2, 3, 4, 5, 6, 7",
+	"SELECT m.queue_id, r.address, e.kind, e.reason, e.who_acts, e.dsn,"
+	" e.reply, e.ukey, e.historical, e.created, e.last_reason,"
+	" e.smtp_code, e.relay, e.attempts, e.first_deferral, e.retry_until,"
+	" e.occurred FROM events e JOIN messages m ON m.id = e.message"
+	" LEFT JOIN recipients r ON r.id = e.recipient ORDER BY e.ukey",
+	"SELECT count(*) FROM outbox",
+	"SELECT name, value FROM counters ORDER BY 1",
+};
+
+/* canon - every row of the store at path, ids replaced by keys */
+static char *
+canon(const char *path)
+{
+	struct buf out;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	const unsigned char *v;
+	char *text;
+	size_t i;
+	int c;
+
+	buf_init(&out, 64u << 20);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (i = 0; i < sizeof(canon_sql) / sizeof(canon_sql[0]); i++) {
+		ck_assert_int_eq(sqlite3_prepare_v2(db, canon_sql[i], -1, &st,
+						    NULL), SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			for (c = 0; c < sqlite3_column_count(st); c++) {
+				v = sqlite3_column_text(st, c);
+				buf_addf(&out, "%s%s", c ? "|" : "",
+					 v ? (const char *)v : "NULL");
+			}
+			buf_addf(&out, "\n");
+		}
+		sqlite3_finalize(st);
+		buf_addf(&out, "--\n");
+	}
+	sqlite3_close(db);
+	text = xstrdup(buf_str(&out));
+	buf_free(&out);
+	return text;
+}
+
+/* same_rows - a and b equal, else fail showing where they part */
+static void
+same_rows(const char *what, const char *a, const char *b)
+{
+	size_t i = 0;
+
+	while (a[i] != '\0' && a[i] == b[i])
+		i++;
+	if (a[i] == b[i])
+		return;
+	while (i > 0 && a[i - 1] != '\n')
+		i--;			/* from the start of the line */
+	ck_abort_msg("%s: rows differ:\n%.300s\n--- instead of ---\n%.300s",
+		     what, a + i, b + i);
+}
+
+/* import_into - import paths into a fresh or existing store at path */
+static void
+import_into(const char *path, const char **paths, size_t n, bool bulk,
+	    size_t batch)
+{
+	struct store *s;
+	struct store_err err;
+	struct classifier *cls = load_rules();
+	struct watch_ev_opts o;
+	struct watch *w;
+	struct buf why;
+
+	buf_init(&why, 1024);
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	watch_ev_opts_init(&o);
+	o.historical = true;
+	w = watch_new(s, cls, &o, true);
+	watch_set_bulk(w, bulk);
+	ck_assert_msg(watch_import(w, paths, n, batch, NULL, NULL, &why) == 0,
+		      "%s", buf_str(&why));
+	watch_free(w);
+	store_close(s);
+	classify_free(cls);
+	buf_free(&why);
+}
+
+/* fixture_logs - every recorded fixture log, the story and extra_log */
+static size_t
+fixture_logs(char ***out)
+{
+	char **v = xcalloc(64, sizeof(*v));
+	char path[4200];
+	struct buf story_text;
+	glob_t g;
+	size_t n = 0, i;
+
+	ck_assert_int_eq(glob(tu_path("tests/fixtures/logs/*.log"), 0, NULL,
+			      &g), 0);
+	ck_assert_int_eq(glob(tu_path("tests/fixtures/derived/*.log"),
+			      GLOB_APPEND, NULL, &g), 0);
+	for (i = 0; i < g.gl_pathc && n < 60; i++)
+		v[n++] = xstrdup(g.gl_pathv[i]);
+	globfree(&g);
+	buf_init(&story_text, 1u << 20);
+	for (i = 0; i < NSTORY; i++)
+		buf_addf(&story_text, "%s\n", story[i]);
+	buf_addf(&story_text, "%s", extra_log);
+	snprintf(path, sizeof(path), "%s/story.log", dir);
+	ck_assert_int_eq(tu_write_file(path, buf_str(&story_text)), 0);
+	buf_free(&story_text);
+	v[n++] = xstrdup(path);
+	*out = v;
+	return n;
+}
+
+START_TEST(test_import_bulk_same_rows)
+{
+	char live_db[4200], small_db[4200];
+	const char *bulk_db = dbpath;
+	char *live, *bulk, *again, *small, **paths;
+	size_t n, i;
+
+	n = fixture_logs(&paths);
+	ck_assert_uint_ge(n, 10);
+	snprintf(live_db, sizeof(live_db), "%s/live.db", dir);
+	snprintf(dbpath, sizeof(dbpath), "%s/bulk.db", dir);
+	snprintf(small_db, sizeof(small_db), "%s/small.db", dir);
+	/* each file alone (session-a.log repeats the scenarios' lines) */
+	for (i = 0; i < n; i++) {
+		snprintf(live_db, sizeof(live_db), "%s/live%zu.db", dir, i);
+		snprintf(small_db, sizeof(small_db), "%s/bulk%zu.db", dir, i);
+		import_into(live_db, (const char **)paths + i, 1, false, 5000);
+		import_into(small_db, (const char **)paths + i, 1, true, 2);
+		live = canon(live_db);
+		bulk = canon(small_db);
+		same_rows(paths[i], bulk, live);
+		free(live);
+		free(bulk);
+	}
+	/* all together: the repeated messages are there when re-seen */
+	snprintf(live_db, sizeof(live_db), "%s/live.db", dir);
+	import_into(live_db, (const char **)paths, n, false, 5000);
+	import_into(bulk_db, (const char **)paths, n, true, 5000);
+	/* commits in the middle of messages change nothing either */
+	import_into(small_db, (const char **)paths, n, true, 3);
+	live = canon(live_db);
+	bulk = canon(bulk_db);
+	small = canon(small_db);
+	same_rows("all", bulk, live);
+	same_rows("all, batch 3", small, live);
+	ck_assert_int_ge(raw_int("SELECT count(*) FROM messages"), 40);
+	ck_assert_int_ge(raw_int("SELECT count(*) FROM events"), 5);
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM events WHERE kind = "
+		"'delivered_after_delay'"), 1);
+	/* still open at the end: there, not closed, as far as it got */
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM messages m JOIN "
+		"recipients r ON r.message = m.id JOIN attempts a ON "
+		"a.recipient = r.id WHERE m.queue_id = '0BE777' AND "
+		"m.closed = 0 AND m.message_id = '<open@client.test>' AND "
+		"r.state = 'deferred' AND a.dsn = '4.4.1'"), 1);
+	/* dropped (never queued) with a rejected recipient: kept open */
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM messages m JOIN "
+		"recipients r ON r.message = m.id WHERE m.queue_id = 'D0D111' "
+		"AND m.closed = 0 AND r.state = 'rejected'"), 1);
+
+	/* imported again, either way: not one row more */
+	import_into(bulk_db, (const char **)paths, n, true, 5000);
+	import_into(live_db, (const char **)paths, n, true, 5000);
+	again = canon(bulk_db);
+	same_rows("again, bulk", again, live);
+	free(again);
+	again = canon(live_db);
+	same_rows("again, live", again, live);
+	free(again);
+	free(live);
+	free(bulk);
+	free(small);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+END_TEST
+
 Suite *
 watch_suite(void)
 {
@@ -476,6 +692,7 @@ watch_suite(void)
 	tcase_add_test(tf, test_file_copytruncate_is_gap);
 	tcase_add_test(tf, test_file_resume_after_rename_and_loss);
 	tcase_add_test(tf, test_pipeline_join_outbox_once);
+	tcase_add_test(tf, test_import_bulk_same_rows);
 	suite_add_tcase(s, tf);
 	return s;
 }
