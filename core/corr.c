@@ -16,6 +16,7 @@
  * or cleanup, most recently touched last) and `queued` (reached qmgr or a
  * delivery agent, in order of arrival).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1338,37 +1339,90 @@ corr_feed(struct corr *c, const struct logline *ll, int64_t now)
 #define SAVE_VERSION 1
 #define MAX_FIELDS 32
 
-/* put_str - one string field, escaped */
+/* plain - a byte a saved string field holds as itself */
+static inline bool
+plain(unsigned char ch)
+{
+	return ch >= 0x20 && ch != 0x7f && ch != '\\';
+}
+
+/*
+ * put_str - one string field, escaped.  Runs of plain bytes go in with
+ * one copy: the watcher saves its whole open state at every commit.
+ */
 static int
 put_str(struct buf *out, const char *s)
 {
-	const unsigned char *p;
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p, *run;
+	char esc[4];
 	int rc;
 
 	if (s == NULL)
-		return buf_adds(out, "\t-");
-	rc = buf_adds(out, "\t=");
+		return buf_add(out, "\t-", 2);
+	rc = buf_add(out, "\t=", 2);
 	for (p = (const unsigned char *)s; *p && rc == BUF_OK; p++) {
-		if (*p == '\\')
-			rc = buf_adds(out, "\\\\");
-		else if (*p == '\t')
-			rc = buf_adds(out, "\\t");
-		else if (*p == '\n')
-			rc = buf_adds(out, "\\n");
-		else if (*p == '\r')
-			rc = buf_adds(out, "\\r");
-		else if (*p < 0x20 || *p == 0x7f)
-			rc = buf_addf(out, "\\x%02x", *p);
-		else
-			rc = buf_addc(out, (char)*p);
+		for (run = p; plain(*p); p++)
+			;
+		if (p > run)
+			rc = buf_add(out, run, (size_t)(p - run));
+		if (*p == '\0' || rc != BUF_OK)
+			break;
+		esc[0] = '\\';
+		if (*p == '\\' || *p == '\t' || *p == '\n' || *p == '\r') {
+			esc[1] = *p == '\\' ? '\\' : *p == '\t' ? 't' :
+			    *p == '\n' ? 'n' : 'r';
+			rc = buf_add(out, esc, 2);
+		} else {
+			esc[1] = 'x';
+			esc[2] = hex[*p >> 4];
+			esc[3] = hex[*p & 15];
+			rc = buf_add(out, esc, 4);
+		}
 	}
 	return rc;
 }
 
-/* put_float - a float that reads back to the same value */
+/* put_int - a tab and a decimal integer, without printf's cost */
+static int
+put_int(struct buf *out, long long v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	*--p = '\t';
+	return buf_add(out, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/*
+ * put_float - a float that reads back to the same value: a whole number
+ * of milliseconds (what Postfix logs) as "S.mmm" by hand, anything else
+ * through printf
+ */
 static int
 put_float(struct buf *out, float f)
 {
+	char tmp[8];
+	long long ms;
+	int rc;
+
+	if (f > -1e9f && f < 1e9f) {
+		ms = llroundf(f * 1000.0f);
+		if ((float)((double)ms / 1000.0) == f && ms >= 0) {
+			rc = put_int(out, ms / 1000);
+			tmp[0] = '.';
+			tmp[1] = (char)('0' + ms / 100 % 10);
+			tmp[2] = (char)('0' + ms / 10 % 10);
+			tmp[3] = (char)('0' + ms % 10);
+			return rc | buf_add(out, tmp, 4);
+		}
+	}
 	return buf_addf(out, "\t%.9g", (double)f);
 }
 
@@ -1384,21 +1438,24 @@ save_msg(const struct corr_msg *m, struct buf *out)
 	unsigned flags = (m->expired ? 1u : 0) | (m->force_expired ? 2u : 0) |
 	    (m->held ? 4u : 0) | (m->truncated ? 8u : 0);
 
-	rc |= buf_addf(out, "M\t%c", m->priv->list == LIST_QUEUED ? 'q' : 'u');
+	rc |= buf_add(out, m->priv->list == LIST_QUEUED ? "M\tq" : "M\tu", 3);
 	rc |= put_str(out, m->host);
 	rc |= put_str(out, m->instance);
 	rc |= put_str(out, m->qid);
-	rc |= buf_addf(out, "\t%lld\t%lld\t%lld\t%d",
-		       (long long)m->first_time, (long long)m->last_time,
-		       (long long)m->arrival_time, (int)m->origin);
+	rc |= put_int(out, (long long)m->first_time);
+	rc |= put_int(out, (long long)m->last_time);
+	rc |= put_int(out, (long long)m->arrival_time);
+	rc |= put_int(out, (int)m->origin);
 	rc |= put_str(out, m->client);
 	rc |= put_str(out, m->sasl_method);
 	rc |= put_str(out, m->sasl_username);
-	rc |= buf_addf(out, "\t%ld", m->uid);
+	rc |= put_int(out, m->uid);
 	rc |= put_str(out, m->message_id);
 	rc |= put_str(out, m->have_sender ? m->sender : NULL);
-	rc |= buf_addf(out, "\t%lld\t%d\t%u\t%d", (long long)m->size,
-		       m->nrcpt, flags, (int)m->parent.kind);
+	rc |= put_int(out, (long long)m->size);
+	rc |= put_int(out, m->nrcpt);
+	rc |= put_int(out, flags);
+	rc |= put_int(out, (int)m->parent.kind);
 	rc |= put_str(out, m->parent.qid);
 	rc |= put_str(out, m->parent.instance);
 	rc |= put_str(out, m->parent_sender);
@@ -1414,22 +1471,26 @@ save_msg(const struct corr_msg *m, struct buf *out)
 		rc |= buf_addc(out, '\n');
 	}
 	for (r = m->rcpts; r != NULL; r = r->next) {
-		rc |= buf_adds(out, "R");
+		rc |= buf_add(out, "R", 1);
 		rc |= put_str(out, r->addr);
 		rc |= put_str(out, r->orig_to);
-		rc |= buf_addf(out, "\t%d\t%u\t%u\t%lld\n", (int)r->state,
-			       r->nattempts, r->ndeferred,
-			       (long long)r->final_time);
+		rc |= put_int(out, (int)r->state);
+		rc |= put_int(out, r->nattempts);
+		rc |= put_int(out, r->ndeferred);
+		rc |= put_int(out, (long long)r->final_time);
+		rc |= buf_addc(out, '\n');
 		for (i = 0; i < r->nkept; i++) {
 			a = &r->attempts[i];
-			rc |= buf_addf(out, "A\t%lld\t%ld\t%d\t%d",
-				       (long long)a->time, (long)a->usec,
-				       (int)a->status, (int)a->command);
+			rc |= buf_add(out, "A", 1);
+			rc |= put_int(out, (long long)a->time);
+			rc |= put_int(out, (long)a->usec);
+			rc |= put_int(out, (int)a->status);
+			rc |= put_int(out, (int)a->command);
 			rc |= put_float(out, a->delay);
 			for (k = 0; k < 4; k++)
 				rc |= put_float(out, a->delays[k]);
 			rc |= put_str(out, a->dsn);
-			rc |= buf_addf(out, "\t%u", a->smtp_code);
+			rc |= put_int(out, a->smtp_code);
 			rc |= put_str(out, a->daemon);
 			rc |= put_str(out, a->relay);
 			rc |= put_str(out, a->reply);

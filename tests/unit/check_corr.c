@@ -345,6 +345,66 @@ find_notice(void *arg, const struct corr_msg *m)
 	return true;
 }
 
+/* first_delay - the delay of the open message's first attempt */
+static bool
+first_delay(void *arg, const struct corr_msg *m)
+{
+	float *out = arg;
+
+	if (m->rcpts != NULL && m->rcpts->nkept > 0)
+		*out = m->rcpts->attempts[0].delay;
+	return false;
+}
+
+/* Delays survive save and restore exactly: whole milliseconds (what
+ * Postfix logs) take the short path, any other value printf's. */
+START_TEST(test_save_floats_exact)
+{
+	static const char *const delays[] = { "0.1", "0.05", "12345.678",
+		"0", "0.1234567", "0.00003", "987654321.5" };
+	char text[1024];
+	struct rec t, u;
+	struct buf s1, s2, why;
+	float want, got;
+	size_t i;
+
+	for (i = 0; i < sizeof(delays) / sizeof(delays[0]); i++) {
+		want = -2;
+		got = -3;
+		snprintf(text, sizeof(text),
+			 "Nov 28 04:33:33 mail postfix/qmgr[1]: 4A1B2C3D4E: "
+			 "from=<a@example.com>, size=10, nrcpt=1 (queue "
+			 "active)\n"
+			 "Nov 28 04:33:34 mail postfix/smtp[2]: 4A1B2C3D4E: "
+			 "to=<b@example.net>, relay=none, delay=%s, "
+			 "delays=%s/0/0/0, dsn=4.4.1, status=deferred "
+			 "(connect to example.net[192.0.2.1]:25: Connection "
+			 "refused)\n", delays[i], delays[i]);
+		rec_init(&t, 0);
+		feed(&t, text);
+		corr_foreach(t.c, first_delay, &want);
+		ck_assert_msg(want >= 0, "%s: no attempt", delays[i]);
+		buf_init(&s1, 1 << 16);
+		buf_init(&s2, 1 << 16);
+		buf_init(&why, 1024);
+		ck_assert_int_eq(corr_save(t.c, &s1), 0);
+		rec_init(&u, 0);
+		ck_assert_int_eq(corr_restore(u.c, buf_str(&s1), s1.len,
+					      &why), 0);
+		corr_foreach(u.c, first_delay, &got);
+		ck_assert_msg(got == want, "%s: %.9g after restore",
+			      delays[i], (double)got);
+		ck_assert_int_eq(corr_save(u.c, &s2), 0);
+		ck_assert_str_eq(buf_str(&s1), buf_str(&s2));
+		buf_free(&s1);
+		buf_free(&s2);
+		buf_free(&why);
+		rec_free(&t);
+		rec_free(&u);
+	}
+}
+END_TEST
+
 /* The NDR's own queue ID is linked to its parent; while it is still in
  * flight it knows the sender it goes back to, also across save/restore
  * (a bounce delivered after a watcher restart). */
@@ -1056,6 +1116,7 @@ corr_suite(void)
 	tcase_add_test(rec, test_force_expired);
 	tcase_add_test(rec, test_content_filter_hop);
 	tcase_add_test(rec, test_ndr_linked);
+	tcase_add_test(rec, test_save_floats_exact);
 	tcase_add_test(rec, test_noqueue_reject);
 	tcase_add_test(rec, test_interleaved_burst);
 	tcase_add_test(rec, test_whole_session);
