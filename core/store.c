@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "store.h"
 #include "store_schema.h"
 #include "xalloc.h"
@@ -1681,6 +1682,49 @@ trace_rows(struct store *s, const char *sql, int64_t id,
 	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "trace", err);
 }
 
+/*
+ * store_trace_sql - the message lookup of a trace with only the filters
+ * given, so SQLite can pick the index of each (an "?1 IS NULL OR" form
+ * would make it read every message).  Parameters keep fixed numbers: ?1
+ * queue ID, ?2 recipient, ?3 sender, ?4/?9 Message-ID with and without
+ * its brackets, ?5 domain, ?6 limit, ?7 until, ?8 since.
+ */
+int
+store_trace_sql(const struct store_trace_query *q, char *out, size_t size)
+{
+	struct buf b;
+	int rc = 0;
+
+	buf_init(&b, size);
+	rc |= buf_adds(&b, "SELECT DISTINCT m.id FROM messages m");
+	if (q->to || q->domain)
+		rc |= buf_adds(&b, " JOIN recipients r ON r.message = m.id");
+	rc |= buf_adds(&b, " WHERE 1");
+	if (q->queue_id)
+		rc |= buf_adds(&b, " AND m.queue_id = ?1");
+	if (q->to)
+		rc |= buf_adds(&b, " AND r.address = ?2 COLLATE NOCASE");
+	if (q->from)
+		rc |= buf_adds(&b, " AND m.sender = ?3 COLLATE NOCASE");
+	if (q->message_id)
+		rc |= buf_adds(&b, " AND m.message_id IN (?4, ?9)");
+	if (q->domain)
+		rc |= buf_adds(&b, " AND r.address LIKE '%@' || ?5");
+	if (q->until)
+		rc |= buf_adds(&b, " AND m.first_seen <= ?7");
+	if (q->since)
+		rc |= buf_adds(&b, " AND (m.first_seen >= ?8 OR EXISTS (SELECT"
+			       " 1 FROM recipients x WHERE x.message = m.id"
+			       " AND x.state_at >= ?8))");
+	rc |= buf_adds(&b, " ORDER BY m.first_seen DESC, m.id DESC LIMIT ?6");
+	if (rc == 0 && b.len < size)
+		memcpy(out, buf_str(&b), b.len + 1);
+	else
+		rc = -1;
+	buf_free(&b);
+	return rc == 0 ? 0 : -1;
+}
+
 int
 store_trace(struct store *s, const struct store_trace_query *q,
 	    void (*emit)(void *, const struct store_trace_row *), void *arg,
@@ -1702,28 +1746,44 @@ store_trace(struct store *s, const struct store_trace_query *q,
 	size_t nm = 0, nr, i, j, max = q->max && q->max < 1000 ? q->max : 1000;
 	int rc;
 
-	rc = sqlite3_prepare_v2(s->db, "SELECT DISTINCT m.id FROM messages m"
-		" LEFT JOIN recipients r ON r.message = m.id"
-		" WHERE (?1 IS NULL OR m.queue_id = ?1)"
-		" AND (?2 IS NULL OR r.address = ?2 COLLATE NOCASE)"
-		" AND (?3 IS NULL OR m.sender = ?3 COLLATE NOCASE)"
-		" AND (?4 IS NULL OR trim(m.message_id, '<>') = trim(?4, '<>'))"
-		" AND (?5 IS NULL OR r.address LIKE '%@' || ?5)"
-		" AND (?7 = 0 OR m.first_seen <= ?7)"
-		" AND (?8 = 0 OR m.first_seen >= ?8 OR EXISTS (SELECT 1 FROM"
-		"  recipients x WHERE x.message = m.id AND x.state_at >= ?8))"
-		" ORDER BY m.first_seen DESC, m.id DESC LIMIT ?6", -1, &st,
-		NULL);
+	char sql[1024], msgid[STORE_TRACE_ID_MAX + 3];
+	const char *bare = NULL;
+	size_t len;
+
+	if (store_trace_sql(q, sql, sizeof(sql)) < 0)
+		abort();		/* the fragments are ours: a bug */
+	if (q->message_id != NULL) {
+		/* stored with its angle brackets, as Postfix logs it */
+		bare = q->message_id + (q->message_id[0] == '<');
+		len = strlen(bare);
+		if (len > 0 && bare[len - 1] == '>')
+			len--;
+		if (len > STORE_TRACE_ID_MAX)
+			len = STORE_TRACE_ID_MAX;
+		snprintf(msgid, sizeof(msgid), "<%.*s>", (int)len, bare);
+	}
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return status(s, rc, "trace", err);
-	bind_text(st, 1, q->queue_id);
-	bind_text(st, 2, q->to);
-	bind_text(st, 3, q->from);
-	bind_text(st, 4, q->message_id);
-	bind_text(st, 5, q->domain);
+	/* only the parameters the query uses are bound */
+	if (q->queue_id)
+		bind_text(st, 1, q->queue_id);
+	if (q->to)
+		bind_text(st, 2, q->to);
+	if (q->from)
+		bind_text(st, 3, q->from);
+	if (q->message_id) {
+		bind_text(st, 4, msgid);
+		sqlite3_bind_text(st, 9, msgid + 1, (int)strlen(msgid) - 2,
+				  SQLITE_TRANSIENT);
+	}
+	if (q->domain)
+		bind_text(st, 5, q->domain);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)max);
-	sqlite3_bind_int64(st, 7, q->until);
-	sqlite3_bind_int64(st, 8, q->since);
+	if (q->until)
+		sqlite3_bind_int64(st, 7, q->until);
+	if (q->since)
+		sqlite3_bind_int64(st, 8, q->since);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && nm < max)
 		mids[nm++] = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);

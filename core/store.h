@@ -465,6 +465,11 @@ struct store_trace_row {
  * attempts and events, as rows to emit.  Read-only.  *n is the number of
  * messages found.
  */
+/* store_trace_sql - the lookup store_trace runs for q (tests read its
+ * plan); -1 when out is too small */
+#define STORE_TRACE_ID_MAX 998		/* longest Message-ID looked up */
+int store_trace_sql(const struct store_trace_query *q, char *out,
+		    size_t size);
 int store_trace(struct store *s, const struct store_trace_query *q,
 		void (*emit)(void *arg, const struct store_trace_row *row),
 		void *arg, size_t *n, struct store_err *err);

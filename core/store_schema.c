@@ -163,11 +163,18 @@ static const char *const migrations[] = {
 	"CREATE INDEX outbox_events_event ON outbox_events(event);"
 	"CREATE INDEX outbox_target ON outbox(channel, target, created);",
 
-	/* 3 -> 4: two indexes that are prefixes of unique ones, so every
-	 * lookup they served is served as well, and each insert updates
-	 * one index less */
-	"DROP INDEX messages_qid;"	/* UNIQUE (instance, queue_id, ...) */
-	"DROP INDEX attempts_rcpt;",	/* attempts_once (recipient, ...) */
+	/* 3 -> 4: the indexes the lookups use.  attempts_rcpt was a prefix
+	 * of attempts_once; messages_qid (instance, queue_id) served no
+	 * lookup the unique index does not, while a trace by queue ID alone
+	 * needs queue_id first; a trace compares sender and recipient
+	 * without case, which only a NOCASE index serves */
+	"DROP INDEX attempts_rcpt;"
+	"DROP INDEX messages_qid;"
+	"CREATE INDEX messages_queue ON messages(queue_id);"
+	"DROP INDEX messages_sender;"
+	"CREATE INDEX messages_sender ON messages(sender COLLATE NOCASE);"
+	"DROP INDEX recipients_addr;"
+	"CREATE INDEX recipients_addr ON recipients(address COLLATE NOCASE);",
 };
 
 const char *

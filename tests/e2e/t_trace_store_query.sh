@@ -60,3 +60,17 @@ echo "ok: --since/--until select by time, nothing matched exits 1"
 rc=0; pb trace --store -c "$t/pb.conf" --since yesterday 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || { echo "FAIL: bad time: exit $rc"; exit 1; }
 echo "ok: a bad time is a usage error"
+# each lookup: the queue ID, the Message-ID with or without its brackets,
+# sender and recipient whatever their case
+qid=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["queue_id"])' "$t/all.json")
+mid=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["message_id"])' "$t/all.json")
+bare=${mid#<}; bare=${bare%>}
+for args in "--queue-id $qid" "--message-id $mid" "--message-id $bare" \
+	"--from ALICE@Client.Test" "--to NOUSER@remote.test"; do
+	# shellcheck disable=SC2086
+	pb trace --store -c "$t/pb.conf" $args --json > "$t/one.json" ||
+		{ echo "FAIL: trace --store $args found nothing"; exit 1; }
+	grep -q "\"queue_id\":\"$qid\"" "$t/one.json" ||
+		{ echo "FAIL: trace --store $args: not $qid"; cat "$t/one.json"; exit 1; }
+done
+echo "ok: queue ID, Message-ID (with or without <>), sender and recipient in any case"

@@ -126,6 +126,37 @@ START_TEST(test_v4_lookups_keep_an_index)
 }
 END_TEST
 
+/* each trace --store lookup a helpdesk makes is served by an index, so
+ * it does not read every message of a month's store */
+START_TEST(test_trace_lookups_use_an_index)
+{
+	static const struct {
+		struct store_trace_query q;
+		const char *index;
+	} c[] = {
+		{ { .queue_id = "4ABC" }, "messages_queue" },
+		{ { .to = "bob@example.net" }, "recipients_addr" },
+		{ { .from = "alice@example.com" }, "messages_sender" },
+		{ { .message_id = "<a@b>" }, "messages_msgid" },
+		{ { .until = 1700000000 }, "messages_seen" },
+	};
+	struct store *s;
+	struct store_err err;
+	char sql[1024];
+	size_t i;
+
+	ck_assert_int_eq(store_open(&s, path, 1000, 0, &err), STORE_OK);
+	store_close(s);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		ck_assert_int_eq(store_trace_sql(&c[i].q, sql, sizeof(sql)), 0);
+		ck_assert_msg(plan_uses(sql, c[i].index), "case %zu: %s does "
+			      "not use %s", i, sql, c[i].index);
+	}
+	/* too small a buffer is refused, never cut */
+	ck_assert_int_eq(store_trace_sql(&c[0].q, sql, 40), -1);
+}
+END_TEST
+
 START_TEST(test_migrate_from_empty)
 {
 	static const char *const tables[] = {
@@ -747,6 +778,7 @@ store_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_migrate_from_empty);
 	tcase_add_test(tc, test_v4_lookups_keep_an_index);
+	tcase_add_test(tc, test_trace_lookups_use_an_index);
 	tcase_add_test(tc, test_reopen_keeps_data);
 	tcase_add_test(tc, test_endpoint_disabled_kept);
 	tcase_add_test(tc, test_newer_version_refused);
