@@ -1401,9 +1401,9 @@ put_int(struct buf *out, long long v)
 }
 
 /*
- * put_float - a float that reads back to the same value: a whole number
- * of milliseconds (what Postfix logs) as "S.mmm" by hand, anything else
- * through printf
+ * put_float - a float that reads back to the same value: -1 (absent) and
+ * a whole number of milliseconds (what Postfix logs) as "S.mmm" by hand,
+ * anything else through printf
  */
 static int
 put_float(struct buf *out, float f)
@@ -1412,9 +1412,11 @@ put_float(struct buf *out, float f)
 	long long ms;
 	int rc;
 
-	if (f > -1e9f && f < 1e9f) {
+	if (f == -1.0f)
+		return buf_add(out, "\t-1", 3);	/* absent */
+	if (f >= 0.0f && f < 1e9f) {
 		ms = llroundf(f * 1000.0f);
-		if ((float)((double)ms / 1000.0) == f && ms >= 0) {
+		if ((float)((double)ms / 1000.0) == f) {
 			rc = put_int(out, ms / 1000);
 			tmp[0] = '.';
 			tmp[1] = (char)('0' + ms / 100 % 10);
