@@ -233,7 +233,7 @@ static const struct cfg_key cfg_table[] = {
 	{ "watcher.queue_lifetime", CFG_DURATION, "\"5d\"", 1000,
 	  INT64_C(100) * 86400000, OFF(watcher_queue_lifetime), NULL,
 	  "Postfix's maximal_queue_lifetime: how long it keeps trying" },
-	{ "watcher.batch_interval", CFG_DURATION, "\"200ms\"", 10, 60000,
+	{ "watcher.batch_interval", CFG_DURATION, "\"500ms\"", 10, 60000,
 	  OFF(watcher_batch_interval), NULL,
 	  "longest wait before lines read are committed to the store" },
 	{ "watcher.batch_lines", CFG_INT, "1000", 1, 1000000,
