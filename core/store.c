@@ -487,14 +487,10 @@ store_tune_writer(struct store *s, int kib, int wal_pages,
 int
 store_tune_import(struct store *s, bool on, struct store_err *err)
 {
-	int rc = exec(s, on ? "PRAGMA synchronous = OFF"
-		      : "PRAGMA synchronous = NORMAL", "synchronous", err);
-
 	/* the CHECKs' IN lists cost a temporary table per row written */
-	return rc != STORE_OK ? rc : exec(s, on ?
-		"PRAGMA ignore_check_constraints = ON" :
-		"PRAGMA ignore_check_constraints = OFF",
-		"ignore_check_constraints", err);
+	return exec(s, on ? "PRAGMA ignore_check_constraints = ON" :
+		    "PRAGMA ignore_check_constraints = OFF",
+		    "ignore_check_constraints", err);
 }
 
 void

@@ -61,12 +61,11 @@ int store_tune_writer(struct store *s, int kib, int wal_pages,
 
 /*
  * store_tune_import - for `plainbounce import` only: this connection
- * stops syncing to disk (PRAGMA synchronous = OFF), and skips the
- * schema's CHECK constraints (PRAGMA ignore_check_constraints: each IN
- * list costs SQLite a temporary table per row; the import writes the
- * same fixed words as the watcher, whose writes are checked).  A power
- * loss or OS crash during an import may corrupt the store; an
- * interrupted import is simply run again (it adds nothing twice).  Other
+ * skips the schema's CHECK constraints (PRAGMA ignore_check_constraints:
+ * each IN list costs SQLite a temporary table per row; the import writes
+ * the same fixed words as the watcher, whose writes are checked).  It
+ * keeps synchronous = NORMAL: the store is shared with the daemons, and a
+ * power loss must not damage it for a faster backfill.  Other
  * connections keep their own settings; on false restores this one's.
  */
 int store_tune_import(struct store *s, bool on, struct store_err *err);
