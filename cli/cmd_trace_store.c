@@ -242,75 +242,101 @@ append(json_t *parent, const char *key, json_t *o)
 	json_array_append_new(a, o);
 }
 
+/* jflag - a row value "1" as true, anything else as false */
+static json_t *
+jflag(const struct store_trace_row *r, const char *name)
+{
+	const char *v = val(r, name);
+
+	return json_boolean(v != NULL && strcmp(v, "1") == 0);
+}
+
+/* jmeaning - the plain sentence of the row's reason, or null */
+static json_t *
+jmeaning(const struct store_trace_row *r, const char *name)
+{
+	const char *v = val(r, name);
+	enum reason rs;
+
+	return v && reason_from_name(v, strlen(v), &rs) ?
+	    json_string(classify_sentence(rs)) : json_null();
+}
+
+/* One JSON member: its key, the row value it comes from, and how. */
+struct jfield {
+	const char *key, *col;
+	json_t *(*conv)(const struct store_trace_row *r, const char *name);
+};
+
+/* The members of each kind of row, in output order (see plainbounce(1)). */
+static const struct jfield msg_fields[] = {
+	{ "instance", "instance", jstr }, { "queue_id", "queue_id", jstr },
+	{ "arrival", "arrival", jwhen }, { "message_id", "message_id", jstr },
+	{ "sender", "sender", jstr }, { "sender_src", "sender_src", jstr },
+	{ "size", "size", jint }, { "client", "client", jstr },
+	{ "sasl_username", "sasl_user", jstr },
+	{ "submission", "submission", jstr }, { "subject", "subject", jstr },
+	{ "closed", "closed", jflag }, { NULL, NULL, NULL },
+};
+static const struct jfield rcpt_fields[] = {
+	{ "address", "to", jstr }, { "orig_to", "orig_to", jstr },
+	{ "state", "state", jstr }, { "state_time", "state_at", jwhen },
+	{ "notify", "notify", jstr }, { NULL, NULL, NULL },
+};
+static const struct jfield attempt_fields[] = {
+	{ "time", "at", jwhen }, { "status", "status", jstr },
+	{ "relay", "relay", jstr }, { "dsn", "dsn", jstr },
+	{ "delay", "delay", jreal }, { "reply", "reply", jstr },
+	{ NULL, NULL, NULL },
+};
+static const struct jfield event_fields[] = {
+	{ "kind", "kind", jstr }, { "reason", "reason", jstr },
+	{ "last_reason", "last_reason", jstr }, { "actor", "who_acts", jstr },
+	{ "meaning", "reason", jmeaning }, { "historical", "historical", jflag },
+	{ "occurred", "occurred", jwhen },
+	{ "retry_until", "retry_until", jwhen }, { "notice", "notice", jstr },
+	{ NULL, NULL, NULL },
+};
+
+/* jobject - a row as an object with the members of table f */
+static json_t *
+jobject(const struct store_trace_row *r, const struct jfield *f)
+{
+	json_t *o = json_object();
+
+	for (; f->key != NULL; f++)
+		json_object_set_new(o, f->key, f->conv(r, f->col));
+	return o;
+}
+
 /* show_json - gather one row of the story into the message's object */
 static void
 show_json(void *arg, const struct store_trace_row *r)
 {
 	struct jtrace *j = arg;
-	const char *reason;
-	json_t *o = json_object();
-	enum reason rs;
+	json_t *o;
 
 	switch (r->kind) {
 	case STORE_TRACE_MESSAGE:
 		jflush(j);
-		json_object_set_new(o, "instance", jstr(r, "instance"));
-		json_object_set_new(o, "queue_id", jstr(r, "queue_id"));
-		json_object_set_new(o, "arrival", jwhen(r, "arrival"));
-		json_object_set_new(o, "message_id", jstr(r, "message_id"));
-		json_object_set_new(o, "sender", jstr(r, "sender"));
-		json_object_set_new(o, "sender_src", jstr(r, "sender_src"));
-		json_object_set_new(o, "size", jint(r, "size"));
-		json_object_set_new(o, "client", jstr(r, "client"));
-		json_object_set_new(o, "sasl_username", jstr(r, "sasl_user"));
-		json_object_set_new(o, "submission", jstr(r, "submission"));
-		json_object_set_new(o, "subject", jstr(r, "subject"));
-		json_object_set_new(o, "closed", json_boolean(val(r, "closed")
-				    && strcmp(val(r, "closed"), "1") == 0));
+		o = jobject(r, msg_fields);
 		json_object_set_new(o, "recipients", json_array());
 		j->msg = o;
-		return;
+		break;
 	case STORE_TRACE_RECIPIENT:
-		json_object_set_new(o, "address", jstr(r, "to"));
-		json_object_set_new(o, "orig_to", jstr(r, "orig_to"));
-		json_object_set_new(o, "state", jstr(r, "state"));
-		json_object_set_new(o, "state_time", jwhen(r, "state_at"));
-		json_object_set_new(o, "notify", jstr(r, "notify"));
+		o = jobject(r, rcpt_fields);
 		json_object_set_new(o, "attempts", json_array());
 		json_object_set_new(o, "events", json_array());
 		j->rcpt = j->msg ? o : NULL;
 		append(j->msg, "recipients", o);
-		return;
+		break;
 	case STORE_TRACE_ATTEMPT:
-		json_object_set_new(o, "time", jwhen(r, "at"));
-		json_object_set_new(o, "status", jstr(r, "status"));
-		json_object_set_new(o, "relay", jstr(r, "relay"));
-		json_object_set_new(o, "dsn", jstr(r, "dsn"));
-		json_object_set_new(o, "delay", jreal(r, "delay"));
-		json_object_set_new(o, "reply", jstr(r, "reply"));
-		append(j->rcpt, "attempts", o);
-		return;
+		append(j->rcpt, "attempts", jobject(r, attempt_fields));
+		break;
 	case STORE_TRACE_EVENT:
-		reason = val(r, "reason");
-		json_object_set_new(o, "kind", jstr(r, "kind"));
-		json_object_set_new(o, "reason", jstr(r, "reason"));
-		json_object_set_new(o, "last_reason", jstr(r, "last_reason"));
-		json_object_set_new(o, "actor", jstr(r, "who_acts"));
-		json_object_set_new(o, "meaning", reason &&
-				    reason_from_name(reason, strlen(reason),
-						     &rs) ?
-				    json_string(classify_sentence(rs)) :
-				    json_null());
-		json_object_set_new(o, "historical", json_boolean(
-				    val(r, "historical") &&
-				    strcmp(val(r, "historical"), "1") == 0));
-		json_object_set_new(o, "occurred", jwhen(r, "occurred"));
-		json_object_set_new(o, "retry_until", jwhen(r, "retry_until"));
-		json_object_set_new(o, "notice", jstr(r, "notice"));
-		append(j->rcpt, "events", o);
-		return;
+		append(j->rcpt, "events", jobject(r, event_fields));
+		break;
 	}
-	json_decref(o);
 }
 
 int

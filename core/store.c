@@ -688,44 +688,52 @@ store_endpoint_disable(struct store *s, const char *name, int64_t now,
 	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "endpoint", err);
 }
 
-int
-store_endpoint_enable(struct store *s, const char *name,
-		      struct store_err *err)
+/*
+ * endpoint_step - run sql, whose one parameter is an endpoint name, to its
+ * first row: *row = 1 when it gave one; *changed = rows it changed
+ */
+static int
+endpoint_step(struct store *s, const char *sql, const char *name, int *row,
+	      int *changed, struct store_err *err)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = sqlite3_prepare_v2(s->db, "DELETE FROM endpoints_disabled "
-				"WHERE name = ?1", -1, &st, NULL);
+	*row = 0;
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return status(s, rc, "endpoint", err);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*row = 1;
+		rc = SQLITE_DONE;
+	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return status(s, rc, "endpoint", err);
-	return sqlite3_changes(s->db) > 0 ? STORE_OK : STORE_NOTFOUND;
+	*changed = sqlite3_changes(s->db);
+	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "endpoint", err);
+}
+
+int
+store_endpoint_enable(struct store *s, const char *name,
+		      struct store_err *err)
+{
+	int row, changed, rc;
+
+	rc = endpoint_step(s, "DELETE FROM endpoints_disabled WHERE name = ?1",
+			   name, &row, &changed, err);
+	if (rc != STORE_OK)
+		return rc;
+	return changed > 0 ? STORE_OK : STORE_NOTFOUND;
 }
 
 int
 store_endpoint_disabled(struct store *s, const char *name, int *disabled,
 			struct store_err *err)
 {
-	sqlite3_stmt *st;
-	int rc;
+	int changed;
 
-	*disabled = 0;
-	rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM endpoints_disabled "
-				"WHERE name = ?1", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return status(s, rc, "endpoint", err);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*disabled = 1;
-		rc = SQLITE_DONE;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? STORE_OK : status(s, rc, "endpoint", err);
+	return endpoint_step(s, "SELECT 1 FROM endpoints_disabled WHERE "
+			     "name = ?1", name, disabled, &changed, err);
 }
 
 int
