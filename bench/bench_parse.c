@@ -81,6 +81,9 @@ main(int argc, char **argv)
 	/* BSD stamps: the year closest before the end of 2026 */
 	logline_opts_init(&lo, 1798761600LL);
 	lo.local_is_utc = true;
+	/* as trace and the watcher: the correlator reads no session counters;
+	 * parse-only (-p) reads every field */
+	lo.skip_counters = !parse_only;
 	r = logread_open((const char *const *)argv + optind,
 			 (size_t)(argc - optind), 0);
 	t0 = now_s();

@@ -1213,6 +1213,7 @@ cmd_trace(int argc, char **argv)
 	c = corr_new(&co);
 	t.corr = c;
 	logline_opts_init(&lo, (int64_t)time(NULL));
+	lo.skip_counters = true;	/* the correlator has no use for them */
 	r = logread_open(paths, npaths, LOGREAD_DEFAULT_MAX_LINE);
 	while ((rc = logread_next(r, &line, &why)) != 0) {
 		if (rc < 0) {

@@ -1778,9 +1778,13 @@ session_peer(struct logline *ll, const char *p, const char *e)
 	}
 }
 
-/* parse_session_body - a body with no queue ID: sessions and noise */
+/*
+ * parse_session_body - a body with no queue ID: sessions and noise.
+ * counters false leaves a disconnect line's command counters unread.
+ */
 static enum logline_kind
-parse_session_body(struct logline *ll, const char *p, const char *e)
+parse_session_body(struct logline *ll, const char *p, const char *e,
+		   bool counters)
 {
 	const char *q;
 	size_t n;
@@ -1802,7 +1806,7 @@ parse_session_body(struct logline *ll, const char *p, const char *e)
 			ll->client = sp(p + 16, q);
 		else
 			set_client(ll, p + 16, e);
-		if (q != NULL && at(q, e, LIT(" ")))
+		if (counters && q != NULL && at(q, e, LIT(" ")))
 			parse_kv(ll, q + 1, e);
 		return LL_DISCONNECT;
 	}
@@ -2141,7 +2145,8 @@ parse_line(struct logline *ll, const char *line, size_t len,
 	if (ll->queue_id.p != NULL)
 		ll->kind = parse_qid_body(ll, p, e);
 	else
-		ll->kind = parse_session_body(ll, p, e);
+		ll->kind = parse_session_body(ll, p, e,
+		    opts == NULL || !opts->skip_counters);
 	if (ll->relay_name.p == NULL && ll->reply.host.p != NULL) {
 		/* no relay= or relay=none: the host the reply names */
 		ll->relay_name = ll->reply.host;

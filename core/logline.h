@@ -214,6 +214,10 @@ struct logline {
 struct logline_opts {
 	int64_t ref_time;
 	bool local_is_utc;
+	/* leave kv[] of a disconnect line empty: its command counters
+	 * ("ehlo=1 mail=1 ... commands=5") serve explain only, and reading
+	 * them is a twentieth of the work on a busy log */
+	bool skip_counters;
 	/* a small cache for local-to-UTC conversion; zero it before use
 	 * (logline_opts_init does).  One local day at a time: the UTC time
 	 * of each local hour's hh:00:00, filled on first use, so mktime()

@@ -133,6 +133,7 @@ watch_new(struct store *s, const struct classifier *cls,
 	w->corr = corr_for(w);
 	logline_opts_init(&w->lopts, 0);
 	w->lopts.local_is_utc = local_is_utc;
+	w->lopts.skip_counters = true;	/* the correlator has no use for them */
 	buf_init(&w->state, WATCH_STATE_MAX);
 	return w;
 }

@@ -87,6 +87,29 @@ static const struct {
 	  59, "Dec 20 23:59:59" },
 };
 
+/* skip_counters: a disconnect line keeps its kind and client, and only
+ * its command counters are left unread */
+START_TEST(test_skip_counters)
+{
+	static const char line[] = "Nov 22 08:54:38 mail postfix/smtpd[1]: "
+	    "disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1 data=1 "
+	    "quit=1 commands=5";
+	struct logline_opts o;
+	struct logline ll;
+
+	logline_opts_init(&o, REF_NOW);
+	ck_assert_int_eq(logline_parse(&ll, line, strlen(line), &o),
+			 LL_DISCONNECT);
+	ck_assert_int_eq(ll.nkv, 6);
+	o.skip_counters = true;
+	ck_assert_int_eq(logline_parse(&ll, line, strlen(line), &o),
+			 LL_DISCONNECT);
+	ck_assert_int_eq(ll.nkv, 0);
+	ck_assert(span_eq(ll.client_addr, "127.0.0.1"));
+	ck_assert(span_eq(ll.client_name, "localhost"));
+}
+END_TEST
+
 START_TEST(test_bsd_stamp)
 {
 	struct logline ll;
@@ -1513,6 +1536,7 @@ logline_suite(void)
 	tcase_add_loop_test(tc, test_syslog_name, 0,
 			    sizeof(prog_names) / sizeof(prog_names[0]));
 	tcase_add_test(tc, test_head_oddities);
+	tcase_add_test(tc, test_skip_counters);
 	tcase_add_test(tc, test_severity);
 	tcase_add_loop_test(tc, test_queue_id, 0,
 			    sizeof(qids) / sizeof(qids[0]));
