@@ -1006,12 +1006,11 @@ digits(const char **p, int n)
 }
 
 /*
- * trace_parse_when - "@EPOCH", "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" or
- * with a "T" and an optional "Z"; always UTC.  -1 when malformed.  Shared
- * with trace --store, so both read --since and --until alike.
+ * parse_when - "@EPOCH", "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" or with
+ * a "T" and an optional "Z"; always UTC.  -1 when malformed.
  */
-int64_t
-trace_parse_when(const char *s)
+static int64_t
+parse_when(const char *s)
 {
 	struct tm tm;
 	const char *p = s;
@@ -1050,6 +1049,19 @@ trace_parse_when(const char *s)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	return (int64_t)timegm(&tm);
+}
+
+int
+trace_time_opt(const char *arg, int64_t *out)
+{
+	int64_t t = parse_when(arg);
+
+	if (t < 0) {
+		fprintf(stderr, "plainbounce trace: bad time \"%s\"\n", arg);
+		return -1;
+	}
+	*out = t;
+	return 0;
 }
 
 /*
@@ -1167,15 +1179,9 @@ cmd_trace(int argc, char **argv)
 			break;
 		case 's':
 		case 'u':
-			if (trace_parse_when(optarg) < 0) {
-				fprintf(stderr, "plainbounce trace: bad time "
-					"\"%s\"\n", optarg);
+			if (trace_time_opt(optarg, ch == 's' ? &t.since :
+					   &t.until) < 0)
 				return trace_usage();
-			}
-			if (ch == 's')
-				t.since = trace_parse_when(optarg);
-			else
-				t.until = trace_parse_when(optarg);
 			break;
 		case 'j':
 			t.json = true;

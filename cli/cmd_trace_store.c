@@ -392,15 +392,9 @@ cmd_trace_store(int argc, char **argv)
 			break;
 		case 's':
 		case 'u':
-			if (trace_parse_when(optarg) < 0) {
-				fprintf(stderr, "plainbounce trace: bad time "
-					"\"%s\"\n", optarg);
+			if (trace_time_opt(optarg, ch == 's' ? &q.since :
+					   &q.until) < 0)
 				goto usage;
-			}
-			if (ch == 's')
-				q.since = trace_parse_when(optarg);
-			else
-				q.until = trace_parse_when(optarg);
 			break;
 		case 'j':
 			json = 1;

@@ -23,7 +23,11 @@ int cmd_trace_store(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_enable_endpoint(int argc, char **argv);
 
-/* "@EPOCH", "YYYY-MM-DD[THH:MM[:SS]][Z]" (UTC) as unix seconds, or -1 */
-int64_t trace_parse_when(const char *s);
+/*
+ * trace_time_opt - a --since/--until argument ("@EPOCH",
+ * "YYYY-MM-DD[THH:MM[:SS]][Z]", UTC) into *out; -1 and a message on
+ * stderr when malformed.  Shared by trace and trace --store.
+ */
+int trace_time_opt(const char *arg, int64_t *out);
 
 #endif
