@@ -46,6 +46,14 @@ next_rnd(struct outbox *ob)
 	return ob->rnd = x;
 }
 
+/* german - locale is "de", "de_AT", "de-CH" ...: notice words in German */
+static bool
+german(const char *locale)
+{
+	return locale != NULL && strncmp(locale, "de", 2) == 0 &&
+	    (locale[2] == '\0' || locale[2] == '_' || locale[2] == '-');
+}
+
 void
 outbox_format_time_locale(int64_t t, const char *locale, char *out,
 			  size_t size)
@@ -61,8 +69,7 @@ outbox_format_time_locale(int64_t t, const char *locale, char *out,
 
 	if (size == 0)
 		return;
-	if (locale == NULL || strncmp(locale, "de", 2) != 0 ||
-	    (locale[2] != '\0' && locale[2] != '_' && locale[2] != '-')) {
+	if (!german(locale)) {
 		outbox_format_time(t, out, size);
 		return;
 	}
@@ -108,9 +115,7 @@ outbox_format_duration_locale(int64_t secs, const char *locale, char *out,
 		"minute", "minutes", "second", "seconds", "and" };
 	static const char *const de[] = { "Tag", "Tage", "Stunde", "Stunden",
 		"Minute", "Minuten", "Sekunde", "Sekunden", "und" };
-	const char *const *w = locale != NULL && strncmp(locale, "de", 2) == 0
-	    && (locale[2] == '\0' || locale[2] == '_' || locale[2] == '-') ?
-	    de : en;
+	const char *const *w = german(locale) ? de : en;
 	int64_t v[4] = { secs / 86400, secs % 86400 / 3600,
 		secs % 3600 / 60, secs % 60 };
 	size_t i, len;
