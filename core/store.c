@@ -1388,23 +1388,17 @@ store_watch_recipient(struct store *s, int64_t msg, const char *address,
 	sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
 	bind_text(st, 3, orig);
 	rc = find_id(st, id);
-	if (rc == 1) {
-		st = s->st[ST_W_RCPT_UPD];
-		sqlite3_bind_int64(st, 1, *id);
-	} else if (rc == 0) {
-		st = s->st[ST_W_RCPT_INS];
-		sqlite3_bind_int64(st, 1, msg);
-		sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
-		bind_text(st, 3, orig);
-	} else {
+	if (rc == 0)
+		return store_watch_recipient_add(s, msg, address, orig, state,
+						 state_at, id, err);
+	if (rc != 1)
 		return status(s, rc, "recipient", err);
-	}
-	sqlite3_bind_text(st, rc == 1 ? 2 : 4, state, -1, SQLITE_STATIC);
-	bind_i64(st, rc == 1 ? 3 : 5, state_at > 0 ? state_at : -1);
+	st = s->st[ST_W_RCPT_UPD];
+	sqlite3_bind_int64(st, 1, *id);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	bind_i64(st, 3, state_at > 0 ? state_at : -1);
 	if ((rc = step_done(st)) != SQLITE_OK)
 		return status(s, rc, "recipient", err);
-	if (st == s->st[ST_W_RCPT_INS])
-		*id = sqlite3_last_insert_rowid(s->db);
 	return STORE_OK;
 }
 
