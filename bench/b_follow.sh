@@ -20,18 +20,11 @@
 set -u
 : "${PB_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${PB_BUILDDIR:=$PB_SRCDIR/build/default}"
-dir=${PB_BENCH_DIR:-/tmp/pb-bench}
-seed=${PB_BENCH_SEED:-1}
-n=${PB_FOLLOW_N:-100000}
+. "$PB_SRCDIR/bench/bench_lib.sh"
 rate=${PB_FOLLOW_RATE:-2000}
 secs=${PB_FOLLOW_SECONDS:-60}
 bi=${PB_FOLLOW_BATCH_INTERVAL:-}
-f=$dir/gen-$n-s$seed.log
-mkdir -p "$dir" || exit 1
-if [ ! -s "$f" ]; then
-	"$PB_BUILDDIR/bench/gen_log" -n "$n" -s "$seed" -l 7200 -o "$f.tmp" \
-	    2> "$f.info" && mv "$f.tmp" "$f" || exit 1
-fi
+f=$(bench_log "${PB_FOLLOW_N:-100000}") || exit 1
 t=$(mktemp -d "${TMPDIR:-/tmp}/pb-bfollow.XXXXXX") || exit 1
 wpid=
 trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; rm -rf "$t"' EXIT

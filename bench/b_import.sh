@@ -13,16 +13,8 @@
 # same schema, so the figures show how far the store alone is from the
 # targets.
 set -u
-: "${PB_BUILDDIR:?run through make bench}"
-dir=${PB_BENCH_DIR:-/tmp/pb-bench}
-seed=${PB_BENCH_SEED:-1}
-n=${PB_IMPORT_N:-1000000}
-f=$dir/gen-$n-s$seed.log
-mkdir -p "$dir" || exit 1
-if [ ! -s "$f" ]; then
-	"$PB_BUILDDIR/bench/gen_log" -n "$n" -s "$seed" -l 7200 -o "$f.tmp" \
-	    2> "$f.info" && mv "$f.tmp" "$f" || exit 1
-fi
+. "$(dirname "$0")/bench_lib.sh"
+f=$(bench_log "${PB_IMPORT_N:-1000000}") || exit 1
 t=$(mktemp -d "${TMPDIR:-/tmp}/pb-bimport.XXXXXX") || exit 1
 trap 'rm -rf "$t"' EXIT
 cat > "$t/pb.conf" <<CONF

@@ -12,13 +12,9 @@
 # Requirements checked: parse+correlate >= 30x pflogsumm and >= 1M
 # lines/s on the 1M file; peak RSS <= 32 MiB; RSS(1M) <= 1.25 x RSS(100k).
 set -u
-: "${PB_BUILDDIR:?run through make bench}"
-dir=${PB_BENCH_DIR:-/tmp/pb-bench}
-seed=${PB_BENCH_SEED:-1}
+. "$(dirname "$0")/bench_lib.sh"
 lifetime=7200
-gen=$PB_BUILDDIR/bench/gen_log
 drv=$PB_BUILDDIR/bench/bench_parse
-mkdir -p "$dir" || exit 1
 
 warm() { cat "$1" > /dev/null; }
 
@@ -30,17 +26,9 @@ secs() {
 	echo "$s $e" | awk '{ printf "%.3f", $2 - $1 }'
 }
 
-for n in 100000 1000000; do
-	f=$dir/gen-$n-s$seed.log
-	if [ ! -s "$f" ]; then
-		echo "generating $f"
-		"$gen" -n $n -s "$seed" -l $lifetime -o "$f.tmp" 2> "$f.info" &&
-		    mv "$f.tmp" "$f" || exit 1
-	fi
-	cat "$f.info" 2>/dev/null
-done
-f100=$dir/gen-100000-s$seed.log
-f1m=$dir/gen-1000000-s$seed.log
+f100=$(bench_log 100000) || exit 1
+f1m=$(bench_log 1000000) || exit 1
+cat "$f100.info" "$f1m.info" 2>/dev/null
 
 echo "machine: $(nproc) cores, shared with other jobs; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
@@ -51,51 +39,51 @@ for f in "$f100" "$f1m"; do
 	warm "$f"
 	t=$(secs wc -l "$f")
 	echo "wc -l: $(wc -l < "$f") lines in $t s"
-	echo "$t" > "$dir/wc-$b"
+	echo "$t" > "$bench_dir/wc-$b"
 	warm "$f"
 	TZ=UTC "$drv" -p "$f"
-	rm -f "$dir/runs-$b"
+	rm -f "$bench_dir/runs-$b"
 	for i in 1 2 3; do
 		warm "$f"
 		TZ=UTC /usr/bin/time -f 'bench_parse: max RSS %M KiB' \
-		    "$drv" -l $lifetime "$f" > "$dir/out.$$" 2>&1
-		cat "$dir/out.$$"
-		rss=$(sed -n 's/.*max RSS \([0-9]*\) KiB.*/\1/p' "$dir/out.$$")
+		    "$drv" -l $lifetime "$f" > "$bench_dir/out.$$" 2>&1
+		cat "$bench_dir/out.$$"
+		rss=$(sed -n 's/.*max RSS \([0-9]*\) KiB.*/\1/p' "$bench_dir/out.$$")
 		sed -n 's/^parse+correlate: .* lines in \([0-9.]*\) s: .*MB\/s, \([0-9]*\) lines\/s.*cpu \([0-9.]*\) s$/\1 \2 \3/p' \
-		    "$dir/out.$$" | sed "s/\$/ $rss/" >> "$dir/runs-$b"
+		    "$bench_dir/out.$$" | sed "s/\$/ $rss/" >> "$bench_dir/runs-$b"
 	done
-	rm -f "$dir/out.$$"
+	rm -f "$bench_dir/out.$$"
 	# best wall time; the highest RSS of the three
-	sort -n "$dir/runs-$b" | head -n 1 > "$dir/best-$b"
-	sort -n -k4 "$dir/runs-$b" | tail -n 1 | awk '{print $4}' > "$dir/rss-$b"
-	echo "best of 3: $(awk '{printf "%.3f s wall, %d lines/s, %.3f s cpu", $1, $2, $3}' "$dir/best-$b")"
+	sort -n "$bench_dir/runs-$b" | head -n 1 > "$bench_dir/best-$b"
+	sort -n -k4 "$bench_dir/runs-$b" | tail -n 1 | awk '{print $4}' > "$bench_dir/rss-$b"
+	echo "best of 3: $(awk '{printf "%.3f s wall, %d lines/s, %.3f s cpu", $1, $2, $3}' "$bench_dir/best-$b")"
 done
 
 lines100=$(wc -l < "$f100")
 lines1m=$(wc -l < "$f1m")
 if [ "${PB_BENCH_PFLOGSUMM:-full}" = slice ]; then
 	warm "$f100"
-	/usr/bin/time -f '%e %U %S' -o "$dir/pfl.$$" /usr/sbin/pflogsumm "$f100" > /dev/null 2>&1
-	tp=$(awk '{print $1}' "$dir/pfl.$$")
-	tpc=$(awk '{print $2 + $3}' "$dir/pfl.$$")
+	/usr/bin/time -f '%e %U %S' -o "$bench_dir/pfl.$$" /usr/sbin/pflogsumm "$f100" > /dev/null 2>&1
+	tp=$(awk '{print $1}' "$bench_dir/pfl.$$")
+	tpc=$(awk '{print $2 + $3}' "$bench_dir/pfl.$$")
 	tpf=$(echo "$tp $lines100 $lines1m" | awk '{ printf "%.1f", $1 * $3 / $2 }')
 	tpfc=$(echo "$tpc $lines100 $lines1m" | awk '{ printf "%.1f", $1 * $3 / $2 }')
 	echo "pflogsumm: $tp s on the 100k file; scaled linearly to the 1M file: $tpf s wall, $tpfc s cpu (NOT measured on the 1M file)"
 else
 	warm "$f1m"
-	/usr/bin/time -f '%e %U %S' -o "$dir/pfl.$$" /usr/sbin/pflogsumm "$f1m" > /dev/null 2>&1
-	tpf=$(awk '{print $1}' "$dir/pfl.$$")
-	tpfc=$(awk '{print $2 + $3}' "$dir/pfl.$$")
+	/usr/bin/time -f '%e %U %S' -o "$bench_dir/pfl.$$" /usr/sbin/pflogsumm "$f1m" > /dev/null 2>&1
+	tpf=$(awk '{print $1}' "$bench_dir/pfl.$$")
+	tpfc=$(awk '{print $2 + $3}' "$bench_dir/pfl.$$")
 	echo "pflogsumm: $tpf s wall, $tpfc s cpu on the 1M file (same file, same run)"
 fi
-rm -f "$dir/pfl.$$"
+rm -f "$bench_dir/pfl.$$"
 
 b1m=$(basename "$f1m")
 b100=$(basename "$f100")
-read -r t1m lps cpu1m _ < "$dir/best-$b1m"
-r100=$(cat "$dir/rss-$b100")
-r1m=$(cat "$dir/rss-$b1m")
-wct=$(cat "$dir/wc-$b1m")
+read -r t1m lps cpu1m _ < "$bench_dir/best-$b1m"
+r100=$(cat "$bench_dir/rss-$b100")
+r1m=$(cat "$bench_dir/rss-$b1m")
+wct=$(cat "$bench_dir/wc-$b1m")
 echo "=== summary (1M-message file, $lines1m lines; machine shared, load $(cut -d' ' -f1-3 /proc/loadavg))"
 mb1m=$(($(wc -c < "$f1m") / 1000000))
 echo "$tpf $t1m $lps $r100 $r1m $wct $tpfc $cpu1m $mb1m" | awk '
