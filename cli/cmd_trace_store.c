@@ -344,13 +344,7 @@ cmd_trace_store(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "store", no_argument, NULL, 'S' },
-		{ "queue-id", required_argument, NULL, 'q' },
-		{ "to", required_argument, NULL, 't' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "message-id", required_argument, NULL, 'm' },
-		{ "domain", required_argument, NULL, 'd' },
-		{ "since", required_argument, NULL, 's' },
-		{ "until", required_argument, NULL, 'u' },
+		TRACE_FILTER_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -375,32 +369,12 @@ cmd_trace_store(int argc, char **argv)
 			break;
 		case 'S':
 			break;
-		case 'q':
-			q.queue_id = optarg;
-			break;
-		case 't':
-			q.to = optarg;
-			break;
-		case 'f':
-			q.from = optarg;
-			break;
-		case 'm':
-			q.message_id = optarg;
-			break;
-		case 'd':
-			q.domain = optarg[0] == '@' ? optarg + 1 : optarg;
-			break;
-		case 's':
-		case 'u':
-			if (trace_time_opt(optarg, ch == 's' ? &q.since :
-					   &q.until) < 0)
-				goto usage;
-			break;
 		case 'j':
 			json = 1;
 			break;
 		default:
-			goto usage;
+			if (trace_filter_opt(ch, optarg, &q) <= 0)
+				goto usage;
 		}
 	}
 	if (optind != argc || (!q.queue_id && !q.to && !q.from &&
