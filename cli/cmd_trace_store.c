@@ -350,12 +350,10 @@ cmd_trace_store(int argc, char **argv)
 	};
 	struct jtrace jt = { NULL, NULL };
 	int json = 0;
-	const char *path = cfg_default_path();
+	const char *conf = NULL;
 	struct store_trace_query q;
 	struct store_err err;
 	struct store *s;
-	struct cfg c;
-	struct buf why;
 	size_t n = 0;
 	int ch, rc;
 
@@ -365,7 +363,7 @@ cmd_trace_store(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			path = optarg;
+			conf = optarg;
 			break;
 		case 'S':
 			break;
@@ -381,19 +379,8 @@ cmd_trace_store(int argc, char **argv)
 			       !q.message_id && !q.domain && !q.since &&
 			       !q.until))
 		goto usage;
-	buf_init(&why, 4096);
-	if (cfg_load(&c, path, &why) < 0) {
-		fprintf(stderr, "plainbounce: %s\n", buf_str(&why));
-		buf_free(&why);
-		return CFG_EX_CONFIG;
-	}
-	buf_free(&why);
-	if (store_open(&s, c.store_path, (int)c.store_busy_timeout,
-		       STORE_READONLY, &err) != STORE_OK) {
-		fprintf(stderr, "plainbounce: store: %s\n", err.msg);
-		cfg_free(&c);
-		return 1;
-	}
+	if ((s = cli_store_open(conf, STORE_READONLY, &rc)) == NULL)
+		return rc;
 	if (json) {
 		rc = store_trace(s, &q, show_json, &jt, &n, &err);
 		jflush(&jt);
@@ -403,7 +390,6 @@ cmd_trace_store(int argc, char **argv)
 	if (rc != STORE_OK)
 		fprintf(stderr, "plainbounce: store: %s\n", err.msg);
 	store_close(s);
-	cfg_free(&c);
 	if (rc != STORE_OK)
 		return 1;
 	return n > 0 ? 0 : 1;

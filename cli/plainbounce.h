@@ -23,7 +23,25 @@ int cmd_trace_store(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_enable_endpoint(int argc, char **argv);
 
+struct cfg;
+struct store;
 struct store_trace_query;
+
+/*
+ * cli_conf_opt - getopt for a subcommand whose one option is -c FILE:
+ * *conf = FILE when given; 0, or -1 on any other option (usage)
+ */
+int cli_conf_opt(int argc, char **argv, const char **conf);
+
+/* cli_config - cfg_load path into c: 0, or CFG_EX_CONFIG after saying why */
+int cli_config(struct cfg *c, const char *path);
+
+/*
+ * cli_store_open - the store the configuration conf (NULL: the default
+ * file) names, opened with store_open flags; NULL after saying why, with
+ * *status the exit status to return
+ */
+struct store *cli_store_open(const char *conf, int flags, int *status);
 
 /* The filter options of trace and trace --store, for their longopts. */
 #define TRACE_FILTER_LONGOPTS \
