@@ -75,7 +75,8 @@ END_TEST
 
 START_TEST(test_user_unknown)
 {
-	daemon_user_check("watcher.user", "");	/* unset: nothing to check */
+	/* unset: nothing to check */
+	daemon_user_check("watcher.user", "");
 	daemon_user_check("watcher.user", "root");
 	log_init("check_daemon", 1);
 	daemon_user_check("watcher.user", "no-such-user-pb");

@@ -61,6 +61,8 @@ START_TEST(test_utf8_decode)
 {
 	const unsigned char *u = (const unsigned char *)
 		"A\xc3\xa9\xe2\x80\xae\xf0\x9f\x98\x80";
+	const unsigned char *bad = (const unsigned char *)
+		"\xc0\x80" "\xed\xa0\x80" "\xc3" "A";
 	uint32_t c = 0;
 
 	ck_assert_uint_eq(utf8_decode(u, 10, &c), 1);
@@ -73,12 +75,10 @@ START_TEST(test_utf8_decode)
 	ck_assert_uint_eq(c, 0x1f600);
 	ck_assert_uint_eq(utf8_decode(u + 6, 3, &c), 0);	/* cut short */
 	ck_assert_uint_eq(utf8_decode(u, 0, &c), 0);
-	ck_assert_uint_eq(utf8_decode((const unsigned char *)"\xc0\x80", 2,
-				      &c), 0);			/* overlong */
-	ck_assert_uint_eq(utf8_decode((const unsigned char *)"\xed\xa0\x80",
-				      3, &c), 0);		/* surrogate */
-	ck_assert_uint_eq(utf8_decode((const unsigned char *)"\xc3" "A", 2, &c),
-			  0);				/* bad continuation */
+	/* overlong, surrogate, bad continuation */
+	ck_assert_uint_eq(utf8_decode(bad, 2, &c), 0);
+	ck_assert_uint_eq(utf8_decode(bad + 2, 3, &c), 0);
+	ck_assert_uint_eq(utf8_decode(bad + 5, 2, &c), 0);
 }
 END_TEST
 
