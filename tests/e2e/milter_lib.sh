@@ -87,6 +87,17 @@ wait_accounted() {
 	eq "stored + dropped" "$((stored + dropped))" "$1"
 }
 
+# wait_resumed SQL - recording resumed after a lock: SQL answers 1 within
+# 5 s, and nothing was dropped since wait_accounted
+wait_resumed() {
+	i=0
+	while [ "$(q "$1")" != 1 ]; do
+		i=$((i + 1)); [ $i -gt 50 ] && fail "recording did not resume"
+		sleep 0.1
+	done
+	eq "no new drops" "$(q "SELECT value FROM counters WHERE name = 'milter_dropped'")" "$dropped"
+}
+
 # stop_milter - SIGTERM; it must exit 0 within 10 s
 stop_milter() {
 	kill -TERM "$MPID"
