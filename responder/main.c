@@ -177,6 +177,21 @@ sleep_ms(int64_t ms)
 	nanosleep(&ts, NULL);
 }
 
+/* free_loaded - what main built from the configuration, after -n or a run */
+static void
+free_loaded(struct cfg *cfg, struct notice_templates *tmpl,
+	    struct webhook_client *wc,
+	    struct webhook_client *xc[POLICY_MAX_EXTRA])
+{
+	size_t i;
+
+	for (i = 0; i < POLICY_MAX_EXTRA; i++)
+		webhook_client_free(xc[i]);
+	webhook_client_free(wc);
+	notice_free(tmpl);
+	cfg_free(cfg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -231,11 +246,7 @@ main(int argc, char **argv)
 				    cfg.notice_webhooks.v[i].name);
 	if (opt.check) {
 		printf("%s: configuration OK\n", opt.path);
-		for (i = 0; i < POLICY_MAX_EXTRA; i++)
-			webhook_client_free(xc[i]);
-		webhook_client_free(wc);
-		notice_free(tmpl);
-		cfg_free(&cfg);
+		free_loaded(&cfg, tmpl, wc, xc);
 		return 0;
 	}
 	if (gethostname(host, sizeof(host)) < 0)
@@ -286,10 +297,6 @@ main(int argc, char **argv)
 		 " retried, %" PRId64 " dead", ob.stats.routed, ob.stats.sent,
 		 ob.stats.retried, ob.stats.dead);
 	store_close(store);
-	for (i = 0; i < POLICY_MAX_EXTRA; i++)
-		webhook_client_free(xc[i]);
-	webhook_client_free(wc);
-	notice_free(tmpl);
-	cfg_free(&cfg);
+	free_loaded(&cfg, tmpl, wc, xc);
 	return 0;
 }
