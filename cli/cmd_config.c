@@ -15,7 +15,6 @@ cmd_config(int argc, char **argv)
 	const char *path = cfg_default_path();
 	int ch, sample = 0;
 	struct cfg c;
-	struct buf why;
 	static const struct option longopts[] = {
 		{ "sample", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
@@ -41,14 +40,9 @@ cmd_config(int argc, char **argv)
 		cfg_write_sample(stdout);
 		return 0;
 	}
-	buf_init(&why, 4096);
-	if (cfg_load(&c, path, &why) < 0) {
-		fprintf(stderr, "plainbounce: %s\n", buf_str(&why));
-		buf_free(&why);
+	if (cli_config(&c, path) != 0)
 		return CFG_EX_CONFIG;
-	}
 	printf("%s: configuration OK\n", path);
 	cfg_free(&c);
-	buf_free(&why);
 	return 0;
 }

@@ -9,7 +9,6 @@
  */
 #include <stdio.h>
 #include <unistd.h>
-#include <getopt.h>
 
 #include "cfg.h"
 #include "classify.h"
@@ -39,26 +38,14 @@ cmd_import(int argc, char **argv)
 	struct watch *w;
 	struct cfg c;
 	struct buf why;
-	int ch, rc, tty = isatty(STDERR_FILENO);
+	int rc, tty = isatty(STDERR_FILENO);
 
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (optind >= argc)
+	if (cli_conf_opt(argc, argv, &path) < 0 || optind >= argc)
 		goto usage;
 	log_init("plainbounce", 1);
+	if ((rc = cli_config(&c, path)) != 0)
+		return rc;
 	buf_init(&why, 4096);
-	if (cfg_load(&c, path, &why) < 0) {
-		fprintf(stderr, "plainbounce: %s\n", buf_str(&why));
-		buf_free(&why);
-		return CFG_EX_CONFIG;
-	}
 	if ((cls = classify_load(c.classify_rules, c.classify_site_rules,
 				 &why)) == NULL) {
 		fprintf(stderr, "plainbounce: %s\n", buf_str(&why));

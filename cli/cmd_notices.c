@@ -22,30 +22,6 @@
 #include "plainbounce.h"
 #include "store.h"
 
-/* open_store - the configured store, or NULL after saying why */
-static struct store *
-open_store(const char *conf, int flags, int *status)
-{
-	struct cfg cfg;
-	struct buf why;
-	struct store *s = NULL;
-	struct store_err err;
-
-	buf_init(&why, 4096);
-	if (cfg_load(&cfg, conf ? conf : cfg_default_path(), &why) < 0) {
-		fprintf(stderr, "plainbounce: %s\n", buf_str(&why));
-		*status = CFG_EX_CONFIG;
-	} else if (store_open(&s, cfg.store_path, (int)cfg.store_busy_timeout,
-			      flags, &err) != STORE_OK) {
-		fprintf(stderr, "plainbounce: store: %s\n", err.msg);
-		*status = 1;
-		s = NULL;
-	}
-	buf_free(&why);
-	cfg_free(&cfg);
-	return s;
-}
-
 /* show - print one value for a terminal, escaped */
 static void
 show(const char *s)
@@ -118,7 +94,7 @@ cmd_notices(int argc, char **argv)
 		      " | --sent]\n", stderr);
 		return PB_EXIT_USAGE;
 	}
-	if ((s = open_store(conf, STORE_READONLY, &status)) == NULL)
+	if ((s = cli_store_open(conf, STORE_READONLY, &status)) == NULL)
 		return status;
 	if (store_outbox_list(s, state, print_row, &n, &err) != STORE_OK) {
 		fprintf(stderr, "plainbounce: store: %s\n", err.msg);
@@ -137,16 +113,9 @@ cmd_resend(int argc, char **argv)
 	struct store_err err;
 	char *end;
 	long long id;
-	int ch, rc, status = 0;
+	int rc, status = 0;
 
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
-		if (ch != 'c') {
-			fputs("usage: plainbounce resend [-c FILE] ID\n", stderr);
-			return PB_EXIT_USAGE;
-		}
-		conf = optarg;
-	}
-	if (optind + 1 != argc) {
+	if (cli_conf_opt(argc, argv, &conf) < 0 || optind + 1 != argc) {
 		fputs("usage: plainbounce resend [-c FILE] ID\n", stderr);
 		return PB_EXIT_USAGE;
 	}
@@ -156,7 +125,7 @@ cmd_resend(int argc, char **argv)
 		fprintf(stderr, "plainbounce: resend: not a notice id\n");
 		return PB_EXIT_USAGE;
 	}
-	if ((s = open_store(conf, 0, &status)) == NULL)
+	if ((s = cli_store_open(conf, 0, &status)) == NULL)
 		return status;
 	rc = store_outbox_resend(s, (int64_t)id, (int64_t)time(NULL), &err);
 	store_close(s);
@@ -183,16 +152,12 @@ cmd_enable_endpoint(int argc, char **argv)
 	const char *conf = NULL;
 	struct store *s;
 	struct store_err err;
-	int ch, rc, status = 0;
+	int rc, status = 0;
 
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
-		if (ch != 'c')
-			goto usage;
-		conf = optarg;
-	}
-	if (optind + 1 != argc || argv[optind][0] == '\0')
+	if (cli_conf_opt(argc, argv, &conf) < 0 || optind + 1 != argc ||
+	    argv[optind][0] == '\0')
 		goto usage;
-	if ((s = open_store(conf, 0, &status)) == NULL)
+	if ((s = cli_store_open(conf, 0, &status)) == NULL)
 		return status;
 	rc = store_endpoint_enable(s, argv[optind], &err);
 	store_close(s);

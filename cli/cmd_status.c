@@ -6,7 +6,6 @@
  * watcher recorded; events and the notices waiting for the responder;
  * milter records dropped; the responder's dead letters.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -94,39 +93,20 @@ show_disabled(void *arg, const char *name, int64_t at, const char *why)
 int
 cmd_status(int argc, char **argv)
 {
-	const char *path = cfg_default_path();
+	const char *conf = NULL;
 	struct store_overview o;
 	struct store_err err;
 	struct store *s;
 	struct show sh;
-	struct cfg c;
-	struct buf why;
 	char w[96];
-	int ch, rc;
+	int rc, status;
 
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		default:
-			fputs("usage: plainbounce status [-c FILE]\n", stderr);
-			return PB_EXIT_USAGE;
-		}
+	if (cli_conf_opt(argc, argv, &conf) < 0) {
+		fputs("usage: plainbounce status [-c FILE]\n", stderr);
+		return PB_EXIT_USAGE;
 	}
-	buf_init(&why, 4096);
-	if (cfg_load(&c, path, &why) < 0) {
-		fprintf(stderr, "plainbounce: %s\n", buf_str(&why));
-		buf_free(&why);
-		return CFG_EX_CONFIG;
-	}
-	buf_free(&why);
-	if (store_open(&s, c.store_path, (int)c.store_busy_timeout,
-		       STORE_READONLY, &err) != STORE_OK) {
-		fprintf(stderr, "plainbounce: store: %s\n", err.msg);
-		cfg_free(&c);
-		return 1;
-	}
+	if ((s = cli_store_open(conf, STORE_READONLY, &status)) == NULL)
+		return status;
 	sh.now = (int64_t)time(NULL);
 	rc = store_overview(s, &o, show_source, NULL, 0, &sh, &err);
 	if (rc == STORE_OK) {
@@ -155,6 +135,5 @@ cmd_status(int argc, char **argv)
 	if (rc != STORE_OK)
 		fprintf(stderr, "plainbounce: store: %s\n", err.msg);
 	store_close(s);
-	cfg_free(&c);
 	return rc == STORE_OK ? 0 : 1;
 }

@@ -30,6 +30,7 @@
 #include "logline.h"
 #include "logread.h"
 #include "plainbounce.h"
+#include "store.h"
 #include "xalloc.h"
 
 #define STORY_MAX (4 * 1024 * 1024)
@@ -37,9 +38,8 @@
 #define HELD_MAX_BYTES (64 * 1024 * 1024) /* held linked stories, at most */
 
 struct trace {
-	/* filters; NULL / 0 when not given */
-	const char *queue_id, *to, *from, *message_id, *domain;
-	int64_t since, until;
+	struct store_trace_query q;	/* the filters, as trace --store
+					 * has them (max unused) */
 	bool json;
 
 	/* messages printed lately, by key hash: their linked messages (the
@@ -179,47 +179,48 @@ matches(const struct trace *t, const struct corr_msg *m)
 {
 	const struct corr_rcpt *r;
 	const struct corr_linkref *l;
+	const struct store_trace_query *q = &t->q;
 	int64_t last = m->end_time ? m->end_time : m->last_time;
 	bool ok;
 
 	if (m->qid[0] && related_printed(t, m))
 		return true;
-	if (t->since && last < t->since)
+	if (q->since && last < q->since)
 		return false;
-	if (t->until && m->first_time > t->until)
+	if (q->until && m->first_time > q->until)
 		return false;
-	if (t->queue_id != NULL) {
-		ok = strcmp(m->qid, t->queue_id) == 0 ||
-		    (m->parent.qid && strcmp(m->parent.qid, t->queue_id) == 0);
+	if (q->queue_id != NULL) {
+		ok = strcmp(m->qid, q->queue_id) == 0 ||
+		    (m->parent.qid && strcmp(m->parent.qid, q->queue_id) == 0);
 		for (l = m->children; l && !ok; l = l->next)
-			ok = strcmp(l->qid, t->queue_id) == 0;
+			ok = strcmp(l->qid, q->queue_id) == 0;
 		if (!ok)
 			return false;
 	}
-	if (t->message_id != NULL) {
+	if (q->message_id != NULL) {
 		struct span a, b;
 
 		if (m->message_id == NULL)
 			return false;
 		a = strip_brackets(m->message_id);
-		b = strip_brackets(t->message_id);
+		b = strip_brackets(q->message_id);
 		if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0)
 			return false;
 	}
-	if (t->from != NULL && !(m->have_sender && addr_eq(m->sender, t->from)))
+	if (q->from != NULL && !(m->have_sender && addr_eq(m->sender, q->from)))
 		return false;
-	if (t->to != NULL) {
+	if (q->to != NULL) {
 		for (r = m->rcpts, ok = false; r && !ok; r = r->next)
-			ok = addr_eq(r->addr, t->to) ||
-			    addr_eq(r->orig_to, t->to);
+			ok = addr_eq(r->addr, q->to) ||
+			    addr_eq(r->orig_to, q->to);
 		if (!ok)
 			return false;
 	}
-	if (t->domain != NULL) {
-		ok = m->have_sender && domain_of_eq(m->sender, t->domain);
+	if (q->domain != NULL) {
+		ok = m->have_sender && domain_of_eq(m->sender, q->domain);
 		for (r = m->rcpts; r && !ok; r = r->next)
-			ok = domain_of_eq(r->addr, t->domain) ||
-			    domain_of_eq(r->orig_to, t->domain);
+			ok = domain_of_eq(r->addr, q->domain) ||
+			    domain_of_eq(r->orig_to, q->domain);
 		if (!ok)
 			return false;
 	}
@@ -1051,7 +1052,8 @@ parse_when(const char *s)
 	return (int64_t)timegm(&tm);
 }
 
-int
+/* trace_time_opt - a --since/--until argument into *out, or say why */
+static int
 trace_time_opt(const char *arg, int64_t *out)
 {
 	int64_t t = parse_when(arg);
@@ -1062,6 +1064,34 @@ trace_time_opt(const char *arg, int64_t *out)
 	}
 	*out = t;
 	return 0;
+}
+
+int
+trace_filter_opt(int ch, const char *arg, struct store_trace_query *q)
+{
+	switch (ch) {
+	case 'q':
+		q->queue_id = arg;
+		return 1;
+	case 't':
+		q->to = arg;
+		return 1;
+	case 'f':
+		q->from = arg;
+		return 1;
+	case 'm':
+		q->message_id = arg;
+		return 1;
+	case 'd':
+		q->domain = arg[0] == '@' ? arg + 1 : arg;
+		return 1;
+	case 's':
+		return trace_time_opt(arg, &q->since) < 0 ? -1 : 1;
+	case 'u':
+		return trace_time_opt(arg, &q->until) < 0 ? -1 : 1;
+	default:
+		return 0;
+	}
 }
 
 /*
@@ -1124,13 +1154,7 @@ int
 cmd_trace(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "queue-id", required_argument, NULL, 'q' },
-		{ "to", required_argument, NULL, 't' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "message-id", required_argument, NULL, 'm' },
-		{ "domain", required_argument, NULL, 'd' },
-		{ "since", required_argument, NULL, 's' },
-		{ "until", required_argument, NULL, 'u' },
+		TRACE_FILTER_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "rules", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1162,27 +1186,6 @@ cmd_trace(int argc, char **argv)
 		case 'c':
 			conf = optarg;
 			break;
-		case 'q':
-			t.queue_id = optarg;
-			break;
-		case 't':
-			t.to = optarg;
-			break;
-		case 'f':
-			t.from = optarg;
-			break;
-		case 'm':
-			t.message_id = optarg;
-			break;
-		case 'd':
-			t.domain = optarg[0] == '@' ? optarg + 1 : optarg;
-			break;
-		case 's':
-		case 'u':
-			if (trace_time_opt(optarg, ch == 's' ? &t.since :
-					   &t.until) < 0)
-				return trace_usage();
-			break;
 		case 'j':
 			t.json = true;
 			break;
@@ -1193,7 +1196,8 @@ cmd_trace(int argc, char **argv)
 			trace_usage();
 			return 0;
 		default:
-			return trace_usage();
+			if (trace_filter_opt(ch, optarg, &t.q) <= 0)
+				return trace_usage();
 		}
 	}
 	npaths = (size_t)(argc - optind);

@@ -344,24 +344,16 @@ cmd_trace_store(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "store", no_argument, NULL, 'S' },
-		{ "queue-id", required_argument, NULL, 'q' },
-		{ "to", required_argument, NULL, 't' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "message-id", required_argument, NULL, 'm' },
-		{ "domain", required_argument, NULL, 'd' },
-		{ "since", required_argument, NULL, 's' },
-		{ "until", required_argument, NULL, 'u' },
+		TRACE_FILTER_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct jtrace jt = { NULL, NULL };
 	int json = 0;
-	const char *path = cfg_default_path();
+	const char *conf = NULL;
 	struct store_trace_query q;
 	struct store_err err;
 	struct store *s;
-	struct cfg c;
-	struct buf why;
 	size_t n = 0;
 	int ch, rc;
 
@@ -371,55 +363,24 @@ cmd_trace_store(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			path = optarg;
+			conf = optarg;
 			break;
 		case 'S':
-			break;
-		case 'q':
-			q.queue_id = optarg;
-			break;
-		case 't':
-			q.to = optarg;
-			break;
-		case 'f':
-			q.from = optarg;
-			break;
-		case 'm':
-			q.message_id = optarg;
-			break;
-		case 'd':
-			q.domain = optarg[0] == '@' ? optarg + 1 : optarg;
-			break;
-		case 's':
-		case 'u':
-			if (trace_time_opt(optarg, ch == 's' ? &q.since :
-					   &q.until) < 0)
-				goto usage;
 			break;
 		case 'j':
 			json = 1;
 			break;
 		default:
-			goto usage;
+			if (trace_filter_opt(ch, optarg, &q) <= 0)
+				goto usage;
 		}
 	}
 	if (optind != argc || (!q.queue_id && !q.to && !q.from &&
 			       !q.message_id && !q.domain && !q.since &&
 			       !q.until))
 		goto usage;
-	buf_init(&why, 4096);
-	if (cfg_load(&c, path, &why) < 0) {
-		fprintf(stderr, "plainbounce: %s\n", buf_str(&why));
-		buf_free(&why);
-		return CFG_EX_CONFIG;
-	}
-	buf_free(&why);
-	if (store_open(&s, c.store_path, (int)c.store_busy_timeout,
-		       STORE_READONLY, &err) != STORE_OK) {
-		fprintf(stderr, "plainbounce: store: %s\n", err.msg);
-		cfg_free(&c);
-		return 1;
-	}
+	if ((s = cli_store_open(conf, STORE_READONLY, &rc)) == NULL)
+		return rc;
 	if (json) {
 		rc = store_trace(s, &q, show_json, &jt, &n, &err);
 		jflush(&jt);
@@ -429,7 +390,6 @@ cmd_trace_store(int argc, char **argv)
 	if (rc != STORE_OK)
 		fprintf(stderr, "plainbounce: store: %s\n", err.msg);
 	store_close(s);
-	cfg_free(&c);
 	if (rc != STORE_OK)
 		return 1;
 	return n > 0 ? 0 : 1;

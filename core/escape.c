@@ -9,13 +9,14 @@
 
 #include "escape.h"
 
-/* utf8_len - length of the valid sequence at p (max n bytes), or 0 */
-static size_t
-utf8_len(const unsigned char *p, size_t n, uint32_t *cp)
+size_t
+utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
 {
 	size_t len, i;
 	uint32_t c;
 
+	if (n == 0)
+		return 0;
 	if (p[0] < 0x80) {
 		*cp = p[0];
 		return 1;
@@ -63,7 +64,7 @@ escape(struct buf *out, struct span s, int display)
 	int rc = BUF_OK;
 
 	while (i < s.len && rc == BUF_OK) {
-		len = utf8_len(p + i, s.len - i, &c);
+		len = utf8_decode(p + i, s.len - i, &c);
 		if (len == 0) {
 			rc = display ? buf_addf(out, "\\x%02x", p[i])
 				     : buf_adds(out, "\xef\xbf\xbd");
@@ -103,7 +104,7 @@ utf8_valid(struct span s)
 	uint32_t c;
 
 	while (i < s.len) {
-		if ((len = utf8_len(p + i, s.len - i, &c)) == 0)
+		if ((len = utf8_decode(p + i, s.len - i, &c)) == 0)
 			return 0;
 		i += len;
 	}

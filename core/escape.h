@@ -9,6 +9,9 @@
 #ifndef PB_ESCAPE_H
 #define PB_ESCAPE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "buf.h"
 #include "span.h"
 
@@ -27,6 +30,13 @@ int escape_display(struct buf *out, struct span s);
  * a reader wants words, not escapes.
  */
 int escape_text(struct buf *out, struct span s);
+
+/*
+ * utf8_decode - the one UTF-8 decoder: the length (1..4) of the valid
+ * sequence at p, at most n bytes, with its code point in *cp; 0 when it
+ * is invalid (overlong, surrogate, beyond U+10FFFF, cut short) or n is 0
+ */
+size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
 
 /* utf8_valid - true when s is well-formed UTF-8 (no overlongs, surrogates) */
 int utf8_valid(struct span s);

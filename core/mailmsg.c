@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
 #include "mailmsg.h"
 
 #define BOUNDARY "=_plainbounce_alt"	/* "=_" never occurs in QP or base64 */
@@ -17,45 +18,6 @@
 #define EW_OVERHEAD 12			/* "=?UTF-8?B?" and "?=" */
 
 static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
-
-/* utf8_seq - length of the valid UTF-8 sequence at p (1..4), or 0 */
-static size_t
-utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	size_t len, i;
-	uint32_t c;
-
-	if (n == 0)
-		return 0;
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	} else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		c = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		c = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	/* overlongs, surrogates, beyond U+10FFFF */
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	*cp = c;
-	return len;
-}
 
 /* invisible - characters that must not reach a header: controls, C1,
  * line and paragraph separators, bidi controls */
@@ -85,7 +47,7 @@ clean_line(struct buf *out, const char *s, size_t maxch)
 		const void *emit = p;
 		size_t elen;
 
-		len = utf8_seq(p, n, &c);
+		len = utf8_decode(p, n, &c);
 		if (len == 0) {
 			emit = replacement;
 			elen = 3;
@@ -146,7 +108,7 @@ encoded_words(struct buf *out, const char *s, size_t len, size_t used)
 		raw = (EW_LINE - (first ? used : 1) - EW_OVERHEAD) / 4 * 3;
 		take = 0;
 		while (take < len) {
-			step = utf8_seq((const unsigned char *)s + take,
+			step = utf8_decode((const unsigned char *)s + take,
 					len - take, &c);
 			if (step == 0)
 				step = 1;	/* cleaned text has none */
@@ -367,7 +329,7 @@ qp_body(struct buf *out, const char *s)
 		/* one input line, repaired, into line */
 		buf_reset(&line);
 		while (n > 0 && *p != '\r' && *p != '\n' && rc == BUF_OK) {
-			len = utf8_seq(p, n, &c);
+			len = utf8_decode(p, n, &c);
 			if (len == 0 || (invisible(c) && c != '\t' &&
 					 c >= 0x20) || (c < 0x20 && c != '\t')) {
 				rc = buf_adds(&line, replacement);
@@ -519,7 +481,7 @@ mailmsg_html_escape(struct buf *out, struct span s)
 	int rc = BUF_OK;
 
 	while (n > 0 && rc == BUF_OK) {
-		len = utf8_seq(p, n, &c);
+		len = utf8_decode(p, n, &c);
 		if (len == 0) {
 			rc = buf_adds(out, replacement);
 			len = 1;

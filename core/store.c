@@ -345,6 +345,22 @@ rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/*
+ * finish - end a write transaction: commit when rc, the SQLite code of its
+ * last write, is SQLITE_OK, else roll back; one place, so every write maps
+ * its error (read before the rollback can replace it) the same way
+ */
+static int
+finish(struct store *s, int rc, const char *what, struct store_err *err)
+{
+	if (rc == SQLITE_OK &&
+	    (rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) == SQLITE_OK)
+		return STORE_OK;
+	rc = status(s, rc, what, err);
+	rollback(s);
+	return rc;
+}
+
 /* read_version - PRAGMA user_version into *v */
 static int
 read_version(struct store *s, int *v, struct store_err *err)
@@ -558,6 +574,23 @@ step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/*
+ * step_or_notfound - run the one bound UPDATE of a write transaction and
+ * end it: STORE_NOTFOUND (rolled back) when it changed no row
+ */
+static int
+step_or_notfound(struct store *s, sqlite3_stmt *st, const char *what,
+		 struct store_err *err)
+{
+	int rc;
+
+	if ((rc = step_done(st)) == SQLITE_OK && sqlite3_changes(s->db) == 0) {
+		rollback(s);
+		return STORE_NOTFOUND;
+	}
+	return finish(s, rc, what, err);
+}
+
 /* put_one - one milter record and its recipients, inside a transaction */
 static int
 put_one(struct store *s, const struct store_milter_record *r)
@@ -635,19 +668,11 @@ store_milter_put(struct store *s, struct store_milter_record *const *recs,
 
 	if ((rc = exec(s, "BEGIN IMMEDIATE", "milter record", err)) != 0)
 		return rc;
-	for (i = 0; i < n; i++)
-		if ((rc = put_one(s, recs[i])) != SQLITE_OK)
-			goto fail;
-	if (dropped > 0 && (rc = counter_add(s, STORE_COUNTER_MILTER_DROPPED,
-					     dropped)) != SQLITE_OK)
-		goto fail;
-	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
-		goto fail;
-	return STORE_OK;
-fail:
-	rc = status(s, rc, "milter record", err);
-	rollback(s);
-	return rc;
+	for (i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = put_one(s, recs[i]);
+	if (rc == SQLITE_OK && dropped > 0)
+		rc = counter_add(s, STORE_COUNTER_MILTER_DROPPED, dropped);
+	return finish(s, rc, "milter record", err);
 }
 
 int
@@ -658,13 +683,7 @@ store_counter_add(struct store *s, const char *name, int64_t delta,
 
 	if ((rc = exec(s, "BEGIN IMMEDIATE", "counter", err)) != 0)
 		return rc;
-	if ((rc = counter_add(s, name, delta)) != SQLITE_OK ||
-	    (rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
-		rc = status(s, rc, "counter", err);
-		rollback(s);
-		return rc;
-	}
-	return STORE_OK;
+	return finish(s, counter_add(s, name, delta), "counter", err);
 }
 
 int
@@ -893,23 +912,16 @@ store_outbox_add(struct store *s, const char *channel, const char *target,
 	sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now);
 	bind_text(st, 4, webhook_id);
-	if ((rc = step_done(st)) != SQLITE_OK)
-		goto fail;
-	*id = sqlite3_last_insert_rowid(s->db);
-	st = s->st[ST_OUTBOX_ADD_EVENT];
-	for (i = 0; i < nevents; i++) {
+	if ((rc = step_done(st)) == SQLITE_OK) {
+		*id = sqlite3_last_insert_rowid(s->db);
+		st = s->st[ST_OUTBOX_ADD_EVENT];
+	}
+	for (i = 0; i < nevents && rc == SQLITE_OK; i++) {
 		sqlite3_bind_int64(st, 1, *id);
 		sqlite3_bind_int64(st, 2, events[i]);
-		if ((rc = step_done(st)) != SQLITE_OK)
-			goto fail;
+		rc = step_done(st);
 	}
-	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
-		goto fail;
-	return STORE_OK;
-fail:
-	rc = status(s, rc, "outbox add", err);
-	rollback(s);
-	return rc;
+	return finish(s, rc, "outbox add", err);
 }
 
 void
@@ -982,21 +994,17 @@ lease_rows(struct store *s, sqlite3_stmt *st, const char *owner, int64_t now,
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE)
-		goto fail;
-	for (i = 0; i < got; i++)
-		if ((rc = notice_events(s, &v[i])) != SQLITE_OK)
-			goto fail;
-	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
-		goto fail;
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	for (i = 0; i < got && rc == SQLITE_OK; i++)
+		rc = notice_events(s, &v[i]);
+	if ((rc = finish(s, rc, "outbox lease", err)) != STORE_OK) {
+		store_notices_free(v, got);
+		return rc;
+	}
 	*notices = v;
 	*n = got;
 	return STORE_OK;
-fail:
-	rc = status(s, rc, "outbox lease", err);
-	rollback(s);
-	store_notices_free(v, got);
-	return rc;
 }
 
 int
@@ -1042,19 +1050,7 @@ store_outbox_finish(struct store *s, int64_t id, const char *owner,
 	sqlite3_bind_text(st, 4, state[outcome], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, next_attempt);
 	bind_text(st, 6, error);
-	if ((rc = step_done(st)) != SQLITE_OK)
-		goto fail;
-	if (sqlite3_changes(s->db) == 0) {
-		rollback(s);
-		return STORE_NOTFOUND;
-	}
-	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
-		goto fail;
-	return STORE_OK;
-fail:
-	rc = status(s, rc, "outbox finish", err);
-	rollback(s);
-	return rc;
+	return step_or_notfound(s, st, "outbox finish", err);
 }
 
 int
@@ -1228,10 +1224,9 @@ store_purge(struct store *s, int64_t before, int64_t *deleted,
 			rc = sqlite3_step(st);
 			sqlite3_reset(st);
 			n = sqlite3_changes(s->db);
-			if (rc != SQLITE_DONE || (rc = sqlite3_exec(s->db,
-			    "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
-				rc = status(s, rc, "purge", err);
-				rollback(s);
+			rc = finish(s, rc == SQLITE_DONE ? SQLITE_OK : rc,
+				    "purge", err);
+			if (rc != STORE_OK) {
 				sqlite3_finalize(st);
 				return rc;
 			}
@@ -1866,16 +1861,9 @@ store_message_add(struct store *s, const struct store_message_in *m,
 	bind_text(st, 12, m->auto_submitted);
 	bind_text(st, 13, m->precedence);
 	bind_text(st, 14, m->list_id);
-	if ((rc = step_done(st)) != SQLITE_OK)
-		goto fail;
-	*id = sqlite3_last_insert_rowid(s->db);
-	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
-		goto fail;
-	return STORE_OK;
-fail:
-	rc = status(s, rc, "message add", err);
-	rollback(s);
-	return rc;
+	if ((rc = step_done(st)) == SQLITE_OK)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return finish(s, rc, "message add", err);
 }
 
 int
@@ -1890,16 +1878,9 @@ store_recipient_add(struct store *s, int64_t message, const char *address,
 	sqlite3_bind_int64(st, 1, message);
 	sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
 	bind_text(st, 3, notify);
-	if ((rc = step_done(st)) != SQLITE_OK)
-		goto fail;
-	*id = sqlite3_last_insert_rowid(s->db);
-	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
-		goto fail;
-	return STORE_OK;
-fail:
-	rc = status(s, rc, "recipient add", err);
-	rollback(s);
-	return rc;
+	if ((rc = step_done(st)) == SQLITE_OK)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return finish(s, rc, "recipient add", err);
 }
 
 int
@@ -1924,18 +1905,12 @@ store_event_add(struct store *s, const struct store_event_in *e, int64_t now,
 	sqlite3_bind_text(st, 8, e->ukey, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 9, e->historical != 0);
 	sqlite3_bind_int64(st, 10, now);
-	if ((rc = step_done(st)) != SQLITE_OK)
-		goto fail;
-	*id = sqlite3_last_insert_rowid(s->db);
-	if (!e->historical && (rc = route_add(s, *id, now)) != SQLITE_OK)
-		goto fail;
-	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
-		goto fail;
-	return STORE_OK;
-fail:
-	rc = status(s, rc, "event add", err);
-	rollback(s);
-	return rc;
+	if ((rc = step_done(st)) == SQLITE_OK) {
+		*id = sqlite3_last_insert_rowid(s->db);
+		if (!e->historical)
+			rc = route_add(s, *id, now);
+	}
+	return finish(s, rc, "event add", err);
 }
 
 void
@@ -2070,22 +2045,16 @@ store_route_lease(struct store *s, const char *owner, int64_t now,
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE)
-		goto fail;
-	for (i = 0; i < nids; i++)
-		if ((rc = facts_append(s, ids[i], facts, n, &cap)) != SQLITE_OK)
-			goto fail;
-	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
-		goto fail;
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	for (i = 0; i < nids && rc == SQLITE_OK; i++)
+		rc = facts_append(s, ids[i], facts, n, &cap);
 	free(ids);
-	return STORE_OK;
-fail:
-	rc = status(s, rc, "route lease", err);
-	rollback(s);
-	free(ids);
-	store_facts_free(*facts, *n);
-	*facts = NULL;
-	*n = 0;
+	if ((rc = finish(s, rc, "route lease", err)) != STORE_OK) {
+		store_facts_free(*facts, *n);
+		*facts = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 
@@ -2192,30 +2161,22 @@ store_route_commit(struct store *s, const char *owner, int64_t now,
 
 	if ((rc = exec(s, "BEGIN IMMEDIATE", "route commit", err)) != 0)
 		return rc;
-	for (i = 0; i < nroutes; i++) {
+	for (i = 0; i < nroutes && rc == SQLITE_OK; i++) {
 		sqlite3_bind_int64(st, 1, routes[i]);
 		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, now);
 		sqlite3_bind_text(st, 4, "sent", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 5, now);
 		sqlite3_bind_null(st, 6);
-		if ((rc = step_done(st)) != SQLITE_OK)
-			goto fail;
-		if (sqlite3_changes(s->db) == 0) {
+		if ((rc = step_done(st)) == SQLITE_OK &&
+		    sqlite3_changes(s->db) == 0) {
 			rollback(s);	/* our lease ran out: another routes */
 			return STORE_NOTFOUND;
 		}
 	}
-	for (i = 0; i < nd; i++)
-		if ((rc = add_delivery(s, &d[i], now)) != SQLITE_OK)
-			goto fail;
-	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
-		goto fail;
-	return STORE_OK;
-fail:
-	rc = status(s, rc, "route commit", err);
-	rollback(s);
-	return rc;
+	for (i = 0; i < nd && rc == SQLITE_OK; i++)
+		rc = add_delivery(s, &d[i], now);
+	return finish(s, rc, "route commit", err);
 }
 
 int
@@ -2260,19 +2221,7 @@ store_outbox_resend(struct store *s, int64_t id, int64_t now,
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, now);
-	if ((rc = step_done(st)) != SQLITE_OK)
-		goto fail;
-	if (sqlite3_changes(s->db) == 0) {
-		rollback(s);
-		return STORE_NOTFOUND;
-	}
-	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
-		goto fail;
-	return STORE_OK;
-fail:
-	rc = status(s, rc, "resend", err);
-	rollback(s);
-	return rc;
+	return step_or_notfound(s, st, "resend", err);
 }
 
 int
@@ -2286,17 +2235,5 @@ store_outbox_release(struct store *s, int64_t id, const char *owner,
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
-	if ((rc = step_done(st)) != SQLITE_OK)
-		goto fail;
-	if (sqlite3_changes(s->db) == 0) {
-		rollback(s);
-		return STORE_NOTFOUND;
-	}
-	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
-		goto fail;
-	return STORE_OK;
-fail:
-	rc = status(s, rc, "release", err);
-	rollback(s);
-	return rc;
+	return step_or_notfound(s, st, "release", err);
 }

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "daemon.h"
 #include "log.h"
 #include "milter.h"
 
@@ -77,68 +77,25 @@ open_socket(void)
 		log_fatal(1, "chmod %s: %s", path, strerror(errno));
 }
 
-/* drop_privileges - become milter.user for good (root only) */
-static void
-drop_privileges(void)
-{
-	static const char *const suffix[] = { "", "-wal", "-shm" };
-	char file[4200];
-	struct passwd *pw;
-	size_t i;
-
-	if (geteuid() != 0 || *cfg.milter_user == '\0')
-		return;
-	if ((pw = getpwnam(cfg.milter_user)) == NULL)
-		log_fatal(CFG_EX_CONFIG, "milter.user: no user \"%s\"",
-			  cfg.milter_user);
-	/* the store files root just created must stay writable */
-	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		snprintf(file, sizeof(file), "%s%s", cfg.store_path, suffix[i]);
-		if (chown(file, pw->pw_uid, (gid_t)-1) < 0 && errno != ENOENT)
-			log_fatal(1, "chown %s: %s", file, strerror(errno));
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
-	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
-		log_fatal(1, "cannot become %s: %s", pw->pw_name,
-			  strerror(errno));
-	if (setuid(0) == 0)
-		log_fatal(1, "could regain root after dropping privileges");
-}
-
 /* main - options, config, socket, store, privileges, then smfi_main */
 int
 main(int argc, char **argv)
 {
-	const char *path = cfg_default_path(), *bad;
-	int ch, foreground = 0, check = 0, rc;
-
-	struct buf why;
+	const char *bad;
+	int ch, rc;
+	struct daemon_opts opt;
 	struct store *store;
 	struct store_err err;
 	sigset_t set;
 
-	while ((ch = getopt(argc, argv, "c:fn")) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'f':
-			foreground = 1;
-			break;
-		case 'n':
-			check = 1;
-			break;
-		default:
+	daemon_opts_init(&opt);
+	while ((ch = getopt(argc, argv, DAEMON_OPTSTRING)) != -1)
+		if (!daemon_option(&opt, ch, optarg))
 			usage();
-		}
-	}
 	if (optind != argc)
 		usage();
-	log_init("plainbounce-milter", foreground || check);
-	buf_init(&why, 4096);
-	if (cfg_load(&cfg, path, &why) < 0)
-		log_fatal(CFG_EX_CONFIG, "%s", buf_str(&why));
-	buf_free(&why);
+	log_init("plainbounce-milter", opt.foreground || opt.check);
+	daemon_config(&cfg, opt.path);
 	if (netaddr_list_init(&mconf.trusted, cfg.trusted_networks.v,
 			      cfg.trusted_networks.n, &bad) < 0)
 		log_fatal(CFG_EX_CONFIG, "trusted_networks: bad \"%s\"", bad);
@@ -148,11 +105,9 @@ main(int argc, char **argv)
 	    getgrnam(cfg.milter_socket_group) == NULL)
 		log_fatal(CFG_EX_CONFIG, "milter.socket_group: no group \"%s\"",
 			  cfg.milter_socket_group);
-	if (*cfg.milter_user && getpwnam(cfg.milter_user) == NULL)
-		log_fatal(CFG_EX_CONFIG, "milter.user: no user \"%s\"",
-			  cfg.milter_user);
-	if (check) {
-		printf("%s: configuration OK\n", path);
+	daemon_user_check("milter.user", cfg.milter_user);
+	if (opt.check) {
+		printf("%s: configuration OK\n", opt.path);
 		netaddr_list_free(&mconf.trusted);
 		cfg_free(&cfg);
 		return 0;
@@ -169,8 +124,8 @@ main(int argc, char **argv)
 		       0, &err) != STORE_OK)
 		log_fatal(1, "store: %s", err.msg);
 	store_close(store);
-	drop_privileges();
-	if (!foreground && daemon(0, 0) < 0)
+	daemon_drop_root("milter.user", cfg.milter_user, cfg.store_path);
+	if (!opt.foreground && daemon(0, 0) < 0)
 		log_fatal(1, "daemon: %s", strerror(errno));
 	if (store_open(&store, cfg.store_path, (int)cfg.store_busy_timeout,
 		       0, &err) != STORE_OK)

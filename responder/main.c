@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "daemon.h"
 #include "log.h"
 #include "notice.h"
 #include "outbox.h"
@@ -176,6 +177,21 @@ sleep_ms(int64_t ms)
 	nanosleep(&ts, NULL);
 }
 
+/* free_loaded - what main built from the configuration, after -n or a run */
+static void
+free_loaded(struct cfg *cfg, struct notice_templates *tmpl,
+	    struct webhook_client *wc,
+	    struct webhook_client *xc[POLICY_MAX_EXTRA])
+{
+	size_t i;
+
+	for (i = 0; i < POLICY_MAX_EXTRA; i++)
+		webhook_client_free(xc[i]);
+	webhook_client_free(wc);
+	notice_free(tmpl);
+	cfg_free(cfg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -184,8 +200,8 @@ main(int argc, char **argv)
 		{ "once", no_argument, NULL, '1' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *path = cfg_default_path();
-	int ch, foreground = 0, check = 0, dry = 0, once = 0, r, d;
+	int ch, dry = 0, once = 0, r, d;
+	struct daemon_opts opt;
 	struct cfg cfg;
 	struct buf why;
 	struct notice_templates *tmpl = NULL;
@@ -198,17 +214,10 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	char owner[128], host[64];
 
-	while ((ch = getopt_long(argc, argv, "c:fn", longopts, NULL)) != -1) {
+	daemon_opts_init(&opt);
+	while ((ch = getopt_long(argc, argv, DAEMON_OPTSTRING, longopts,
+				 NULL)) != -1) {
 		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'f':
-			foreground = 1;
-			break;
-		case 'n':
-			check = 1;
-			break;
 		case 'D':
 			dry = 1;
 			break;
@@ -216,16 +225,15 @@ main(int argc, char **argv)
 			once = 1;
 			break;
 		default:
-			usage();
+			if (!daemon_option(&opt, ch, optarg))
+				usage();
 		}
 	}
 	if (optind != argc)
 		usage();
-	log_init("plainbounce-responder", foreground || check || dry);
+	log_init("plainbounce-responder", opt.foreground || opt.check || dry);
+	daemon_config(&cfg, opt.path);
 	buf_init(&why, 4096);
-	if (cfg_load(&cfg, path, &why) < 0)
-		log_fatal(CFG_EX_CONFIG, "%s", buf_str(&why));
-	buf_reset(&why);
 	if (notice_load(&tmpl, cfg.notice_templates_dir, cfg.notice_locale,
 			&why) < 0)
 		log_fatal(CFG_EX_CONFIG, "templates: %s", buf_str(&why));
@@ -236,13 +244,9 @@ main(int argc, char **argv)
 		xc[i] = new_webhook(&cfg, cfg.notice_webhooks.v[i].url,
 				    cfg.notice_webhooks.v[i].secret,
 				    cfg.notice_webhooks.v[i].name);
-	if (check) {
-		printf("%s: configuration OK\n", path);
-		for (i = 0; i < POLICY_MAX_EXTRA; i++)
-			webhook_client_free(xc[i]);
-		webhook_client_free(wc);
-		notice_free(tmpl);
-		cfg_free(&cfg);
+	if (opt.check) {
+		printf("%s: configuration OK\n", opt.path);
+		free_loaded(&cfg, tmpl, wc, xc);
 		return 0;
 	}
 	if (gethostname(host, sizeof(host)) < 0)
@@ -256,7 +260,7 @@ main(int argc, char **argv)
 		oc.batch = 1000;	/* one pass shows up to this many */
 	}
 	oc.clock = wall_clock;
-	if (!foreground && !dry && daemon(0, 0) < 0)
+	if (!opt.foreground && !dry && daemon(0, 0) < 0)
 		log_fatal(1, "daemon: %s", strerror(errno));
 	if (store_open(&store, cfg.store_path, (int)cfg.store_busy_timeout, 0,
 		       &err) != STORE_OK)
@@ -293,10 +297,6 @@ main(int argc, char **argv)
 		 " retried, %" PRId64 " dead", ob.stats.routed, ob.stats.sent,
 		 ob.stats.retried, ob.stats.dead);
 	store_close(store);
-	for (i = 0; i < POLICY_MAX_EXTRA; i++)
-		webhook_client_free(xc[i]);
-	webhook_client_free(wc);
-	notice_free(tmpl);
-	cfg_free(&cfg);
+	free_loaded(&cfg, tmpl, wc, xc);
 	return 0;
 }

@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 
 #include "cfg.h"
 #include "classify.h"
+#include "daemon.h"
 #include "log.h"
 #include "store.h"
 #include "watch.h"
@@ -188,33 +188,6 @@ load_classifier(const struct cfg *c, int fatal)
 	}
 	buf_free(&why);
 	return cls;
-}
-
-/* drop_privileges - become watcher.user for good (root only) */
-static void
-drop_privileges(const struct cfg *c)
-{
-	static const char *const suffix[] = { "", "-wal", "-shm" };
-	char file[4200];
-	struct passwd *pw;
-	size_t i;
-
-	if (geteuid() != 0 || *c->watcher_user == '\0')
-		return;
-	if ((pw = getpwnam(c->watcher_user)) == NULL)
-		log_fatal(CFG_EX_CONFIG, "watcher.user: no user \"%s\"",
-			  c->watcher_user);
-	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		snprintf(file, sizeof(file), "%s%s", c->store_path, suffix[i]);
-		if (chown(file, pw->pw_uid, (gid_t)-1) < 0 && errno != ENOENT)
-			log_fatal(1, "chown %s: %s", file, strerror(errno));
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
-	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
-		log_fatal(1, "cannot become %s: %s", pw->pw_name,
-			  strerror(errno));
-	if (setuid(0) == 0)
-		log_fatal(1, "could regain root after dropping privileges");
 }
 
 /* reload - SIGHUP: a good new configuration replaces the old one */
@@ -424,10 +397,9 @@ main(int argc, char **argv)
 		{ "import", no_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *path = cfg_default_path();
-	int ch, foreground = 0, check = 0, from_start = 0, import = 0, rc;
+	int ch, from_start = 0, import = 0, rc;
+	struct daemon_opts opt;
 	struct cfg cfg;
-	struct buf why;
 	struct classifier *cls;
 	struct store *store;
 	struct store_err err;
@@ -440,17 +412,10 @@ main(int argc, char **argv)
 	char *cursor = NULL, pos[CURSOR_MAX];
 	bool hist = false;
 
-	while ((ch = getopt_long(argc, argv, "c:fn", longopts, NULL)) != -1) {
+	daemon_opts_init(&opt);
+	while ((ch = getopt_long(argc, argv, DAEMON_OPTSTRING, longopts,
+				 NULL)) != -1) {
 		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'f':
-			foreground = 1;
-			break;
-		case 'n':
-			check = 1;
-			break;
 		case 's':
 			from_start = 1;
 			break;
@@ -458,22 +423,18 @@ main(int argc, char **argv)
 			import = 1;
 			break;
 		default:
-			usage();
+			if (!daemon_option(&opt, ch, optarg))
+				usage();
 		}
 	}
 	if ((optind != argc) != import)
 		usage();
-	log_init("plainbounce-watcher", foreground || check || import);
-	buf_init(&why, 4096);
-	if (cfg_load(&cfg, path, &why) < 0)
-		log_fatal(CFG_EX_CONFIG, "%s", buf_str(&why));
-	buf_free(&why);
+	log_init("plainbounce-watcher", opt.foreground || opt.check || import);
+	daemon_config(&cfg, opt.path);
 	cls = load_classifier(&cfg, 1);
-	if (*cfg.watcher_user && getpwnam(cfg.watcher_user) == NULL)
-		log_fatal(CFG_EX_CONFIG, "watcher.user: no user \"%s\"",
-			  cfg.watcher_user);
-	if (check) {
-		printf("%s: configuration OK\n", path);
+	daemon_user_check("watcher.user", cfg.watcher_user);
+	if (opt.check) {
+		printf("%s: configuration OK\n", opt.path);
 		classify_free(cls);
 		cfg_free(&cfg);
 		return 0;
@@ -506,8 +467,8 @@ main(int argc, char **argv)
 		hist = true;
 		watch_set_historical(w, true);
 	}
-	drop_privileges(&cfg);
-	if (!foreground && daemon(0, 0) < 0)
+	daemon_drop_root("watcher.user", cfg.watcher_user, cfg.store_path);
+	if (!opt.foreground && daemon(0, 0) < 0)
 		log_fatal(1, "daemon: %s", strerror(errno));
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -532,7 +493,7 @@ main(int argc, char **argv)
 			fail_batch(w, &err);
 	}
 	free(cursor);
-	follow(path, &cfg, &cls, w, &src, hist);
+	follow(opt.path, &cfg, &cls, w, &src, hist);
 	watch_counts(w, &wc);
 	log_info("stopped: %llu lines, %llu new events, %llu routed, %llu "
 		 "gaps, %llu repeated", (unsigned long long)wc.lines,

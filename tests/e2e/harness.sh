@@ -85,6 +85,8 @@
 #                                    10; polls 0.1 s) until N lines after byte
 #                                    OFF match the ERE (-F: fixed string);
 #                                    prints them; 1 on timeout
+#   pb_expect_log [same options] PATTERN
+#                                    pb_wait_log, or pb_fail naming PATTERN
 #   pb_qid_by_msgid MSGID            QID of the first cleanup line with
 #                                    message-id=MSGID (a content-filter hop
 #                                    logs the same Message-ID under a 2nd QID)
@@ -173,29 +175,39 @@ pb__require() {
 	fi
 }
 
-# pb__write_a - A's main.cf, master.cf and maps (values are ours, no $-expansion
-# by Postfix except the escaped \$config_directory).
-pb__write_a() {
-	local d=$PB_T/a
-	mkdir -p "$d/etc" "$d/spool" "$d/data"
-	chown postfix "$d/data"
-	cat >"$d/etc/main.cf" <<EOF
-# plainbounce harness: instance A (system under test)
+# pb__main_cf DIR - make instance DIR and its main.cf: the lines every
+# private loopback instance has, then the instance's own (stdin).
+pb__main_cf() {
+	mkdir -p "$1/etc" "$1/spool" "$1/data"
+	chown postfix "$1/data"
+	{
+		cat <<EOF
 compatibility_level = 3.6
-queue_directory = $d/spool
-data_directory = $d/data
-myhostname = mail.client.test
-mydomain = client.test
+queue_directory = $1/spool
+data_directory = $1/data
 myorigin = \$mydomain
-mydestination = localhost
 local_recipient_maps =
 alias_maps =
 alias_database =
 biff = no
-append_dot_mydomain = no
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.1/32
+EOF
+		cat
+	} >"$1/etc/main.cf"
+}
+
+# pb__write_a - A's main.cf, master.cf and maps (values are ours, no $-expansion
+# by Postfix except the escaped \$config_directory).
+pb__write_a() {
+	local d=$PB_T/a
+	pb__main_cf "$d" <<EOF
+# plainbounce harness: instance A (system under test)
+myhostname = mail.client.test
+mydomain = client.test
+mydestination = localhost
+append_dot_mydomain = no
 relay_domains =
 maillog_file = $PB_A_LOG
 maillog_file_prefixes = $PB_T
@@ -256,26 +268,13 @@ EOF
 # pb__write_b - B's config: the scripted remote MX.
 pb__write_b() {
 	local d=$PB_T/b
-	mkdir -p "$d/etc" "$d/spool" "$d/data"
-	chown postfix "$d/data"
-	cat >"$d/etc/main.cf" <<EOF
+	pb__main_cf "$d" <<EOF
 # plainbounce harness: instance B (the remote MX for remote.test)
-compatibility_level = 3.6
-queue_directory = $d/spool
-data_directory = $d/data
 syslog_name = postfix-mx
 enable_long_queue_ids = yes
 myhostname = mx.remote.test
 mydomain = remote.test
-myorigin = \$mydomain
 mydestination =
-local_recipient_maps =
-alias_maps =
-alias_database =
-biff = no
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.1/32
 relay_domains = remote.test
 relay_recipient_maps = regexp:\$config_directory/relay_recipients
 smtpd_recipient_restrictions =
@@ -696,6 +695,13 @@ pb_wait_log() {
 		fi
 		sleep 0.1
 	done
+}
+
+# pb_expect_log - pb_wait_log, failing the test when the line never comes.
+pb_expect_log() {
+	local last
+	for last; do :; done
+	pb_wait_log "$@" >/dev/null || pb_fail "expected log line not seen: $last"
 }
 
 # pb__qid_of - the queue ID field of log lines "... prog[pid]: QID: ...".

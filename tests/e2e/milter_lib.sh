@@ -46,6 +46,58 @@ start_milter() {
 	done
 }
 
+# start_postfix_milter [extra milter keys] - the milter as a real Postfix
+# uses it: instance "postfix", a socket Postfix's smtpd and cleanup (user
+# postfix) can reach
+start_postfix_milter() {
+	chmod 755 "$T"
+	write_conf "$1"
+	sed -i 's/socket_group = "";/socket_group = "postfix";/; s/instance = "postfix-test";/instance = "postfix";/' "$CONF"
+	start_milter
+}
+
+# lock_store SECONDS - another process holds the store's write lock (BEGIN
+# IMMEDIATE) for SECONDS; returns once it holds it, its PID in LPID
+lock_store() {
+	/usr/bin/python3 - "$DB" "$T/locked" "$1" <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(float(sys.argv[3]))
+db.execute("ROLLBACK")
+PY
+	LPID=$!
+	while [ ! -e "$T/locked" ]; do sleep 0.05; done
+}
+
+# wait_accounted N [WHERE ...] - wait until N messages (those of milter
+# records WHERE ...) are each stored or counted as dropped; sets stored
+# and dropped
+wait_accounted() {
+	i=0
+	while :; do
+		stored=$(q "SELECT count(*) FROM milter_records ${2:-}")
+		dropped=$(q "SELECT ifnull(sum(value), 0) FROM counters WHERE name = 'milter_dropped'")
+		[ $((stored + dropped)) -ge "$1" ] && break
+		i=$((i + 1)); [ $i -gt 100 ] && fail "only $stored stored + $dropped dropped of $1"
+		sleep 0.1
+	done
+	echo "stored $stored, dropped $dropped"
+	eq "stored + dropped" "$((stored + dropped))" "$1"
+}
+
+# wait_resumed SQL - recording resumed after a lock: SQL answers 1 within
+# 5 s, and nothing was dropped since wait_accounted
+wait_resumed() {
+	i=0
+	while [ "$(q "$1")" != 1 ]; do
+		i=$((i + 1)); [ $i -gt 50 ] && fail "recording did not resume"
+		sleep 0.1
+	done
+	eq "no new drops" "$(q "SELECT value FROM counters WHERE name = 'milter_dropped'")" "$dropped"
+}
+
 # stop_milter - SIGTERM; it must exit 0 within 10 s
 stop_milter() {
 	kill -TERM "$MPID"

@@ -7,13 +7,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 PB_E2E=$here
 . "$here/harness.sh"
 
-# expect_log - wait for an ERE in A's log (or -f FILE) or fail naming it.
-expect_log() {
-	local last
-	for last; do :; done
-	pb_wait_log "$@" >/dev/null || pb_fail "expected log line not seen: $last"
-}
-
 # main_checks - the outcome checks, inside one harness run.
 main_checks() {
 	local state=$1 ok nouser full grey policy content closed lq ndr sub line m n
@@ -41,53 +34,53 @@ main_checks() {
 	line=$(pb_wait_log "smtp\[[0-9]+\]: $ok: to=<ok@remote.test>, relay=$R:$PB_PORT_B, $D, dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: queued as [0-9A-Za-z]{12,}\)\$") ||
 		pb_fail "sent line"
 	lq=$(printf '%s\n' "$line" | sed 's/.*queued as \([0-9A-Za-z]*\))$/\1/')
-	expect_log -f "$PB_B_LOG" "^[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} mx postfix-mx/discard\[[0-9]+\]: $lq: to=<ok@remote\.test>, relay=none, $D, dsn=2\.0\.0, status=sent \(accepted by test MX\)\$"
+	pb_expect_log -f "$PB_B_LOG" "^[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} mx postfix-mx/discard\[[0-9]+\]: $lq: to=<ok@remote\.test>, relay=none, $D, dsn=2\.0\.0, status=sent \(accepted by test MX\)\$"
 
 	# 550 5.1.1 bounce, the NDR's own queue ID and its delivery to the sink.
-	expect_log "smtp\[[0-9]+\]: $nouser: to=<nouser@remote.test>, relay=$R:$PB_PORT_B, $D, dsn=5\.1\.1, status=bounced \(host $R said: 550 5\.1\.1 <nouser@remote\.test>: Recipient address rejected: User unknown in relay recipient table \(in reply to RCPT TO command\)\)\$"
+	pb_expect_log "smtp\[[0-9]+\]: $nouser: to=<nouser@remote.test>, relay=$R:$PB_PORT_B, $D, dsn=5\.1\.1, status=bounced \(host $R said: 550 5\.1\.1 <nouser@remote\.test>: Recipient address rejected: User unknown in relay recipient table \(in reply to RCPT TO command\)\)\$"
 	ndr=$(pb_notice_qid "$nouser") || pb_fail "no NDR for $nouser"
 	[ -n "$ndr" ] && [ "$ndr" != "$nouser" ] || pb_fail "NDR queue ID '$ndr'"
-	expect_log "qmgr\[[0-9]+\]: $ndr: from=<>, size=[0-9]+, nrcpt=1 \(queue active\)\$"
-	expect_log "smtp\[[0-9]+\]: $ndr: to=<alice@client.test>, relay=$R:$PB_PORT_SINK, $D, dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok\)\$"
+	pb_expect_log "qmgr\[[0-9]+\]: $ndr: from=<>, size=[0-9]+, nrcpt=1 \(queue active\)\$"
+	pb_expect_log "smtp\[[0-9]+\]: $ndr: to=<alice@client.test>, relay=$R:$PB_PORT_SINK, $D, dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok\)\$"
 	pb_wait_removed "$ndr" || pb_fail "NDR $ndr not removed"
 	grep -q 'nouser@remote.test' "$PB_SINK_DUMP" 2>/dev/null ||
 		pb_fail "the NDR did not reach smtp-sink's dump"
 
 	# 452 4.2.2 deferred, then postsuper -e: force-expired without a new attempt.
-	expect_log "smtp\[[0-9]+\]: $full: to=<full@remote.test>, relay=$R:$PB_PORT_B, $D, dsn=4\.2\.2, status=deferred \(host $R said: 452 4\.2\.2 <full@remote\.test>: Recipient address rejected: Mailbox full \(in reply to RCPT TO command\)\)\$"
+	pb_expect_log "smtp\[[0-9]+\]: $full: to=<full@remote.test>, relay=$R:$PB_PORT_B, $D, dsn=4\.2\.2, status=deferred \(host $R said: 452 4\.2\.2 <full@remote\.test>: Recipient address rejected: Mailbox full \(in reply to RCPT TO command\)\)\$"
 	n=$(pb_log_size)
 	pb_expire "$full" 2>/dev/null || pb_fail "pb_expire"
-	expect_log -o "$n" "postsuper\[[0-9]+\]: $full: expired\$"
-	expect_log -o "$n" "qmgr\[[0-9]+\]: $full: from=<alice@client.test>, status=force-expired, returned to sender\$"
+	pb_expect_log -o "$n" "postsuper\[[0-9]+\]: $full: expired\$"
+	pb_expect_log -o "$n" "qmgr\[[0-9]+\]: $full: from=<alice@client.test>, status=force-expired, returned to sender\$"
 	pb_notice_qid "$full" >/dev/null || pb_fail "no NDR after force-expiry"
 	pb_wait_removed "$full" || pb_fail "$full not removed"
 	tail -c +"$((n + 1))" "$PB_A_LOG" | grep -q "$full: to=<full@remote.test>" &&
 		pb_fail "force-expiry made a new delivery attempt"
 
 	# 451 4.7.1 greylisted, lifted at B, retried now: sent.
-	expect_log "smtp\[[0-9]+\]: $grey: to=<grey@remote.test>, relay=$R:$PB_PORT_B, $D, dsn=4\.7\.1, status=deferred \(host $R said: 451 4\.7\.1 <grey@remote\.test>: Recipient address rejected: Greylisted, please try again later \(in reply to RCPT TO command\)\)\$"
+	pb_expect_log "smtp\[[0-9]+\]: $grey: to=<grey@remote.test>, relay=$R:$PB_PORT_B, $D, dsn=4\.7\.1, status=deferred \(host $R said: 451 4\.7\.1 <grey@remote\.test>: Recipient address rejected: Greylisted, please try again later \(in reply to RCPT TO command\)\)\$"
 	pb_mx_lift grey@remote.test || pb_fail "pb_mx_lift"
 	pb_retry "$grey" || pb_fail "pb_retry"
-	expect_log "smtp\[[0-9]+\]: $grey: to=<grey@remote.test>, relay=$R:$PB_PORT_B, $D, dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: queued as [0-9A-Za-z]+\)\$"
+	pb_expect_log "smtp\[[0-9]+\]: $grey: to=<grey@remote.test>, relay=$R:$PB_PORT_B, $D, dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: queued as [0-9A-Za-z]+\)\$"
 
 	# 554 5.7.1 at RCPT; 550 5.7.1 at end of DATA.
-	expect_log "smtp\[[0-9]+\]: $policy: to=<policy@remote.test>, relay=$R:$PB_PORT_B, $D, dsn=5\.7\.1, status=bounced \(host $R said: 554 5\.7\.1 <policy@remote\.test>: Recipient address rejected: Rejected by local policy \(in reply to RCPT TO command\)\)\$"
-	expect_log "smtp\[[0-9]+\]: $content: to=<ok2@remote.test>, relay=$R:$PB_PORT_B, $D, dsn=5\.7\.1, status=bounced \(host $R said: 550 5\.7\.1 Message content rejected by policy \(in reply to end of DATA command\)\)\$"
+	pb_expect_log "smtp\[[0-9]+\]: $policy: to=<policy@remote.test>, relay=$R:$PB_PORT_B, $D, dsn=5\.7\.1, status=bounced \(host $R said: 554 5\.7\.1 <policy@remote\.test>: Recipient address rejected: Rejected by local policy \(in reply to RCPT TO command\)\)\$"
+	pb_expect_log "smtp\[[0-9]+\]: $content: to=<ok2@remote.test>, relay=$R:$PB_PORT_B, $D, dsn=5\.7\.1, status=bounced \(host $R said: 550 5\.7\.1 Message content rejected by policy \(in reply to end of DATA command\)\)\$"
 
 	# Closed port: Connection refused, relay=none.
-	expect_log "smtp\[[0-9]+\]: connect to $R:$PB_PORT_CLOSED: Connection refused\$"
-	expect_log "smtp\[[0-9]+\]: $closed: to=<x@closed.test>, relay=none, $D, dsn=4\.4\.1, status=deferred \(connect to $R:$PB_PORT_CLOSED: Connection refused\)\$"
+	pb_expect_log "smtp\[[0-9]+\]: connect to $R:$PB_PORT_CLOSED: Connection refused\$"
+	pb_expect_log "smtp\[[0-9]+\]: $closed: to=<x@closed.test>, relay=none, $D, dsn=4\.4\.1, status=deferred \(connect to $R:$PB_PORT_CLOSED: Connection refused\)\$"
 
 	# NOQUEUE reject by A's own access map; smtpsend reports it and exits 2.
 	pb_send --to x@blocked.test --subject "h blocked" 2>"$PB_T/blocked.err"
 	[ $? = 2 ] || pb_fail "blocked recipient: smtpsend did not exit 2"
 	grep -q 'refused RCPT <x@blocked.test>: 554 5.7.1' "$PB_T/blocked.err" || pb_fail "smtpsend refusal report"
-	expect_log "smtpd\[[0-9]+\]: NOQUEUE: reject: RCPT from localhost\[127\.0\.0\.1\]: 554 5\.7\.1 <x@blocked\.test>: Recipient address rejected: Access denied; from=<alice@client\.test> to=<x@blocked\.test> proto=ESMTP helo=<client\.test>\$"
+	pb_expect_log "smtpd\[[0-9]+\]: NOQUEUE: reject: RCPT from localhost\[127\.0\.0\.1\]: 554 5\.7\.1 <x@blocked\.test>: Recipient address rejected: Access denied; from=<alice@client\.test> to=<x@blocked\.test> proto=ESMTP helo=<client\.test>\$"
 
 	# Local submission through sendmail -C: pickup uid=0.
 	sub=$(pb_sendmail -s "h local" ok3@remote.test) || pb_fail "pb_sendmail"
-	expect_log "pickup\[[0-9]+\]: $sub: uid=0 from=<alice@client\.test>\$"
-	expect_log "smtp\[[0-9]+\]: $sub: to=<ok3@remote.test>, .*status=sent "
+	pb_expect_log "pickup\[[0-9]+\]: $sub: uid=0 from=<alice@client\.test>\$"
+	pb_expect_log "smtp\[[0-9]+\]: $sub: to=<ok3@remote.test>, .*status=sent "
 	[ "$(pb_qid_by_subject "h local")" = "$sub" ] || pb_fail "pb_qid_by_subject (local)"
 
 	# pb_conf_a takes effect after its reload: a new banner.
@@ -100,7 +93,7 @@ main_checks() {
 	echo "$n" >"$state.extra"
 	pb_route soft.test "smtp:[127.0.0.1]:$n" || pb_fail "pb_route"
 	sub=$(pb_send --to x@soft.test --subject "h soft") || pb_fail "soft not queued"
-	expect_log "smtp\[[0-9]+\]: $sub: to=<x@soft.test>, relay=$R:$n, $D, dsn=4\.[0-9.]+, status=deferred \(host $R said: 4[0-9][0-9] .*\(in reply to RCPT TO command\)\)\$"
+	pb_expect_log "smtp\[[0-9]+\]: $sub: to=<x@soft.test>, relay=$R:$n, $D, dsn=4\.[0-9.]+, status=deferred \(host $R said: 4[0-9][0-9] .*\(in reply to RCPT TO command\)\)\$"
 
 	# A burst of parallel submissions all get their own queue ID.
 	n=$(pb_send --burst 5 --to ok-burst@remote.test --subject "h burst" | sort -u | wc -l)

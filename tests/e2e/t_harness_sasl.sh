@@ -11,13 +11,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 PB_E2E=$here
 . "$here/harness.sh"
 
-# expect_log - wait for an ERE in A's log (or -f FILE) or fail naming it.
-expect_log() {
-	local last
-	for last; do :; done
-	pb_wait_log "$@" >/dev/null || pb_fail "expected log line not seen: $last"
-}
-
 # ehlo_of PORT - the EHLO keywords a port announces, one per line.
 ehlo_of() {
 	"$PB_PY" -c 'import smtplib, sys
@@ -40,8 +33,8 @@ refused() {
 	[ "$rc" = 2 ] || pb_fail "$what: smtpsend exit $rc, not 2 (AUTH refused)"
 	grep -q "^smtpsend: refused AUTH <${cred%%:*}>: 535 5\.7\.8 " "$PB_T/refused.err" ||
 		pb_fail "$what: no 535 5.7.8 reply: $(cat "$PB_T/refused.err")"
-	expect_log -o "$off" "smtpd\[[0-9]+\]: warning: localhost\[127\.0\.0\.1\]: SASL $mech authentication failed: .*, sasl_username=${cred%%:*}\$"
-	expect_log -f "$PB_SASL_LOG" -o "$doff" "auth: Info: passwd-file\(${cred%%:*},127\.0\.0\.1\): $4"
+	pb_expect_log -o "$off" "smtpd\[[0-9]+\]: warning: localhost\[127\.0\.0\.1\]: SASL $mech authentication failed: .*, sasl_username=${cred%%:*}\$"
+	pb_expect_log -f "$PB_SASL_LOG" -o "$doff" "auth: Info: passwd-file\(${cred%%:*},127\.0\.0\.1\): $4"
 	[ "$(wc -l <"$PB_SENT")" = "$sent" ] || pb_fail "$what: a message was queued"
 	pb_log_slice "$off" | grep -q ": client=.*sasl_username=" &&
 		pb_fail "$what: a client= line with sasl_username after a refusal"
@@ -54,8 +47,8 @@ accepted() {
 	qid=$(pb_send --auth "$cred" --auth-mech "$mech" --from "${cred%%:*}@client.test" \
 		--to "auth-$mech@sink.test" --subject "h auth $mech") ||
 		pb_fail "$mech: authenticated submission refused"
-	expect_log "smtpd\[[0-9]+\]: $qid: client=localhost\[127\.0\.0\.1\], sasl_method=$mech, sasl_username=${cred%%:*}\$"
-	expect_log "smtp\[[0-9]+\]: $qid: to=<auth-$mech@sink.test>, .*status=sent "
+	pb_expect_log "smtpd\[[0-9]+\]: $qid: client=localhost\[127\.0\.0\.1\], sasl_method=$mech, sasl_username=${cred%%:*}\$"
+	pb_expect_log "smtp\[[0-9]+\]: $qid: to=<auth-$mech@sink.test>, .*status=sent "
 	echo "$mech submission $qid: sasl_method=$mech, sasl_username=${cred%%:*}"
 }
 
@@ -70,7 +63,7 @@ main_checks() {
 	# Dovecot runs from our config only, with no mail protocol.
 	ps -o args= -p "$PB_DOVECOT_PID" | grep -qx "/usr/sbin/dovecot -c $PB_SASL_DIR/dovecot.conf" ||
 		pb_fail "Dovecot master $PB_DOVECOT_PID: '$(ps -o args= -p "$PB_DOVECOT_PID")'"
-	expect_log -f "$PB_SASL_LOG" "master: Info: Dovecot v[0-9.]+ .* starting up without any protocols"
+	pb_expect_log -f "$PB_SASL_LOG" "master: Info: Dovecot v[0-9.]+ .* starting up without any protocols"
 	[ "$(stat -c '%U:%G %a' "$PB_SASL_SOCK")" = "postfix:postfix 660" ] ||
 		pb_fail "auth listener $PB_SASL_SOCK: $(stat -c '%U:%G %a' "$PB_SASL_SOCK")"
 
@@ -86,7 +79,7 @@ main_checks() {
 	# Without --auth-mech smtplib picks PLAIN first: the common case.
 	q=$(pb_send --auth alice:s3cret --to auth-any@sink.test --subject "h auth any") ||
 		pb_fail "default mechanism: submission refused"
-	expect_log "smtpd\[[0-9]+\]: $q: client=localhost\[127\.0\.0\.1\], sasl_method=PLAIN, sasl_username=alice\$"
+	pb_expect_log "smtpd\[[0-9]+\]: $q: client=localhost\[127\.0\.0\.1\], sasl_method=PLAIN, sasl_username=alice\$"
 
 	refused "wrong password" alice:wrong PLAIN "Password mismatch"
 	refused "wrong password (LOGIN)" bob:s3cret LOGIN "Password mismatch"

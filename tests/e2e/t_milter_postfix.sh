@@ -13,10 +13,7 @@ set -u
 PB_ON_EXIT=cleanup
 
 # Postfix's smtpd and cleanup (user postfix) must reach the socket
-chmod 755 "$T"
-write_conf ""
-sed -i 's/socket_group = "";/socket_group = "postfix";/; s/instance = "postfix-test";/instance = "postfix";/' "$CONF"
-start_milter
+start_postfix_milter ""
 
 # SASL: the harness starts Dovecot (Debian's dovecot-core) for A's smtpd
 PB_SASL=1 PB_SASL_USERS=alice:s3cret

@@ -12,10 +12,7 @@ set -u
 . "$(dirname "$0")/harness.sh"
 PB_ON_EXIT=cleanup
 
-chmod 755 "$T"
-write_conf ""
-sed -i 's/socket_group = "";/socket_group = "postfix";/; s/instance = "postfix-test";/instance = "postfix";/' "$CONF"
-start_milter
+start_postfix_milter ""
 
 M="{ unix:$SOCK, default_action=accept, connect_timeout=2s, command_timeout=2s, content_timeout=4s }"
 PB_A_MAIN_EXTRA="smtpd_milters = $M

@@ -11,26 +11,14 @@ set -u
 . "$(dirname "$0")/harness.sh"
 PB_ON_EXIT=cleanup
 
-chmod 755 "$T"
-write_conf "queue_size = 16;"
-sed -i 's/socket_group = "";/socket_group = "postfix";/; s/instance = "postfix-test";/instance = "postfix";/' "$CONF"
-start_milter
+start_postfix_milter "queue_size = 16;"
 M="{ unix:$SOCK, default_action=accept, connect_timeout=5s, command_timeout=5s, content_timeout=10s }"
 PB_A_MAIN_EXTRA="smtpd_milters = $M
 non_smtpd_milters = $M
 enable_long_queue_ids = yes"
 pb_start
 
-/usr/bin/python3 - "$DB" "$T/locked" <<'PY' &
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN IMMEDIATE")
-open(sys.argv[2], "w").close()
-time.sleep(10)
-db.execute("ROLLBACK")
-PY
-LPID=$!
-while [ ! -e "$T/locked" ]; do sleep 0.05; done
+lock_store 10
 
 off=$(pb_log_size)
 t0=$(date +%s%N)
@@ -47,17 +35,7 @@ while [ "$(pb_log_slice "$off" | grep -c 'to=<locked@sink.test>.*status=sent')" 
 done
 echo "ok: all 30 delivered"
 
-# wait until every message is either stored or counted as dropped
-i=0
-while :; do
-	stored=$(q "SELECT count(*) FROM milter_records WHERE subject LIKE 'locked #%'")
-	dropped=$(q "SELECT ifnull(sum(value), 0) FROM counters WHERE name = 'milter_dropped'")
-	[ $((stored + dropped)) -ge 30 ] && break
-	i=$((i + 1)); [ $i -gt 100 ] && fail "only $stored stored + $dropped dropped of 30"
-	sleep 0.1
-done
-echo "stored $stored, dropped $dropped"
-eq "stored + dropped" "$((stored + dropped))" 30
+wait_accounted 30 "WHERE subject LIKE 'locked #%'"
 [ "$dropped" -gt 0 ] || fail "nothing dropped"
 # the records kept are real ones: queue ID and Subject as the client saw
 awk -F '\t' '{ print $1 "\t" $3 }' "$PB_SENT" | LC_ALL=C sort > "$T/sent"
@@ -70,11 +48,6 @@ echo "ok: every stored record matches its submission"
 # recording resumes
 qid=$(pb_send --from alice@client.test --to after@sink.test --subject "after") ||
 	fail "submission after the lock"
-i=0
-while [ "$(q "SELECT count(*) FROM milter_records WHERE queue_id = '$qid'")" != 1 ]; do
-	i=$((i + 1)); [ $i -gt 50 ] && fail "recording did not resume"
-	sleep 0.1
-done
-eq "no new drops" "$(q "SELECT value FROM counters WHERE name = 'milter_dropped'")" "$dropped"
+wait_resumed "SELECT count(*) = 1 FROM milter_records WHERE queue_id = '$qid'"
 stop_milter
 echo "PASS"

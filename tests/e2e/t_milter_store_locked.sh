@@ -11,16 +11,7 @@ write_conf "queue_size = 16;"
 start_milter
 
 # hold BEGIN IMMEDIATE for 6 s from a separate process
-/usr/bin/python3 - "$DB" "$T/locked" <<'PY' &
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN IMMEDIATE")
-open(sys.argv[2], "w").close()
-time.sleep(6)
-db.execute("ROLLBACK")
-PY
-LPID=$!
-while [ ! -e "$T/locked" ]; do sleep 0.05; done
+lock_store 6
 
 start=$(date +%s%N)
 mt many
@@ -31,17 +22,7 @@ kill -0 "$LPID" 2>/dev/null || fail "the lock ended before the messages did"
 wait "$LPID"
 
 # after the lock: the held batch and the queue are written, drops counted
-# wait until every message is either stored or counted as dropped
-i=0
-while :; do
-	stored=$(q "SELECT count(*) FROM milter_records ")
-	dropped=$(q "SELECT ifnull(sum(value), 0) FROM counters WHERE name = 'milter_dropped'")
-	[ $((stored + dropped)) -ge 100 ] && break
-	i=$((i + 1)); [ $i -gt 100 ] && fail "only $stored stored + $dropped dropped of 100"
-	sleep 0.1
-done
-echo "stored $stored, dropped $dropped"
-eq "stored + dropped" "$((stored + dropped))" 100
+wait_accounted 100
 [ "$stored" -ge 16 ] || fail "fewer than a queue's worth stored: $stored"
 [ "$dropped" -gt 0 ] || fail "nothing dropped"
 grep -q "dropped [0-9]* milter record" "$T/milter.log" ||
@@ -53,11 +34,6 @@ grep -q "store busy" "$T/milter.log" || fail "busy store not logged"
 # recording resumes: five more messages (one at a time: this queue of 16
 # is meant to overflow under a lock, not under a burst)
 for n in 1 2 3 4 5; do mt stages; done
-i=0
-while [ "$(q "SELECT count(*) FROM milter_records")" -lt $((stored + 5)) ]; do
-	i=$((i + 1)); [ $i -gt 50 ] && fail "recording did not resume"
-	sleep 0.1
-done
-eq "no new drops" "$(q "SELECT value FROM counters WHERE name = 'milter_dropped'")" "$dropped"
+wait_resumed "SELECT count(*) >= $((stored + 5)) FROM milter_records"
 stop_milter
 echo "PASS"

@@ -56,6 +56,32 @@ START_TEST(test_text_and_bounds)
 }
 END_TEST
 
+/* the decoder escape.c and mailmsg.c share: lengths, code points, refusals */
+START_TEST(test_utf8_decode)
+{
+	const unsigned char *u = (const unsigned char *)
+		"A\xc3\xa9\xe2\x80\xae\xf0\x9f\x98\x80";
+	const unsigned char *bad = (const unsigned char *)
+		"\xc0\x80" "\xed\xa0\x80" "\xc3" "A";
+	uint32_t c = 0;
+
+	ck_assert_uint_eq(utf8_decode(u, 10, &c), 1);
+	ck_assert_uint_eq(c, 'A');
+	ck_assert_uint_eq(utf8_decode(u + 1, 9, &c), 2);
+	ck_assert_uint_eq(c, 0xe9);
+	ck_assert_uint_eq(utf8_decode(u + 3, 7, &c), 3);
+	ck_assert_uint_eq(c, 0x202e);
+	ck_assert_uint_eq(utf8_decode(u + 6, 4, &c), 4);
+	ck_assert_uint_eq(c, 0x1f600);
+	ck_assert_uint_eq(utf8_decode(u + 6, 3, &c), 0);	/* cut short */
+	ck_assert_uint_eq(utf8_decode(u, 0, &c), 0);
+	/* overlong, surrogate, bad continuation */
+	ck_assert_uint_eq(utf8_decode(bad, 2, &c), 0);
+	ck_assert_uint_eq(utf8_decode(bad + 2, 3, &c), 0);
+	ck_assert_uint_eq(utf8_decode(bad + 5, 2, &c), 0);
+}
+END_TEST
+
 Suite *
 escape_suite(void)
 {
@@ -64,6 +90,7 @@ escape_suite(void)
 
 	tcase_add_test(tc, test_display);
 	tcase_add_test(tc, test_text_and_bounds);
+	tcase_add_test(tc, test_utf8_decode);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,7 @@
 /*
  * testutil.h - small helpers shared by the unit suites: where the source
- * tree is, reading fixture files, and making temporary directories.
+ * tree is, reading fixture files, making temporary directories, reading
+ * a store as another process would.
  */
 #ifndef PB_TESTUTIL_H
 #define PB_TESTUTIL_H
@@ -26,5 +27,11 @@ int tu_write_file(const char *path, const char *text);
 char *tu_tmpdir(void);
 /* tu_rmtree - remove a directory made by tu_tmpdir */
 void tu_rmtree(const char *dir);
+/*
+ * tu_db_int - the first integer sql answers on the SQLite file db, through
+ * a separate plain connection (what another process would read); -1 when
+ * no row
+ */
+long long tu_db_int(const char *db, const char *sql);
 
 #endif
