@@ -1119,8 +1119,37 @@ remote_reply(struct logline_reply *r, const char *p, const char *e)
 	}
 	r->message = sp(p, e);
 	r->remote_text = sp(start, e);
-	if (r->smtp_code / 100 == 2 &&
-	    (q = rfind(p, e, LIT("queued as "))) != NULL) {
+	if (r->smtp_code / 100 != 2)
+		return;
+#if defined(__SSE2__)
+	if (e - p >= 16) {
+		/*
+		 * "... queued as ID" ending the text: the alnum run that ends
+		 * at e, and the ten bytes before it.  That is rfind()'s answer
+		 * too: a later "queued as " would put its spaces in the run.
+		 */
+		unsigned a, h, v, z, run, low;
+
+		class_masks16(e - 16, &a, &h, &v, &z);
+		run = (unsigned)__builtin_clz(~(a << 16));	/* 0..16 */
+		if (run >= 6 && run < 16 && (size_t)(e - p) >= run + 10 &&
+		    memcmp(e - run - 10, "queued as ", 10) == 0) {
+			unsigned all = C_ALNUM, any = 0;
+
+			low = 0xffffu & ~((1u << (16 - run)) - 1);
+			if ((h & low) == low)
+				all |= C_HEXUP;
+			if (v & a & low)
+				any |= C_VOWEL;
+			if (z & low)
+				any |= C_ZED;
+			if (qid_shape(e - run, run, all, any))
+				r->queued_as = sp(e - run, e);
+			return;
+		}
+	}
+#endif
+	if ((q = rfind(p, e, LIT("queued as "))) != NULL) {
 		const char *id = q + sizeof("queued as ") - 1, *ie = id;
 		unsigned all = C_HEXUP | C_ALNUM, any = 0, c;
 
@@ -1162,6 +1191,19 @@ parse_reply(struct logline_reply *r, const char *p, const char *e)
 	bool suspended = false;
 
 	r->text = sp(p, e);
+	/*
+	 * The commonest text, "250 2.0.0 Ok: queued as X": no prefix tested
+	 * below begins with a digit, so a digit goes straight to the code.
+	 */
+	if (p < e && is_digit(*p)) {
+		if (smtp_code_at(p, e, &r->smtp_code)) {
+			remote_reply(r, p, e);
+			if (r->queued_as.p != NULL)
+				r->own = LL_OWN_QUEUED_AS;
+			return;
+		}
+		goto other;
+	}
 	/* error(8) repeats an earlier reason after this prefix */
 	while ((q = after(p, e, LIT("delivery temporarily suspended: "))) !=
 	    NULL) {
@@ -1245,13 +1287,7 @@ parse_reply(struct logline_reply *r, const char *p, const char *e)
 		r->message = sp(p, e);
 		return;
 	}
-	if (smtp_code_at(p, e, &r->smtp_code)) {
-		/* a reply without "host said", e.g. from a content filter */
-		remote_reply(r, p, e);
-		if (r->queued_as.p != NULL)
-			r->own = LL_OWN_QUEUED_AS;
-		return;
-	}
+other:
 	r->message = sp(p, e);
 	if ((q = after(p, e, LIT("forwarded as "))) != NULL) {
 		/* local(8) re-queued the message for an alias: a new ID */

@@ -467,6 +467,48 @@ START_TEST(test_delivery)
 }
 END_TEST
 
+/*
+ * "queued as ID" at the end of a 2xx reply and elsewhere: the ID found is
+ * always that of the last "queued as ", whatever its length and place.
+ */
+static const struct {
+	const char *reply;
+	const char *queued_as;
+} queued_as_shapes[] = {
+	{ "250 2.0.0 Ok: queued as 3F2A1B", "3F2A1B" },
+	{ "250 2.0.0 Ok: queued as 3F2A1", NULL },	/* too short */
+	{ "250 2.0.0 Ok: queued as 4jXNDZ0ydKz1bYD", "4jXNDZ0ydKz1bYD" },
+	{ "250 2.0.0 Ok: queued as 0123456789ABCDEF", "0123456789ABCDEF" },
+	{ "250 2.0.0 Ok: queued as 0123456789ABCDEF01234", "0123456789ABCDEF01234" },
+	{ "250 2.0.0 Ok: queued as bcdfgz123456", "bcdfgz123456" },
+	{ "250 2.0.0 Ok: queued as aeiouz123456", NULL },	/* vowels */
+	{ "250 ok queued as ABCDEF (x)", "ABCDEF" },
+	{ "250 queued as ABCDEFqueued as 123456", "123456" },
+	{ "250 Xqueued as ABCDEF", "ABCDEF" },
+	{ "250 queued as  ABCDEF", NULL },
+	{ "250 x queued as NOQUEUE", "NOQUEUE" },
+	{ "550 5.1.1 queued as ABCDEF", NULL },		/* not a 2xx */
+	{ "250 as ABCDEF", NULL },
+};
+
+START_TEST(test_queued_as_shapes)
+{
+	struct logline ll;
+	char line[512];
+	int n;
+
+	n = snprintf(line, sizeof(line), "Nov 22 08:54:38 mail postfix/smtp[1]: "
+		     "887F52966EC3: to=<a@b.test>, relay=mx.b.test[192.0.2.5]:25,"
+		     " delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (%s)",
+		     queued_as_shapes[_i].reply);
+	ck_assert(n > 0 && (size_t)n < sizeof(line));
+	ck_assert_int_eq(parse_utc(&ll, line), LL_DELIVERY);
+	ck_span(ll.reply.queued_as, queued_as_shapes[_i].queued_as);
+	ck_assert_int_eq(ll.reply.own, queued_as_shapes[_i].queued_as ?
+			 LL_OWN_QUEUED_AS : LL_OWN_NONE);
+}
+END_TEST
+
 START_TEST(test_delivery_fields)
 {
 	struct logline ll;
@@ -1546,6 +1588,8 @@ logline_suite(void)
 	tcase_add_loop_test(tc, test_delivery, 0,
 			    sizeof(deliveries) / sizeof(deliveries[0]));
 	tcase_add_test(tc, test_delivery_fields);
+	tcase_add_loop_test(tc, test_queued_as_shapes, 0,
+			    sizeof(queued_as_shapes) / sizeof(queued_as_shapes[0]));
 	tcase_add_test(tc, test_reply_fold);
 	suite_add_tcase(s, tc);
 
