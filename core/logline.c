@@ -432,6 +432,7 @@ stamp_cache_fill(struct logline_opts *o, const char *text, int mon, int day,
 	int64_t ref = o->ref_time, rday, lo, hi, y0, ylim, t, u;
 
 	o->stampcache.ref_hi = o->stampcache.ref_lo;	/* empty */
+	o->stampcache.same0 = 0;
 	if (ref < -((int64_t)1 << 40) || ref > ((int64_t)1 << 40))
 		return;
 	rday = floordiv(ref, 86400);
@@ -509,6 +510,9 @@ parse_bsd_stamp(struct logline *ll, const char **pp, const char *e,
 		ll->timestamp = span_make(p, 15);
 		ll->time = o->stampcache.hour_utc + mi * 60 + s;
 		ll->utc_offset = o->stampcache.offset;
+		memcpy(&o->stampcache.same0, p, 8);
+		memcpy(&o->stampcache.same1, p + 7, 8);
+		o->stampcache.same_time = ll->time;
 		*pp = p + 15;
 		return true;
 	}
@@ -537,6 +541,48 @@ parse_bsd_stamp(struct logline *ll, const char **pp, const char *e,
 }
 
 /*
+ * same_bsd_stamp - the 15 bytes at p (readable) are those of the last
+ * stamp read through o->stampcache, which still holds for o->ref_time:
+ * the time is the same too
+ */
+static ALWAYS_INLINE bool
+same_bsd_stamp(const struct logline_opts *o, const char *p)
+{
+	uint64_t w0, w1;
+
+	memcpy(&w0, p, 8);
+	memcpy(&w1, p + 7, 8);
+	return ((w0 ^ o->stampcache.same0) | (w1 ^ o->stampcache.same1)) == 0 &&
+	    o->stampcache.same0 != 0 &&
+	    o->ref_time >= o->stampcache.ref_lo &&
+	    o->ref_time < o->stampcache.ref_hi &&
+	    o->local_is_utc == o->stampcache.utc;
+}
+
+/* rfc_second_is - the 19 bytes at p are "YYYY-MM-DDThh:mm:ss" of the last */
+static ALWAYS_INLINE bool
+rfc_second_is(const struct logline_opts *o, const char *p)
+{
+	uint64_t w0, w1, w2;
+
+	memcpy(&w0, p, 8);
+	memcpy(&w1, p + 8, 8);
+	memcpy(&w2, p + 11, 8);
+	return ((w0 ^ o->rfccache.sec0) | (w1 ^ o->rfccache.sec1) |
+		(w2 ^ o->rfccache.sec2)) == 0;
+}
+
+/* rfc_second_set - remember the 19 bytes at p and their time t */
+static inline void
+rfc_second_set(struct logline_opts *o, const char *p, int64_t t)
+{
+	memcpy(&o->rfccache.sec0, p, 8);
+	memcpy(&o->rfccache.sec1, p + 8, 8);
+	memcpy(&o->rfccache.sec2, p + 11, 8);
+	o->rfccache.sec_time = t;
+}
+
+/*
  * parse_rfc3339 - "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)".  When
  * "YYYY-MM-DDThh" is that of the last stamp (o->rfccache), only minutes
  * and seconds are read.
@@ -549,11 +595,18 @@ parse_rfc3339(struct logline *ll, const char **pp, const char *e,
 	int y, mon, day, h, mi, s, oh, om, usec = 0, sign;
 	int64_t t;
 
-	if (o != NULL && o->rfccache.valid && e - p >= 19 && p[13] == ':' &&
-	    p[16] == ':' && eq_9to16(p, o->rfccache.text, 13) &&
+	if (o != NULL && o->rfccache.valid && e - p >= 19 &&
+	    rfc_second_is(o, p)) {
+		/* the second of the last stamp (the fraction is new) */
+		t = o->rfccache.sec_time;
+		p += 19;
+	} else if (o != NULL && o->rfccache.valid && e - p >= 19 &&
+	    p[13] == ':' && p[16] == ':' &&
+	    eq_9to16(p, o->rfccache.text, 13) &&
 	    (mi = two_digits(p + 14)) >= 0 && mi <= 59 &&
 	    (s = two_digits(p + 17)) >= 0 && s <= 60) {
 		t = o->rfccache.hour + mi * 60 + s;
+		rfc_second_set(o, p, t);
 		p += 19;
 	} else {
 		if (!digits(&p, e, 4, &y) || p >= e || *p++ != '-' ||
@@ -571,6 +624,7 @@ parse_rfc3339(struct logline *ll, const char **pp, const char *e,
 			memcpy(o->rfccache.text, *pp, sizeof(o->rfccache.text));
 			o->rfccache.hour = t - mi * 60 - s;
 			o->rfccache.valid = true;
+			rfc_second_set(o, *pp, t);
 		}
 	}
 	if (p < e && *p == '.') {
@@ -598,6 +652,18 @@ parse_rfc3339(struct logline *ll, const char **pp, const char *e,
 	if (p < e && (*p == 'Z' || *p == 'z')) {
 		p++;
 	} else if (p < e && (*p == '+' || *p == '-')) {
+		uint64_t zone = 0;
+
+		if (o != NULL && e - p >= 6) {
+			memcpy(&zone, p, 6);
+			if (zone == o->rfccache.zone) {
+				/* the zone of the last stamp */
+				ll->utc_offset = o->rfccache.zone_offset;
+				t -= ll->utc_offset;
+				p += 6;
+				goto zoned;
+			}
+		}
 		sign = *p++ == '+' ? 1 : -1;
 		if (e - p < 5 || (oh = two_digits(p)) < 0 || p[2] != ':' ||
 		    (om = two_digits(p + 3)) < 0 || oh > 23 || om > 59)
@@ -605,9 +671,14 @@ parse_rfc3339(struct logline *ll, const char **pp, const char *e,
 		p += 5;
 		ll->utc_offset = sign * (oh * 3600 + om * 60);
 		t -= ll->utc_offset;
+		if (zone != 0) {
+			o->rfccache.zone = zone;
+			o->rfccache.zone_offset = ll->utc_offset;
+		}
 	} else {
 		return false;
 	}
+zoned:
 	ll->timestamp = sp(*pp, p);
 	ll->time = t;
 	ll->usec = usec;
@@ -2108,6 +2179,12 @@ parse_line(struct logline *ll, const char *line, size_t len,
 			if (parse_bsd_stamp(&tmp, &q, e, NULL))
 				p = q;
 		}
+	} else if (opts != NULL && e - p >= 15 && same_bsd_stamp(opts, p)) {
+		/* the second of the line before: most lines of a busy log */
+		ll->timestamp = span_make(p, 15);
+		ll->time = opts->stampcache.same_time;
+		ll->utc_offset = opts->stampcache.offset;
+		p += 15;
 	} else if (!parse_bsd_stamp(ll, &p, e, opts)) {
 		return ll->kind = LL_MALFORMED;
 	}

@@ -240,6 +240,11 @@ struct logline_opts {
 		int32_t offset;		/* utc_offset of that hour */
 		int64_t ref_lo, ref_hi;	/* equal: empty */
 		int64_t hour_utc;
+		/* the 15 bytes of the last stamp read through this cache, as
+		 * two overlapping words (0: none), and its time: the next
+		 * line of the same second is one compare */
+		uint64_t same0, same1;
+		int64_t same_time;
 	} stampcache;
 	/* the "YYYY-MM-DDThh" of the last RFC 3339 stamp and its hh:00:00
 	 * read as UTC (before the stamp's own offset is applied) */
@@ -247,6 +252,12 @@ struct logline_opts {
 		char text[13];
 		bool valid;
 		int64_t hour;
+		/* "YYYY-MM-DDThh:mm:ss" of the last stamp as three words and
+		 * its time; the last "+hh:mm" (0: none) and its seconds */
+		uint64_t sec0, sec1, sec2;
+		int64_t sec_time;
+		uint64_t zone;
+		int32_t zone_offset;
 	} rfccache;
 };
 

@@ -1210,6 +1210,128 @@ START_TEST(test_dst_berlin)
 }
 END_TEST
 
+/*
+ * same_as_fresh - parse line with o (its caches warm from earlier lines)
+ * and with fresh options of the same reference time and time zone mode:
+ * the time, fraction, offset and stamp must agree.  Returns the time.
+ */
+static int64_t
+same_as_fresh(struct logline_opts *o, const char *line)
+{
+	struct logline a, b;
+	struct logline_opts f;
+
+	logline_opts_init(&f, o->ref_time);
+	f.local_is_utc = o->local_is_utc;
+	ck_assert_int_eq(logline_parse(&a, line, strlen(line), o), LL_OTHER);
+	ck_assert_int_eq(logline_parse(&b, line, strlen(line), &f), LL_OTHER);
+	ck_assert_int_eq(a.time, b.time);
+	ck_assert_int_eq(a.usec, b.usec);
+	ck_assert_int_eq(a.utc_offset, b.utc_offset);
+	ck_assert_int_eq(a.time_rfc3339, b.time_rfc3339);
+	ck_assert_uint_eq(a.timestamp.len, b.timestamp.len);
+	ck_assert_ptr_eq(a.timestamp.p, b.timestamp.p);
+	return a.time;
+}
+
+/* A line in the same second as the line before reuses its time: only
+ * when every byte of the stamp and the reading of it are the same. */
+START_TEST(test_same_second_reuse)
+{
+	struct logline_opts o;
+	char *saved;
+
+	/* BSD: the last digit, the minute, the day and the year change */
+	logline_opts_init(&o, utc(2026, 12, 31, 23, 59, 0));
+	o.local_is_utc = true;
+	ck_assert_int_eq(same_as_fresh(&o, "Dec 31 23:59:58 h postfix/smtpd[1]: x"),
+			 utc(2026, 12, 31, 23, 59, 58));
+	ck_assert_int_eq(same_as_fresh(&o, "Dec 31 23:59:58 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 58));
+	ck_assert_int_eq(same_as_fresh(&o, "Dec 31 23:59:59 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "Dec 31 23:59:59 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 59));
+	o.ref_time = utc(2026, 12, 31, 23, 59, 59);
+	ck_assert_int_eq(same_as_fresh(&o, "Jan  1 00:00:00 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 0, 0, 0));
+	ck_assert_int_eq(same_as_fresh(&o, "Jan  1 00:00:00 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 0, 0, 0));
+	ck_assert_int_eq(same_as_fresh(&o, "Jan  1 00:00:01 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 0, 0, 1));
+	/* the same bytes, read a year later: another year */
+	ck_assert_int_eq(same_as_fresh(&o, "Dec 31 23:59:59 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 59));
+	o.ref_time = utc(2028, 1, 15, 0, 0, 0);
+	ck_assert_int_eq(same_as_fresh(&o, "Dec 31 23:59:59 h postfix/qmgr[2]: y"),
+			 utc(2027, 12, 31, 23, 59, 59));
+	/* the day changes in the stamp's last day digit only */
+	o.ref_time = utc(2026, 6, 30, 0, 0, 0);
+	ck_assert_int_eq(same_as_fresh(&o, "Jun 21 10:00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 6, 21, 10, 0, 0));
+	ck_assert_int_eq(same_as_fresh(&o, "Jun 22 10:00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 6, 22, 10, 0, 0));
+	/* the same bytes read as local time after UTC: another time */
+	saved = set_tz("Europe/Berlin");
+	ck_assert_int_eq(same_as_fresh(&o, "Jun 22 10:00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 6, 22, 10, 0, 0));
+	o.local_is_utc = false;
+	ck_assert_int_eq(same_as_fresh(&o, "Jun 22 10:00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 6, 22, 8, 0, 0));
+	ck_assert_int_eq(same_as_fresh(&o, "Jun 22 10:00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 6, 22, 8, 0, 0));
+	o.local_is_utc = true;
+	ck_assert_int_eq(same_as_fresh(&o, "Jun 22 10:00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 6, 22, 10, 0, 0));
+	restore_tz(saved);
+
+	/* RFC 3339: the fraction, the last digit, the zone, the year */
+	logline_opts_init(&o, 0);
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:58.100000+00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 58));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:58.900000+00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 58));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:59.900000+00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:59.950000+01:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 22, 59, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:59.960000+01:30 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 22, 29, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:59.970000-01:30 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 1, 29, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:59.980000Z h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:59.990000-01:30 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 1, 29, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "2027-01-01T00:00:00.000001+00:00 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 0, 0, 0));
+	ck_assert_int_eq(same_as_fresh(&o, "2027-01-01T00:00:00+00:00 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 0, 0, 0));
+	ck_assert_int_eq(same_as_fresh(&o, "2027-01-01t00:00:00+00:00 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 0, 0, 0));
+	/* a stamp cut short after the same second, and a bad zone */
+	{
+		struct logline ll;
+		static const char cut[] = "2027-01-01T00:00:00";
+		static const char bad[] = "2027-01-01T00:00:00+0x:00 h postfix/qmgr[2]: y";
+
+		ck_assert_int_eq(logline_parse(&ll, cut, sizeof(cut) - 1, &o),
+				 LL_MALFORMED);
+		ck_assert_int_eq(logline_parse(&ll, bad, sizeof(bad) - 1, &o),
+				 LL_MALFORMED);
+	}
+	/* BSD and RFC 3339 lines interleaved keep their own caches */
+	logline_opts_init(&o, utc(2026, 11, 19, 0, 0, 0));
+	o.local_is_utc = true;
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(same_as_fresh(&o, "Nov 19 00:00:00 mx1 postfix/qmgr[99]: y"),
+				 utc(2026, 11, 19, 0, 0, 0));
+		ck_assert_int_eq(same_as_fresh(&o, "2026-11-19T00:00:01.230606+00:00 mail3 postfix/smtpd[2813]: x"),
+				 utc(2026, 11, 19, 0, 0, 1));
+	}
+}
+END_TEST
+
 START_TEST(test_new_year)
 {
 	struct logline ll;
@@ -1629,6 +1751,7 @@ logline_suite(void)
 	tc = tcase_create("time");
 	tcase_add_test(tc, test_dst_berlin);
 	tcase_add_test(tc, test_new_year);
+	tcase_add_test(tc, test_same_second_reuse);
 	suite_add_tcase(s, tc);
 
 	return s;
