@@ -1478,9 +1478,12 @@ known_key(const char *p, const char *e, const char **ke)
 	return K_OTHER;
 }
 
-/* set_common - fill the named field for a known key */
-static void
-set_common(struct logline *ll, enum kv_key id, struct span v)
+/*
+ * set_common - fill the named field for a known key; split false leaves
+ * client= and relay= unsplit into name, address and port
+ */
+static ALWAYS_INLINE void
+set_common(struct logline *ll, enum kv_key id, struct span v, bool split)
 {
 	switch (id) {
 	case K_TO:
@@ -1494,6 +1497,8 @@ set_common(struct logline *ll, enum kv_key id, struct span v)
 		break;
 	case K_RELAY:
 		ll->relay = v;
+		if (!split)
+			break;
 		split_hostaddr(v, &ll->relay_name, &ll->relay_addr,
 			       &ll->relay_port);
 		/* local, virtual, a pipe transport; "none" is none */
@@ -1514,6 +1519,8 @@ set_common(struct logline *ll, enum kv_key id, struct span v)
 		break;
 	case K_CLIENT:
 		ll->client = v;
+		if (!split)
+			break;
 		split_hostaddr(v, &ll->client_name, &ll->client_addr,
 			       &ll->client_port);
 		break;
@@ -1551,10 +1558,10 @@ value_end(const char *p, const char *e)
  * commas and spaces); it ends at the '>' that is followed by a separator
  * or the end.  Parsing stops at the first thing that is not key=value and
  * at status=, whose trailing text becomes the reply.  Returns where it
- * stopped (p itself when no field was read).
+ * stopped (p itself when no field was read).  split: as set_common().
  */
 static const char *
-parse_kv(struct logline *ll, const char *p, const char *e)
+parse_kv(struct logline *ll, const char *p, const char *e, bool split)
 {
 	while (p < e) {
 		const char *k = p, *ke, *v, *ve, *next, *q;
@@ -1612,7 +1619,7 @@ parse_kv(struct logline *ll, const char *p, const char *e)
 				return next;
 			}
 			if (id != K_OTHER)
-				set_common(ll, id, vs);
+				set_common(ll, id, vs, split);
 		}
 		p = next;
 		if (p < e && (*p == ',' || *p == ';'))
@@ -1708,7 +1715,7 @@ parse_reject(struct logline *ll, const char *p, const char *e)
 		if ((f = rfind(se, end, LIT(" from "))) != NULL)
 			set_client(ll, f + 6, end);
 		if (tail != NULL) {
-			q = parse_kv(ll, tail + 2, e);
+			q = parse_kv(ll, tail + 2, e, true);
 			if (at(q, e, LIT(": ")))
 				remote_reply(&ll->reply, q + 2, e),
 				    ll->reply.text = sp(q + 2, e);
@@ -1729,7 +1736,7 @@ parse_reject(struct logline *ll, const char *p, const char *e)
 		remote_reply(&ll->reply, p + 2, re);
 	}
 	if (tail != NULL)
-		parse_kv(ll, tail + 2, e);
+		parse_kv(ll, tail + 2, e, true);
 }
 
 /* is_stage - the SMTP stage word that follows "ACTION: " */
@@ -1782,9 +1789,12 @@ reject_action(const char *p, const char *e, bool *stops)
 	return (size_t)(q - p);
 }
 
-/* parse_qid_body - the body of a line that names a queue ID */
+/*
+ * parse_qid_body - the body of a line that names a queue ID; split false
+ * leaves client= and relay= unsplit
+ */
 static enum logline_kind
-parse_qid_body(struct logline *ll, const char *p, const char *e)
+parse_qid_body(struct logline *ll, const char *p, const char *e, bool split)
 {
 	const char *q;
 	size_t n;
@@ -1806,7 +1816,7 @@ parse_qid_body(struct logline *ll, const char *p, const char *e)
 	/* before parse_kv, which finds no field in it: the commonest body */
 	if (e - p == 7 && memcmp(p, "removed", 7) == 0)
 		return LL_REMOVED;
-	if ((q = parse_kv(ll, p, e)) != p) {	/* at least one key=value */
+	if ((q = parse_kv(ll, p, e, split)) != p) {	/* a key=value or more */
 		if (ll->status != LL_STATUS_NONE)
 			status_tail(ll, q, e);
 		return kv_kind(ll);
@@ -1887,16 +1897,25 @@ session_peer(struct logline *ll, const char *p, const char *e)
 
 /*
  * parse_session_body - a body with no queue ID: sessions and noise.
- * counters false leaves a disconnect line's command counters unread.
+ * counters false leaves a disconnect line's command counters unread;
+ * with peers false as well, connect and disconnect lines are not read
+ * past their kind.
  */
 static enum logline_kind
 parse_session_body(struct logline *ll, const char *p, const char *e,
-		   bool counters)
+		   bool counters, bool peers)
 {
 	const char *q;
 	size_t n;
 	bool stops;
 
+	if (!peers && !counters && p < e && (*p == 'c' || *p == 'd')) {
+		/* the kind alone: nothing else of these lines is wanted */
+		if (at(p, e, LIT("connect from ")))
+			return LL_CONNECT;
+		if (at(p, e, LIT("disconnect from ")))
+			return LL_DISCONNECT;
+	}
 	if (at(p, e, LIT("connect from "))) {
 		q = hostaddr_split(p + 13, e, &ll->client_name,
 				   &ll->client_addr, &ll->client_port);
@@ -1914,7 +1933,7 @@ parse_session_body(struct logline *ll, const char *p, const char *e,
 		else
 			set_client(ll, p + 16, e);
 		if (counters && q != NULL && at(q, e, LIT(" ")))
-			parse_kv(ll, q + 1, e);
+			parse_kv(ll, q + 1, e, true);
 		return LL_DISCONNECT;
 	}
 	if (at(p, e, LIT("CONNECT from "))) {	/* postscreen */
@@ -1929,7 +1948,7 @@ parse_session_body(struct logline *ll, const char *p, const char *e,
 		parse_reject(ll, p + n + 2, e);
 		return stops ? LL_REJECT : LL_OTHER;
 	}
-	if (parse_kv(ll, p, e) != p)	/* third-party key=value lines */
+	if (parse_kv(ll, p, e, true) != p)	/* third-party key=value */
 		return LL_OTHER;
 	if (at(p, e, LIT("connect to ")) || at(p, e, LIT("host ")) ||
 	    at(p, e, LIT("lost connection with ")) ||
@@ -2256,11 +2275,15 @@ parse_line(struct logline *ll, const char *line, size_t len,
 		return ll->kind = LL_WARNING;
 	}
 	if (ll->queue_id.p != NULL)
-		ll->kind = parse_qid_body(ll, p, e);
+		ll->kind = parse_qid_body(ll, p, e,
+		    opts == NULL || !opts->skip_peers);
 	else
 		ll->kind = parse_session_body(ll, p, e,
-		    opts == NULL || !opts->skip_counters);
-	if (ll->relay_name.p == NULL && ll->reply.host.p != NULL) {
+		    opts == NULL || !opts->skip_counters,
+		    opts == NULL || !opts->skip_peers);
+	if (opts != NULL && opts->skip_peers && ll->queue_id.p != NULL) {
+		/* relay_name, relay_addr and relay_port stay empty */
+	} else if (ll->relay_name.p == NULL && ll->reply.host.p != NULL) {
 		/* no relay= or relay=none: the host the reply names */
 		ll->relay_name = ll->reply.host;
 		ll->relay_addr = ll->reply.addr;

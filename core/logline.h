@@ -218,6 +218,13 @@ struct logline_opts {
 	 * ("ehlo=1 mail=1 ... commands=5") serve explain only, and reading
 	 * them is a twentieth of the work on a busy log */
 	bool skip_counters;
+	/* leave unread what only explain shows of the peers: client= is not
+	 * split into client_name/addr/port (client is set); on a line with
+	 * a queue ID relay_name/addr/port stay empty (relay is set); and
+	 * with skip_counters too, smtpd's "connect from" and "disconnect
+	 * from" lines are read no further than their kind (client stays
+	 * empty).  The correlator reads none of these. */
+	bool skip_peers;
 	/* a small cache for local-to-UTC conversion; zero it before use
 	 * (logline_opts_init does).  One local day at a time: the UTC time
 	 * of each local hour's hh:00:00, filled on first use, so mktime()

@@ -89,6 +89,69 @@ static const struct {
 
 /* skip_counters: a disconnect line keeps its kind and client, and only
  * its command counters are left unread */
+/*
+ * skip_peers leaves exactly the peer splits unread (and, with
+ * skip_counters, a session line past its kind): every other field of
+ * every kind of line is as without it.
+ */
+static const char *const peer_lines[] = {
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1510]: connect from client109.outlook.test[203.0.113.109]",
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1510]: disconnect from client109.outlook.test[203.0.113.109] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5",
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1510]: A81D157F90: client=client109.outlook.test[203.0.113.109]:2525, sasl_method=PLAIN, sasl_username=u",
+	"Nov 19 00:00:00 mx1 postfix/smtp[3034]: A81D157F90: to=<r@example.org>, relay=mx.example.org[198.51.100.158]:25, delay=0.57, delays=0.1/0.0036/0.27/0.19, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 3F2A1B77C)",
+	"Nov 19 00:00:00 mx1 postfix/smtp[3034]: A81D157F90: to=<r@example.org>, relay=none, delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to mx.slow.test[192.0.2.9]:25: Connection timed out)",
+	"Nov 19 00:00:00 mx1 postfix/smtp[3034]: A81D157F90: host mx.b.test[192.0.2.5] said: 451 4.3.0 try later (in reply to RCPT TO command)",
+	"Nov 19 00:00:00 mx1 postfix/smtp[3034]: certificate verification failed for mx.b.test[192.0.2.5]:25: untrusted issuer",
+	"Nov 19 00:00:00 mx1 postfix/local[1]: 3E831A722F1: to=<root@mail.client.test>, orig_to=<root>, relay=local, delay=0.01, delays=0/0/0/0.01, dsn=2.0.0, status=sent (forwarded as 4F942A722F2)",
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 554 5.7.1 <x@y.test>: Relay access denied; from=<a@b.test> to=<x@y.test> proto=ESMTP helo=<h>",
+	"Nov 19 00:00:00 mx1 postfix/postscreen[1]: CONNECT from [192.0.2.1]:4711 to [192.0.2.2]:25",
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1]: lost connection after DATA from unknown[192.0.2.1]",
+	"Nov 19 00:00:00 mx1 postfix/qmgr[99]: A81D157F90: from=<s@example.net>, size=10179, nrcpt=1 (queue active)",
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1]: connect from",
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1]: disconnect from h[1.2.3.4",
+};
+
+START_TEST(test_skip_peers)
+{
+	const char *line = peer_lines[_i];
+	struct logline_opts o;
+	struct logline full, lean;
+	bool session = strstr(line, "]: connect from ") != NULL ||
+	    strstr(line, "]: disconnect from ") != NULL;
+	bool client_field = strstr(line, ": client=") != NULL;
+
+	logline_opts_init(&o, REF_NOW);
+	o.skip_counters = true;
+	logline_parse(&full, line, strlen(line), &o);
+	o.skip_peers = true;
+	logline_parse(&lean, line, strlen(line), &o);
+	ck_assert_int_eq(lean.kind, full.kind);
+	if (session || client_field) {
+		ck_span(lean.client_name, NULL);
+		ck_span(lean.client_addr, NULL);
+		ck_span(lean.client_port, NULL);
+		full.client_name = full.client_addr = SPAN_NULL;
+		full.client_port = SPAN_NULL;
+	}
+	if (session) {
+		ck_span(lean.client, NULL);
+		full.client = SPAN_NULL;
+	}
+	if (full.queue_id.p != NULL) {
+		ck_span(lean.relay_name, NULL);
+		ck_span(lean.relay_addr, NULL);
+		ck_span(lean.relay_port, NULL);
+		full.relay_name = full.relay_addr = full.relay_port = SPAN_NULL;
+	}
+	/* the rest, field by field as the parser wrote it */
+	ck_assert(memcmp(&full, &lean, offsetof(struct logline, kv)) == 0);
+	ck_assert_uint_eq(lean.nkv, full.nkv);
+	ck_assert(memcmp(full.kv, lean.kv, full.nkv * sizeof(full.kv[0])) == 0);
+	ck_assert(memcmp(&full.nkv, &lean.nkv, sizeof(full) -
+			 offsetof(struct logline, nkv)) == 0);
+}
+END_TEST
+
 START_TEST(test_skip_counters)
 {
 	static const char line[] = "Nov 22 08:54:38 mail postfix/smtpd[1]: "
@@ -1701,6 +1764,8 @@ logline_suite(void)
 			    sizeof(prog_names) / sizeof(prog_names[0]));
 	tcase_add_test(tc, test_head_oddities);
 	tcase_add_test(tc, test_skip_counters);
+	tcase_add_loop_test(tc, test_skip_peers, 0,
+			    sizeof(peer_lines) / sizeof(peer_lines[0]));
 	tcase_add_test(tc, test_severity);
 	tcase_add_loop_test(tc, test_queue_id, 0,
 			    sizeof(qids) / sizeof(qids[0]));
