@@ -300,12 +300,14 @@ span_float(struct span s)
 /* ------------------------------------------------------------------ */
 /* arena */
 
+static NOINLINE void *arena_grow(struct msgbox *b, size_t size);
+
 /* arena_alloc - size bytes from the message's arena, or NULL at the cap */
-static void *
+static inline void *
 arena_alloc(struct msgbox *b, size_t size)
 {
 	struct chunk *ch = b->p.arena;
-	size_t off, cap;
+	size_t off;
 
 	size = (size + 7) & ~(size_t)7;
 	if (ch != NULL && ch->cap - ch->used >= size) {
@@ -313,6 +315,16 @@ arena_alloc(struct msgbox *b, size_t size)
 		ch->used += size;
 		return ch->data + off;
 	}
+	return arena_grow(b, size);
+}
+
+/* arena_grow - arena_alloc() when the current chunk is full: a new one */
+static NOINLINE void *
+arena_grow(struct msgbox *b, size_t size)
+{
+	struct chunk *ch;
+	size_t cap;
+
 	cap = size > CHUNK_NEXT ? size : CHUNK_NEXT;
 	if (b->p.arena_total + cap > CORR_MAX_ARENA) {
 		if (!b->m.truncated)
@@ -328,8 +340,47 @@ arena_alloc(struct msgbox *b, size_t size)
 	return ch->data;
 }
 
+/*
+ * copy_bytes - n bytes from s to d (not overlapping).  The short strings
+ * copied here (addresses, relays, replies) go in two to four word moves
+ * that may overlap each other, never outside [s, s + n) or [d, d + n):
+ * cheaper than a call, and than the "rep movs" gcc makes of a memcpy.
+ */
+static inline void
+copy_bytes(char *d, const char *s, size_t n)
+{
+	uint64_t w0, w1, w2, w3;
+	uint32_t u0, u1;
+
+	if (n > 32) {
+		memmove(d, s, n);
+	} else if (n >= 16) {
+		memcpy(&w0, s, 8);
+		memcpy(&w1, s + 8, 8);
+		memcpy(&w2, s + n - 16, 8);
+		memcpy(&w3, s + n - 8, 8);
+		memcpy(d, &w0, 8);
+		memcpy(d + 8, &w1, 8);
+		memcpy(d + n - 16, &w2, 8);
+		memcpy(d + n - 8, &w3, 8);
+	} else if (n >= 8) {
+		memcpy(&w0, s, 8);
+		memcpy(&w1, s + n - 8, 8);
+		memcpy(d, &w0, 8);
+		memcpy(d + n - 8, &w1, 8);
+	} else if (n >= 4) {
+		memcpy(&u0, s, 4);
+		memcpy(&u1, s + n - 4, 4);
+		memcpy(d, &u0, 4);
+		memcpy(d + n - 4, &u1, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
+}
+
 /* arena_str - a NUL-terminated copy of s, cut at CORR_MAX_TEXT; NULL at cap */
-static const char *
+static inline const char *
 arena_str(struct msgbox *b, struct span s)
 {
 	size_t n = s.len > CORR_MAX_TEXT ? CORR_MAX_TEXT : s.len;
@@ -337,10 +388,7 @@ arena_str(struct msgbox *b, struct span s)
 
 	if (p == NULL)
 		return NULL;
-	/* memmove, not memcpy: with n bounded, gcc expands memcpy into
-	 * rep movsq, slow to start for the short strings copied here */
-	if (n)
-		memmove(p, s.p, n);
+	copy_bytes(p, s.p, n);
 	p[n] = '\0';
 	return p;
 }

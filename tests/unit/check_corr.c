@@ -495,6 +495,50 @@ START_TEST(test_interleaved_burst)
 }
 END_TEST
 
+/* Texts of every short length are kept whole: each recipient, relay and
+ * reply comes back byte for byte, with nothing after it. */
+START_TEST(test_text_lengths)
+{
+	struct rec t;
+	char line[512], addr[64], relay[64], reply[80];
+	const struct corr_msg *m;
+	const struct corr_rcpt *r;
+	size_t n;
+
+	rec_init(&t, 0);
+	feed(&t, "Nov 19 00:00:01 mx1 postfix/qmgr[9]: ABCDEF1234: "
+	     "from=<s@x.test>, size=1, nrcpt=40 (queue active)");
+	for (n = 1; n <= 40; n++) {
+		for (size_t i = 0; i < n; i++) {
+			addr[i] = (char)('a' + (i * 7 + n) % 26);
+			relay[i] = (char)('A' + (i * 5 + n) % 26);
+		}
+		addr[n] = relay[n] = '\0';
+		snprintf(reply, sizeof(reply), "250 %.*s", (int)n, addr);
+		snprintf(line, sizeof(line), "Nov 19 00:00:02 mx1 postfix/smtp[9]"
+			 ": ABCDEF1234: to=<%s>, relay=%s, delay=1, "
+			 "delays=0/0/0/1, dsn=2.0.0, status=sent (%s)",
+			 addr, relay, reply);
+		feed(&t, line);
+	}
+	m = corr_lookup(t.c, "mx1", "postfix", "ABCDEF1234");
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->nrcpts, 40);
+	for (n = 1, r = m->rcpts; r != NULL; r = r->next, n++) {
+		for (size_t i = 0; i < n; i++) {
+			addr[i] = (char)('a' + (i * 7 + n) % 26);
+			relay[i] = (char)('A' + (i * 5 + n) % 26);
+		}
+		addr[n] = relay[n] = '\0';
+		snprintf(reply, sizeof(reply), "250 %s", addr);
+		ck_assert_str_eq(r->addr, addr);
+		ck_assert_str_eq(r->attempts[0].relay, relay);
+		ck_assert_str_eq(r->attempts[0].reply, reply);
+	}
+	rec_free(&t);
+}
+END_TEST
+
 /*
  * Many hosts and instances whose names share length, first, middle and
  * last bytes (so they meet in the correlator's cache of recent names),
@@ -1179,6 +1223,7 @@ corr_suite(void)
 	tcase_add_test(rec, test_noqueue_reject);
 	tcase_add_test(rec, test_interleaved_burst);
 	tcase_add_test(rec, test_names_that_collide);
+	tcase_add_test(rec, test_text_lengths);
 	tcase_add_test(rec, test_whole_session);
 	tcase_add_test(rec, test_queue_id_reuse);
 	tcase_add_test(rec, test_queue_id_reuse_missed_removed);
