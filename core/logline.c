@@ -812,9 +812,11 @@ qid_scan16(const char *p, unsigned *all, unsigned *any)
 /*
  * qid_scan32 - the queue ID scan over 32 readable bytes at p, without a
  * loop: returns the first byte that is not alnum and, when that byte is
- * the ':' after at least 6 (a queue ID's shape), sets the class bits of
- * the bytes before it as the scalar scan would.  When all 32 are alnum it
- * returns p with *all and *any untouched, for the scalar scan to redo.
+ * the ':' after at least 6 (a queue ID's shape), folds the class bits of
+ * the bytes before it into *all and *any as the scalar scan would.  The
+ * second 16 bytes are looked at only when the first 16 are all alnum.
+ * When all 32 are alnum it returns p with *all and *any untouched, for
+ * the scalar scan to redo.
  */
 static inline const char *
 qid_scan32(const char *p, unsigned *all, unsigned *any)
@@ -822,7 +824,16 @@ qid_scan32(const char *p, unsigned *all, unsigned *any)
 	unsigned a0, h0, v0, z0, a1, h1, v1, z1, n;
 	uint32_t alnum, hex, vowel, zed, low;
 
-	alnum = alnum16(p) | alnum16(p + 16) << 16;
+	a0 = alnum16(p);
+	if (a0 != 0xffffu) {
+		/* the word ends in the first 16 bytes: they alone matter */
+		n = (unsigned)__builtin_ctz(~a0);
+		if (n < 6 || p[n] != ':')
+			return p + n;	/* no queue ID: its classes do not matter */
+		qid_classes16(p, n, all, any);
+		return p + n;
+	}
+	alnum = a0 | alnum16(p + 16) << 16;
 	if (alnum == 0xffffffffu)
 		return p;
 	n = (unsigned)__builtin_ctz(~alnum);

@@ -348,6 +348,15 @@ static const struct {
 	{ "statistics", false }, { "ABCDE", false }, { "Configuration", false },
 	{ "4jXNDZ0ydK", false },	/* too short for a long ID, not hex */
 	{ "deadbeef01", false },	/* hex, but lower case */
+	/* around the 16-byte blocks the scan reads at once */
+	{ "0123456789ABCDE", true }, { "0123456789ABCDEF", true },
+	{ "0123456789ABCDEF0", true },
+	{ "0123456789ABCDEF0123456789ABCDEF", true },	/* 32: the longest */
+	{ "0123456789ABCDEF0123456789ABCDEF0", false },
+	{ "bcdfgz1234567890", true }, { "bcdfgz1234567890b", true },
+	{ "bcdfgz1234567890a", false },	/* a vowel in the second block */
+	{ "abcdfgz123456789", false },	/* a vowel in the first block */
+	{ "bcdfgx1234567890bcd", false },	/* no 'z' */
 };
 
 START_TEST(test_queue_id)
@@ -355,15 +364,21 @@ START_TEST(test_queue_id)
 	struct logline ll;
 	char line[256];
 
-	snprintf(line, sizeof(line), "Nov 22 08:54:38 mail postfix/qmgr[9]: "
-		 "%s: removed", qids[_i].id);
-	parse_utc(&ll, line);
-	if (qids[_i].ok) {
-		ck_span(ll.queue_id, qids[_i].id);
-		ck_assert_int_eq(ll.noqueue, strcmp(qids[_i].id, "NOQUEUE") == 0);
-	} else {
-		ck_span(ll.queue_id, NULL);
-		ck_assert_int_eq(ll.kind, LL_OTHER);
+	/* a short body and one long enough for the 32-byte scan */
+	for (int form = 0; form < 2; form++) {
+		snprintf(line, sizeof(line), "Nov 22 08:54:38 mail postfix/qmgr"
+			 "[9]: %s: %s", qids[_i].id, form == 0 ? "removed" :
+			 "from=<sender@example.test>, size=1, nrcpt=1 (queue "
+			 "active)");
+		parse_utc(&ll, line);
+		if (qids[_i].ok) {
+			ck_span(ll.queue_id, qids[_i].id);
+			ck_assert_int_eq(ll.noqueue,
+					 strcmp(qids[_i].id, "NOQUEUE") == 0);
+		} else {
+			ck_span(ll.queue_id, NULL);
+			ck_assert_int_eq(ll.kind, LL_OTHER);
+		}
 	}
 }
 END_TEST
