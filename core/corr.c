@@ -1152,7 +1152,14 @@ on_delivery(struct corr *c, struct corr_msg *m, const struct logline *ll,
 	a->delay = span_float(ll->delay);
 	for (i = 0; i < 4; i++)
 		a->delays[i] = (float)ll->delays[i];
-	span_copy(a->dsn, sizeof(a->dsn), ll->dsn);
+	{
+		/* span_copy() without the call: dsn= is a few bytes */
+		size_t n = ll->dsn.len < sizeof(a->dsn) - 1 ? ll->dsn.len :
+		    sizeof(a->dsn) - 1;
+
+		copy_bytes(a->dsn, ll->dsn.p, n);
+		a->dsn[n] = '\0';
+	}
 	a->smtp_code = ll->reply.smtp_code;
 	a->daemon = name_str(c, b, ll->daemon);
 	if (span_present(ll->relay))
