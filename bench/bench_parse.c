@@ -84,6 +84,7 @@ main(int argc, char **argv)
 	/* as trace and the watcher: the correlator reads no session counters;
 	 * parse-only (-p) reads every field */
 	lo.skip_counters = !parse_only;
+	lo.skip_peers = !parse_only;
 	r = logread_open((const char *const *)argv + optind,
 			 (size_t)(argc - optind), 0);
 	t0 = now_s();

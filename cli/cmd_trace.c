@@ -1224,6 +1224,7 @@ cmd_trace(int argc, char **argv)
 	t.corr = c;
 	logline_opts_init(&lo, (int64_t)time(NULL));
 	lo.skip_counters = true;	/* the correlator has no use for them */
+	lo.skip_peers = true;		/* nor for these */
 	r = logread_open(paths, npaths, LOGREAD_DEFAULT_MAX_LINE);
 	while ((rc = logread_next(r, &line, &why)) != 0) {
 		if (rc < 0) {

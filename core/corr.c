@@ -24,6 +24,13 @@
 #include "corr.h"
 #include "xalloc.h"
 
+/* NOINLINE - keeps a rare slow path out of its inlined fast path */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
 #define INTERN_MAX 4096		/* distinct hosts/instances/daemons kept */
 #define PENDING_MAX 1024	/* links waiting for their child message */
 #define PENDING_TTL 3600	/* seconds a pending link is kept */
@@ -31,7 +38,8 @@
 #define SPARE_MAX 256		/* freed messages kept for reuse */
 #define CHUNK_NEXT 2048
 #define SWEEP_EVERY 60
-#define RECENT 8		/* hosts, instances and daemons of late */
+#define RECENT_BITS 5
+#define RECENT (1 << RECENT_BITS)	/* names of late, by a few bytes */
 
 /* One block of a message's arena. */
 struct chunk {
@@ -83,8 +91,9 @@ struct corr {
 
 	char **intern;			/* open addressing, INTERN_MAX * 2 */
 	size_t nintern;
-	const char *recent[RECENT];	/* names interned lately */
-	size_t recent_len[RECENT], recent_next;
+	const char *recent[RECENT];	/* names interned lately, in the
+					 * slot recent_slot() gives them */
+	size_t recent_len[RECENT];
 
 	struct pending pending[PENDING_MAX];
 	size_t npending;
@@ -228,9 +237,11 @@ bytes_eq(const char *a, const char *b, size_t n)
 		memcpy(&v, b + n - 4, 4);
 		return (d | (u ^ v)) == 0;
 	}
-	for (i = 0; i < n; i++)
-		d |= (unsigned char)a[i] ^ (unsigned char)b[i];
-	return d == 0;
+	if (n == 0)
+		return true;
+	/* 1..3 bytes: the first, middle and last cover them all */
+	return ((a[0] ^ b[0]) | (a[n / 2] ^ b[n / 2]) |
+		(a[n - 1] ^ b[n - 1])) == 0;
 }
 
 /* str_eq_span - a NUL-terminated string equals a span */
@@ -289,12 +300,14 @@ span_float(struct span s)
 /* ------------------------------------------------------------------ */
 /* arena */
 
+static NOINLINE void *arena_grow(struct msgbox *b, size_t size);
+
 /* arena_alloc - size bytes from the message's arena, or NULL at the cap */
-static void *
+static inline void *
 arena_alloc(struct msgbox *b, size_t size)
 {
 	struct chunk *ch = b->p.arena;
-	size_t off, cap;
+	size_t off;
 
 	size = (size + 7) & ~(size_t)7;
 	if (ch != NULL && ch->cap - ch->used >= size) {
@@ -302,6 +315,16 @@ arena_alloc(struct msgbox *b, size_t size)
 		ch->used += size;
 		return ch->data + off;
 	}
+	return arena_grow(b, size);
+}
+
+/* arena_grow - arena_alloc() when the current chunk is full: a new one */
+static NOINLINE void *
+arena_grow(struct msgbox *b, size_t size)
+{
+	struct chunk *ch;
+	size_t cap;
+
 	cap = size > CHUNK_NEXT ? size : CHUNK_NEXT;
 	if (b->p.arena_total + cap > CORR_MAX_ARENA) {
 		if (!b->m.truncated)
@@ -317,8 +340,47 @@ arena_alloc(struct msgbox *b, size_t size)
 	return ch->data;
 }
 
+/*
+ * copy_bytes - n bytes from s to d (not overlapping).  The short strings
+ * copied here (addresses, relays, replies) go in two to four word moves
+ * that may overlap each other, never outside [s, s + n) or [d, d + n):
+ * cheaper than a call, and than the "rep movs" gcc makes of a memcpy.
+ */
+static inline void
+copy_bytes(char *d, const char *s, size_t n)
+{
+	uint64_t w0, w1, w2, w3;
+	uint32_t u0, u1;
+
+	if (n > 32) {
+		memmove(d, s, n);
+	} else if (n >= 16) {
+		memcpy(&w0, s, 8);
+		memcpy(&w1, s + 8, 8);
+		memcpy(&w2, s + n - 16, 8);
+		memcpy(&w3, s + n - 8, 8);
+		memcpy(d, &w0, 8);
+		memcpy(d + 8, &w1, 8);
+		memcpy(d + n - 16, &w2, 8);
+		memcpy(d + n - 8, &w3, 8);
+	} else if (n >= 8) {
+		memcpy(&w0, s, 8);
+		memcpy(&w1, s + n - 8, 8);
+		memcpy(d, &w0, 8);
+		memcpy(d + n - 8, &w1, 8);
+	} else if (n >= 4) {
+		memcpy(&u0, s, 4);
+		memcpy(&u1, s + n - 4, 4);
+		memcpy(d, &u0, 4);
+		memcpy(d + n - 4, &u1, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
+}
+
 /* arena_str - a NUL-terminated copy of s, cut at CORR_MAX_TEXT; NULL at cap */
-static const char *
+static inline const char *
 arena_str(struct msgbox *b, struct span s)
 {
 	size_t n = s.len > CORR_MAX_TEXT ? CORR_MAX_TEXT : s.len;
@@ -326,10 +388,7 @@ arena_str(struct msgbox *b, struct span s)
 
 	if (p == NULL)
 		return NULL;
-	/* memmove, not memcpy: with n bounded, gcc expands memcpy into
-	 * rep movsq, slow to start for the short strings copied here */
-	if (n)
-		memmove(p, s.p, n);
+	copy_bytes(p, s.p, n);
 	p[n] = '\0';
 	return p;
 }
@@ -344,19 +403,52 @@ arena_cstr(struct msgbox *b, const char *s)
 /* ------------------------------------------------------------------ */
 /* interned names */
 
-/* intern - the one copy of a short name; NULL when the table is full */
-static const char *
-intern(struct corr *c, struct span s)
+/*
+ * recent_slot - where a name sits in the cache of recent names: by its
+ * length and its first, middle and last bytes, which tell apart the few
+ * hosts, instances and daemons of a log without hashing every byte
+ */
+static inline size_t
+recent_slot(struct span s)
 {
-	size_t cap = INTERN_MAX * 2, i;
-	uint32_t h;
+	uint32_t w;
+
+	if (s.len == 0)
+		return 0;
+	w = (uint32_t)(s.len & 0xff) | (uint32_t)(unsigned char)s.p[0] << 8 |
+	    (uint32_t)(unsigned char)s.p[s.len / 2] << 16 |
+	    (uint32_t)(unsigned char)s.p[s.len - 1] << 24;
+	return (size_t)((w * 0x9E3779B1u) >> (32 - RECENT_BITS));
+}
+
+/*
+ * intern_len - the one copy of a short name, with its strlen() in *len;
+ * NULL when the table is full.  The recent cache holds only names whose
+ * length is their strlen(), so a hit there means the span is the name.
+ */
+static const char *intern_slow(struct corr *c, struct span s, size_t *len,
+			       size_t slot);
+
+static inline const char *
+intern_len(struct corr *c, struct span s, size_t *len)
+{
+	size_t slot = recent_slot(s);
 
 	/* most lines repeat the host, instance or daemon of a recent one */
-	for (i = 0; i < RECENT; i++)
-		if (c->recent[i] != NULL && c->recent_len[i] == s.len &&
-		    bytes_eq(c->recent[i], s.p, s.len))
-			return c->recent[i];
-	h = hash_bytes(2166136261u, s.p, s.len);
+	if (c->recent[slot] != NULL && c->recent_len[slot] == s.len &&
+	    bytes_eq(c->recent[slot], s.p, s.len)) {
+		*len = s.len;
+		return c->recent[slot];
+	}
+	return intern_slow(c, s, len, slot);
+}
+
+/* intern_slow - intern_len() past the recent cache: the table itself */
+static NOINLINE const char *
+intern_slow(struct corr *c, struct span s, size_t *len, size_t slot)
+{
+	size_t cap = INTERN_MAX * 2, i;
+	uint32_t h = hash_bytes(2166136261u, s.p, s.len);
 
 	if (c->intern == NULL)
 		c->intern = xcalloc(cap, sizeof(char *));
@@ -364,9 +456,9 @@ intern(struct corr *c, struct span s)
 		if (c->intern[i] == NULL)
 			break;
 		if (str_eq_span(c->intern[i], s)) {
-			c->recent[c->recent_next] = c->intern[i];
-			c->recent_len[c->recent_next] = s.len;
-			c->recent_next = (c->recent_next + 1) % RECENT;
+			c->recent[slot] = c->intern[i];
+			c->recent_len[slot] = s.len;
+			*len = s.len;
 			return c->intern[i];
 		}
 	}
@@ -374,10 +466,21 @@ intern(struct corr *c, struct span s)
 		return NULL;
 	c->intern[i] = xstrndup(s.p ? s.p : "", s.len);
 	c->nintern++;
-	c->recent[c->recent_next] = c->intern[i];
-	c->recent_len[c->recent_next] = s.len;
-	c->recent_next = (c->recent_next + 1) % RECENT;
+	*len = strlen(c->intern[i]);	/* shorter when s held a NUL */
+	if (*len == s.len) {
+		c->recent[slot] = c->intern[i];
+		c->recent_len[slot] = s.len;
+	}
 	return c->intern[i];
+}
+
+/* intern - the one copy of a short name; NULL when the table is full */
+static const char *
+intern(struct corr *c, struct span s)
+{
+	size_t len;
+
+	return intern_len(c, s, &len);
 }
 
 /* name_str - interned name, else an arena copy */
@@ -387,6 +490,21 @@ name_str(struct corr *c, struct msgbox *b, struct span s)
 	const char *p = intern(c, s);
 
 	return p != NULL ? p : arena_str(b, s);
+}
+
+/* name_str_len - name_str() with the strlen() of the result in *len */
+static const char *
+name_str_len(struct corr *c, struct msgbox *b, struct span s, size_t *len)
+{
+	const char *p = intern_len(c, s, len);
+
+	if (p == NULL) {
+		p = arena_str(b, s);
+		if (p == NULL)
+			p = "";
+		*len = strlen(p);
+	}
+	return p;
 }
 
 /* ------------------------------------------------------------------ */
@@ -456,17 +574,15 @@ table_grow(struct corr *c)
 	c->nbuckets = nb;
 }
 
-/* find - open message by key; instance NULL matches any instance */
+/* find_h - find() for a queue ID whose key_hash() is h */
 static struct corr_msg *
-find(const struct corr *c, struct span host, struct span instance,
-     struct span qid)
+find_h(const struct corr *c, struct span host, struct span instance,
+       struct span qid, uint32_t h)
 {
-	uint32_t h;
 	struct corr_msg *m;
 
 	if (c->nbuckets == 0)
 		return NULL;
-	h = key_hash(qid.p, qid.len);
 	/* the private part by address, not through m->priv: one load less
 	 * per chain link, and a link that does not match touches one line */
 	for (m = c->buckets[h & (c->nbuckets - 1)]; m;
@@ -483,6 +599,14 @@ find(const struct corr *c, struct span host, struct span instance,
 			return m;
 	}
 	return NULL;
+}
+
+/* find - open message by key; instance NULL matches any instance */
+static struct corr_msg *
+find(const struct corr *c, struct span host, struct span instance,
+     struct span qid)
+{
+	return find_h(c, host, instance, qid, key_hash(qid.p, qid.len));
 }
 
 static void
@@ -526,10 +650,13 @@ msg_free(struct corr *c, struct corr_msg *m)
 	free(b);
 }
 
-/* msg_new - a fresh open message with this key (qid "" for NOQUEUE) */
+/*
+ * msg_new_h - a fresh open message with this key (qid "" for NOQUEUE),
+ * whose queue ID (at most CORR_MAX_QID bytes) has the key_hash() h
+ */
 static struct corr_msg *
-msg_new(struct corr *c, struct span host, struct span instance,
-	struct span qid, int64_t t)
+msg_new_h(struct corr *c, struct span host, struct span instance,
+	  struct span qid, int64_t t, uint32_t h)
 {
 	struct msgbox *b;
 	struct corr_msg *m;
@@ -552,27 +679,19 @@ msg_new(struct corr *c, struct span host, struct span instance,
 	b->p.arena = ch;
 	b->p.arena_total = CHUNK_FIRST;
 
-	m->host = name_str(c, b, host);
-	m->instance = name_str(c, b, instance);
-	if (qid.len > CORR_MAX_QID)
-		qid.len = CORR_MAX_QID;
+	m->host = name_str_len(c, b, host, &b->p.hostlen);
+	m->instance = name_str_len(c, b, instance, &b->p.instlen);
 	if (qid.len)
 		memcpy(b->p.qid, qid.p, qid.len);
 	b->p.qid[qid.len] = '\0';
 	b->p.qidlen = qid.len;
 	m->qid = b->p.qid;
-	if (m->host == NULL)
-		m->host = "";
-	if (m->instance == NULL)
-		m->instance = "";
-	b->p.hostlen = strlen(m->host);
-	b->p.instlen = strlen(m->instance);
 	m->first_time = m->last_time = t;
 	m->uid = -1;
 	m->size = -1;
 	m->nrcpt = -1;
 	m->end = CORR_END_OPEN;
-	m->priv->hash = key_hash(qid.p, qid.len);
+	m->priv->hash = h;
 	if (qid.len > 0) {
 		if (c->count + 1 > c->nbuckets)
 			table_grow(c);
@@ -585,6 +704,16 @@ msg_new(struct corr *c, struct span host, struct span instance,
 			c->st.max_open = c->st.open;
 	}
 	return m;
+}
+
+/* msg_new - a fresh open message with this key (qid "" for NOQUEUE) */
+static struct corr_msg *
+msg_new(struct corr *c, struct span host, struct span instance,
+	struct span qid, int64_t t)
+{
+	if (qid.len > CORR_MAX_QID)
+		qid.len = CORR_MAX_QID;
+	return msg_new_h(c, host, instance, qid, t, key_hash(qid.p, qid.len));
 }
 
 /* emit - deliver one event to the caller */
@@ -1023,7 +1152,14 @@ on_delivery(struct corr *c, struct corr_msg *m, const struct logline *ll,
 	a->delay = span_float(ll->delay);
 	for (i = 0; i < 4; i++)
 		a->delays[i] = (float)ll->delays[i];
-	span_copy(a->dsn, sizeof(a->dsn), ll->dsn);
+	{
+		/* span_copy() without the call: dsn= is a few bytes */
+		size_t n = ll->dsn.len < sizeof(a->dsn) - 1 ? ll->dsn.len :
+		    sizeof(a->dsn) - 1;
+
+		copy_bytes(a->dsn, ll->dsn.p, n);
+		a->dsn[n] = '\0';
+	}
 	a->smtp_code = ll->reply.smtp_code;
 	a->daemon = name_str(c, b, ll->daemon);
 	if (span_present(ll->relay))
@@ -1199,6 +1335,7 @@ corr_feed(struct corr *c, const struct logline *ll, int64_t now)
 	int64_t t = ll->time ? ll->time : now, v;
 	enum corr_link lk;
 	struct corr_rcpt *r;
+	uint32_t h;
 
 	c->st.lines++;
 	if (now >= c->next_sweep)
@@ -1215,7 +1352,8 @@ corr_feed(struct corr *c, const struct logline *ll, int64_t now)
 	}
 	if (ll->queue_id.len > CORR_MAX_QID)
 		return false;
-	m = find(c, ll->host, ll->instance, ll->queue_id);
+	h = key_hash(ll->queue_id.p, ll->queue_id.len);	/* once */
+	m = find_h(c, ll->host, ll->instance, ll->queue_id, h);
 	/* a new session for an open ID means we missed its `removed` */
 	if (m != NULL && (ll->kind == LL_CLIENT || ll->kind == LL_PICKUP) &&
 	    (m->origin == CORR_FROM_SMTPD || m->origin == CORR_FROM_PICKUP ||
@@ -1226,7 +1364,7 @@ corr_feed(struct corr *c, const struct logline *ll, int64_t now)
 	if (m == NULL) {
 		if (!kind_makes_message(ll->kind))
 			return false;
-		m = msg_new(c, ll->host, ll->instance, ll->queue_id, t);
+		m = msg_new_h(c, ll->host, ll->instance, ll->queue_id, t, h);
 		if (c->npending > 0)
 			adopt_pending(c, m);
 	}

@@ -432,6 +432,7 @@ stamp_cache_fill(struct logline_opts *o, const char *text, int mon, int day,
 	int64_t ref = o->ref_time, rday, lo, hi, y0, ylim, t, u;
 
 	o->stampcache.ref_hi = o->stampcache.ref_lo;	/* empty */
+	o->stampcache.same0 = 0;
 	if (ref < -((int64_t)1 << 40) || ref > ((int64_t)1 << 40))
 		return;
 	rday = floordiv(ref, 86400);
@@ -509,6 +510,9 @@ parse_bsd_stamp(struct logline *ll, const char **pp, const char *e,
 		ll->timestamp = span_make(p, 15);
 		ll->time = o->stampcache.hour_utc + mi * 60 + s;
 		ll->utc_offset = o->stampcache.offset;
+		memcpy(&o->stampcache.same0, p, 8);
+		memcpy(&o->stampcache.same1, p + 7, 8);
+		o->stampcache.same_time = ll->time;
 		*pp = p + 15;
 		return true;
 	}
@@ -537,6 +541,48 @@ parse_bsd_stamp(struct logline *ll, const char **pp, const char *e,
 }
 
 /*
+ * same_bsd_stamp - the 15 bytes at p (readable) are those of the last
+ * stamp read through o->stampcache, which still holds for o->ref_time:
+ * the time is the same too
+ */
+static ALWAYS_INLINE bool
+same_bsd_stamp(const struct logline_opts *o, const char *p)
+{
+	uint64_t w0, w1;
+
+	memcpy(&w0, p, 8);
+	memcpy(&w1, p + 7, 8);
+	return ((w0 ^ o->stampcache.same0) | (w1 ^ o->stampcache.same1)) == 0 &&
+	    o->stampcache.same0 != 0 &&
+	    o->ref_time >= o->stampcache.ref_lo &&
+	    o->ref_time < o->stampcache.ref_hi &&
+	    o->local_is_utc == o->stampcache.utc;
+}
+
+/* rfc_second_is - the 19 bytes at p are "YYYY-MM-DDThh:mm:ss" of the last */
+static ALWAYS_INLINE bool
+rfc_second_is(const struct logline_opts *o, const char *p)
+{
+	uint64_t w0, w1, w2;
+
+	memcpy(&w0, p, 8);
+	memcpy(&w1, p + 8, 8);
+	memcpy(&w2, p + 11, 8);
+	return ((w0 ^ o->rfccache.sec0) | (w1 ^ o->rfccache.sec1) |
+		(w2 ^ o->rfccache.sec2)) == 0;
+}
+
+/* rfc_second_set - remember the 19 bytes at p and their time t */
+static inline void
+rfc_second_set(struct logline_opts *o, const char *p, int64_t t)
+{
+	memcpy(&o->rfccache.sec0, p, 8);
+	memcpy(&o->rfccache.sec1, p + 8, 8);
+	memcpy(&o->rfccache.sec2, p + 11, 8);
+	o->rfccache.sec_time = t;
+}
+
+/*
  * parse_rfc3339 - "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)".  When
  * "YYYY-MM-DDThh" is that of the last stamp (o->rfccache), only minutes
  * and seconds are read.
@@ -549,11 +595,18 @@ parse_rfc3339(struct logline *ll, const char **pp, const char *e,
 	int y, mon, day, h, mi, s, oh, om, usec = 0, sign;
 	int64_t t;
 
-	if (o != NULL && o->rfccache.valid && e - p >= 19 && p[13] == ':' &&
-	    p[16] == ':' && eq_9to16(p, o->rfccache.text, 13) &&
+	if (o != NULL && o->rfccache.valid && e - p >= 19 &&
+	    rfc_second_is(o, p)) {
+		/* the second of the last stamp (the fraction is new) */
+		t = o->rfccache.sec_time;
+		p += 19;
+	} else if (o != NULL && o->rfccache.valid && e - p >= 19 &&
+	    p[13] == ':' && p[16] == ':' &&
+	    eq_9to16(p, o->rfccache.text, 13) &&
 	    (mi = two_digits(p + 14)) >= 0 && mi <= 59 &&
 	    (s = two_digits(p + 17)) >= 0 && s <= 60) {
 		t = o->rfccache.hour + mi * 60 + s;
+		rfc_second_set(o, p, t);
 		p += 19;
 	} else {
 		if (!digits(&p, e, 4, &y) || p >= e || *p++ != '-' ||
@@ -571,6 +624,7 @@ parse_rfc3339(struct logline *ll, const char **pp, const char *e,
 			memcpy(o->rfccache.text, *pp, sizeof(o->rfccache.text));
 			o->rfccache.hour = t - mi * 60 - s;
 			o->rfccache.valid = true;
+			rfc_second_set(o, *pp, t);
 		}
 	}
 	if (p < e && *p == '.') {
@@ -598,6 +652,18 @@ parse_rfc3339(struct logline *ll, const char **pp, const char *e,
 	if (p < e && (*p == 'Z' || *p == 'z')) {
 		p++;
 	} else if (p < e && (*p == '+' || *p == '-')) {
+		uint64_t zone = 0;
+
+		if (o != NULL && e - p >= 6) {
+			memcpy(&zone, p, 6);
+			if (zone == o->rfccache.zone) {
+				/* the zone of the last stamp */
+				ll->utc_offset = o->rfccache.zone_offset;
+				t -= ll->utc_offset;
+				p += 6;
+				goto zoned;
+			}
+		}
 		sign = *p++ == '+' ? 1 : -1;
 		if (e - p < 5 || (oh = two_digits(p)) < 0 || p[2] != ':' ||
 		    (om = two_digits(p + 3)) < 0 || oh > 23 || om > 59)
@@ -605,9 +671,14 @@ parse_rfc3339(struct logline *ll, const char **pp, const char *e,
 		p += 5;
 		ll->utc_offset = sign * (oh * 3600 + om * 60);
 		t -= ll->utc_offset;
+		if (zone != 0) {
+			o->rfccache.zone = zone;
+			o->rfccache.zone_offset = ll->utc_offset;
+		}
 	} else {
 		return false;
 	}
+zoned:
 	ll->timestamp = sp(*pp, p);
 	ll->time = t;
 	ll->usec = usec;
@@ -741,9 +812,11 @@ qid_scan16(const char *p, unsigned *all, unsigned *any)
 /*
  * qid_scan32 - the queue ID scan over 32 readable bytes at p, without a
  * loop: returns the first byte that is not alnum and, when that byte is
- * the ':' after at least 6 (a queue ID's shape), sets the class bits of
- * the bytes before it as the scalar scan would.  When all 32 are alnum it
- * returns p with *all and *any untouched, for the scalar scan to redo.
+ * the ':' after at least 6 (a queue ID's shape), folds the class bits of
+ * the bytes before it into *all and *any as the scalar scan would.  The
+ * second 16 bytes are looked at only when the first 16 are all alnum.
+ * When all 32 are alnum it returns p with *all and *any untouched, for
+ * the scalar scan to redo.
  */
 static inline const char *
 qid_scan32(const char *p, unsigned *all, unsigned *any)
@@ -751,7 +824,16 @@ qid_scan32(const char *p, unsigned *all, unsigned *any)
 	unsigned a0, h0, v0, z0, a1, h1, v1, z1, n;
 	uint32_t alnum, hex, vowel, zed, low;
 
-	alnum = alnum16(p) | alnum16(p + 16) << 16;
+	a0 = alnum16(p);
+	if (a0 != 0xffffu) {
+		/* the word ends in the first 16 bytes: they alone matter */
+		n = (unsigned)__builtin_ctz(~a0);
+		if (n < 6 || p[n] != ':')
+			return p + n;	/* no queue ID: its classes do not matter */
+		qid_classes16(p, n, all, any);
+		return p + n;
+	}
+	alnum = a0 | alnum16(p + 16) << 16;
 	if (alnum == 0xffffffffu)
 		return p;
 	n = (unsigned)__builtin_ctz(~alnum);
@@ -1119,8 +1201,37 @@ remote_reply(struct logline_reply *r, const char *p, const char *e)
 	}
 	r->message = sp(p, e);
 	r->remote_text = sp(start, e);
-	if (r->smtp_code / 100 == 2 &&
-	    (q = rfind(p, e, LIT("queued as "))) != NULL) {
+	if (r->smtp_code / 100 != 2)
+		return;
+#if defined(__SSE2__)
+	if (e - p >= 16) {
+		/*
+		 * "... queued as ID" ending the text: the alnum run that ends
+		 * at e, and the ten bytes before it.  That is rfind()'s answer
+		 * too: a later "queued as " would put its spaces in the run.
+		 */
+		unsigned a, h, v, z, run, low;
+
+		class_masks16(e - 16, &a, &h, &v, &z);
+		run = (unsigned)__builtin_clz(~(a << 16));	/* 0..16 */
+		if (run >= 6 && run < 16 && (size_t)(e - p) >= run + 10 &&
+		    memcmp(e - run - 10, "queued as ", 10) == 0) {
+			unsigned all = C_ALNUM, any = 0;
+
+			low = 0xffffu & ~((1u << (16 - run)) - 1);
+			if ((h & low) == low)
+				all |= C_HEXUP;
+			if (v & a & low)
+				any |= C_VOWEL;
+			if (z & low)
+				any |= C_ZED;
+			if (qid_shape(e - run, run, all, any))
+				r->queued_as = sp(e - run, e);
+			return;
+		}
+	}
+#endif
+	if ((q = rfind(p, e, LIT("queued as "))) != NULL) {
 		const char *id = q + sizeof("queued as ") - 1, *ie = id;
 		unsigned all = C_HEXUP | C_ALNUM, any = 0, c;
 
@@ -1162,6 +1273,19 @@ parse_reply(struct logline_reply *r, const char *p, const char *e)
 	bool suspended = false;
 
 	r->text = sp(p, e);
+	/*
+	 * The commonest text, "250 2.0.0 Ok: queued as X": no prefix tested
+	 * below begins with a digit, so a digit goes straight to the code.
+	 */
+	if (p < e && is_digit(*p)) {
+		if (smtp_code_at(p, e, &r->smtp_code)) {
+			remote_reply(r, p, e);
+			if (r->queued_as.p != NULL)
+				r->own = LL_OWN_QUEUED_AS;
+			return;
+		}
+		goto other;
+	}
 	/* error(8) repeats an earlier reason after this prefix */
 	while ((q = after(p, e, LIT("delivery temporarily suspended: "))) !=
 	    NULL) {
@@ -1245,13 +1369,7 @@ parse_reply(struct logline_reply *r, const char *p, const char *e)
 		r->message = sp(p, e);
 		return;
 	}
-	if (smtp_code_at(p, e, &r->smtp_code)) {
-		/* a reply without "host said", e.g. from a content filter */
-		remote_reply(r, p, e);
-		if (r->queued_as.p != NULL)
-			r->own = LL_OWN_QUEUED_AS;
-		return;
-	}
+other:
 	r->message = sp(p, e);
 	if ((q = after(p, e, LIT("forwarded as "))) != NULL) {
 		/* local(8) re-queued the message for an alias: a new ID */
@@ -1371,9 +1489,12 @@ known_key(const char *p, const char *e, const char **ke)
 	return K_OTHER;
 }
 
-/* set_common - fill the named field for a known key */
-static void
-set_common(struct logline *ll, enum kv_key id, struct span v)
+/*
+ * set_common - fill the named field for a known key; split false leaves
+ * client= and relay= unsplit into name, address and port
+ */
+static ALWAYS_INLINE void
+set_common(struct logline *ll, enum kv_key id, struct span v, bool split)
 {
 	switch (id) {
 	case K_TO:
@@ -1387,6 +1508,8 @@ set_common(struct logline *ll, enum kv_key id, struct span v)
 		break;
 	case K_RELAY:
 		ll->relay = v;
+		if (!split)
+			break;
 		split_hostaddr(v, &ll->relay_name, &ll->relay_addr,
 			       &ll->relay_port);
 		/* local, virtual, a pipe transport; "none" is none */
@@ -1407,6 +1530,8 @@ set_common(struct logline *ll, enum kv_key id, struct span v)
 		break;
 	case K_CLIENT:
 		ll->client = v;
+		if (!split)
+			break;
 		split_hostaddr(v, &ll->client_name, &ll->client_addr,
 			       &ll->client_port);
 		break;
@@ -1444,10 +1569,10 @@ value_end(const char *p, const char *e)
  * commas and spaces); it ends at the '>' that is followed by a separator
  * or the end.  Parsing stops at the first thing that is not key=value and
  * at status=, whose trailing text becomes the reply.  Returns where it
- * stopped (p itself when no field was read).
+ * stopped (p itself when no field was read).  split: as set_common().
  */
 static const char *
-parse_kv(struct logline *ll, const char *p, const char *e)
+parse_kv(struct logline *ll, const char *p, const char *e, bool split)
 {
 	while (p < e) {
 		const char *k = p, *ke, *v, *ve, *next, *q;
@@ -1505,7 +1630,7 @@ parse_kv(struct logline *ll, const char *p, const char *e)
 				return next;
 			}
 			if (id != K_OTHER)
-				set_common(ll, id, vs);
+				set_common(ll, id, vs, split);
 		}
 		p = next;
 		if (p < e && (*p == ',' || *p == ';'))
@@ -1601,7 +1726,7 @@ parse_reject(struct logline *ll, const char *p, const char *e)
 		if ((f = rfind(se, end, LIT(" from "))) != NULL)
 			set_client(ll, f + 6, end);
 		if (tail != NULL) {
-			q = parse_kv(ll, tail + 2, e);
+			q = parse_kv(ll, tail + 2, e, true);
 			if (at(q, e, LIT(": ")))
 				remote_reply(&ll->reply, q + 2, e),
 				    ll->reply.text = sp(q + 2, e);
@@ -1622,7 +1747,7 @@ parse_reject(struct logline *ll, const char *p, const char *e)
 		remote_reply(&ll->reply, p + 2, re);
 	}
 	if (tail != NULL)
-		parse_kv(ll, tail + 2, e);
+		parse_kv(ll, tail + 2, e, true);
 }
 
 /* is_stage - the SMTP stage word that follows "ACTION: " */
@@ -1675,9 +1800,12 @@ reject_action(const char *p, const char *e, bool *stops)
 	return (size_t)(q - p);
 }
 
-/* parse_qid_body - the body of a line that names a queue ID */
+/*
+ * parse_qid_body - the body of a line that names a queue ID; split false
+ * leaves client= and relay= unsplit
+ */
 static enum logline_kind
-parse_qid_body(struct logline *ll, const char *p, const char *e)
+parse_qid_body(struct logline *ll, const char *p, const char *e, bool split)
 {
 	const char *q;
 	size_t n;
@@ -1699,7 +1827,7 @@ parse_qid_body(struct logline *ll, const char *p, const char *e)
 	/* before parse_kv, which finds no field in it: the commonest body */
 	if (e - p == 7 && memcmp(p, "removed", 7) == 0)
 		return LL_REMOVED;
-	if ((q = parse_kv(ll, p, e)) != p) {	/* at least one key=value */
+	if ((q = parse_kv(ll, p, e, split)) != p) {	/* a key=value or more */
 		if (ll->status != LL_STATUS_NONE)
 			status_tail(ll, q, e);
 		return kv_kind(ll);
@@ -1780,16 +1908,25 @@ session_peer(struct logline *ll, const char *p, const char *e)
 
 /*
  * parse_session_body - a body with no queue ID: sessions and noise.
- * counters false leaves a disconnect line's command counters unread.
+ * counters false leaves a disconnect line's command counters unread;
+ * with peers false as well, connect and disconnect lines are not read
+ * past their kind.
  */
 static enum logline_kind
 parse_session_body(struct logline *ll, const char *p, const char *e,
-		   bool counters)
+		   bool counters, bool peers)
 {
 	const char *q;
 	size_t n;
 	bool stops;
 
+	if (!peers && !counters && p < e && (*p == 'c' || *p == 'd')) {
+		/* the kind alone: nothing else of these lines is wanted */
+		if (at(p, e, LIT("connect from ")))
+			return LL_CONNECT;
+		if (at(p, e, LIT("disconnect from ")))
+			return LL_DISCONNECT;
+	}
 	if (at(p, e, LIT("connect from "))) {
 		q = hostaddr_split(p + 13, e, &ll->client_name,
 				   &ll->client_addr, &ll->client_port);
@@ -1807,7 +1944,7 @@ parse_session_body(struct logline *ll, const char *p, const char *e,
 		else
 			set_client(ll, p + 16, e);
 		if (counters && q != NULL && at(q, e, LIT(" ")))
-			parse_kv(ll, q + 1, e);
+			parse_kv(ll, q + 1, e, true);
 		return LL_DISCONNECT;
 	}
 	if (at(p, e, LIT("CONNECT from "))) {	/* postscreen */
@@ -1822,7 +1959,7 @@ parse_session_body(struct logline *ll, const char *p, const char *e,
 		parse_reject(ll, p + n + 2, e);
 		return stops ? LL_REJECT : LL_OTHER;
 	}
-	if (parse_kv(ll, p, e) != p)	/* third-party key=value lines */
+	if (parse_kv(ll, p, e, true) != p)	/* third-party key=value */
 		return LL_OTHER;
 	if (at(p, e, LIT("connect to ")) || at(p, e, LIT("host ")) ||
 	    at(p, e, LIT("lost connection with ")) ||
@@ -2072,6 +2209,12 @@ parse_line(struct logline *ll, const char *line, size_t len,
 			if (parse_bsd_stamp(&tmp, &q, e, NULL))
 				p = q;
 		}
+	} else if (opts != NULL && e - p >= 15 && same_bsd_stamp(opts, p)) {
+		/* the second of the line before: most lines of a busy log */
+		ll->timestamp = span_make(p, 15);
+		ll->time = opts->stampcache.same_time;
+		ll->utc_offset = opts->stampcache.offset;
+		p += 15;
 	} else if (!parse_bsd_stamp(ll, &p, e, opts)) {
 		return ll->kind = LL_MALFORMED;
 	}
@@ -2143,11 +2286,15 @@ parse_line(struct logline *ll, const char *line, size_t len,
 		return ll->kind = LL_WARNING;
 	}
 	if (ll->queue_id.p != NULL)
-		ll->kind = parse_qid_body(ll, p, e);
+		ll->kind = parse_qid_body(ll, p, e,
+		    opts == NULL || !opts->skip_peers);
 	else
 		ll->kind = parse_session_body(ll, p, e,
-		    opts == NULL || !opts->skip_counters);
-	if (ll->relay_name.p == NULL && ll->reply.host.p != NULL) {
+		    opts == NULL || !opts->skip_counters,
+		    opts == NULL || !opts->skip_peers);
+	if (opts != NULL && opts->skip_peers && ll->queue_id.p != NULL) {
+		/* relay_name, relay_addr and relay_port stay empty */
+	} else if (ll->relay_name.p == NULL && ll->reply.host.p != NULL) {
 		/* no relay= or relay=none: the host the reply names */
 		ll->relay_name = ll->reply.host;
 		ll->relay_addr = ll->reply.addr;

@@ -218,6 +218,13 @@ struct logline_opts {
 	 * ("ehlo=1 mail=1 ... commands=5") serve explain only, and reading
 	 * them is a twentieth of the work on a busy log */
 	bool skip_counters;
+	/* leave unread what only explain shows of the peers: client= is not
+	 * split into client_name/addr/port (client is set); on a line with
+	 * a queue ID relay_name/addr/port stay empty (relay is set); and
+	 * with skip_counters too, smtpd's "connect from" and "disconnect
+	 * from" lines are read no further than their kind (client stays
+	 * empty).  The correlator reads none of these. */
+	bool skip_peers;
 	/* a small cache for local-to-UTC conversion; zero it before use
 	 * (logline_opts_init does).  One local day at a time: the UTC time
 	 * of each local hour's hh:00:00, filled on first use, so mktime()
@@ -240,6 +247,11 @@ struct logline_opts {
 		int32_t offset;		/* utc_offset of that hour */
 		int64_t ref_lo, ref_hi;	/* equal: empty */
 		int64_t hour_utc;
+		/* the 15 bytes of the last stamp read through this cache, as
+		 * two overlapping words (0: none), and its time: the next
+		 * line of the same second is one compare */
+		uint64_t same0, same1;
+		int64_t same_time;
 	} stampcache;
 	/* the "YYYY-MM-DDThh" of the last RFC 3339 stamp and its hh:00:00
 	 * read as UTC (before the stamp's own offset is applied) */
@@ -247,6 +259,12 @@ struct logline_opts {
 		char text[13];
 		bool valid;
 		int64_t hour;
+		/* "YYYY-MM-DDThh:mm:ss" of the last stamp as three words and
+		 * its time; the last "+hh:mm" (0: none) and its seconds */
+		uint64_t sec0, sec1, sec2;
+		int64_t sec_time;
+		uint64_t zone;
+		int32_t zone_offset;
 	} rfccache;
 };
 

@@ -23,6 +23,13 @@
 #include "logread.h"
 #include "xalloc.h"
 
+/* NOINLINE - keeps the slow path out of the usual one */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
 #define READ_CHUNK (128 * 1024)	/* one read: small enough to stay in L2 */
 
 struct logread {
@@ -223,12 +230,14 @@ emit(struct logread *r, struct logread_line *out, size_t len, bool partial,
 	r->first = false;
 }
 
+static NOINLINE int next_slow(struct logread *r, struct logread_line *out,
+			       struct buf *why);
+
 int
 logread_next(struct logread *r, struct logread_line *out, struct buf *why)
 {
 	char *nl;
 	size_t len;
-	long got;
 
 	/* the usual case: a whole line of bounded length in the buffer */
 	if (r->open && !r->skipping && r->scan == r->start &&
@@ -247,6 +256,21 @@ logread_next(struct logread *r, struct logread_line *out, struct buf *why)
 		r->start = r->scan = r->start + len + 1;
 		return 1;
 	}
+	return next_slow(r, out, why);
+}
+
+/*
+ * next_slow - logread_next() past its usual case: files to open, text to
+ * read, overlong and unterminated lines.  A function of its own, so that
+ * the usual case saves and restores few registers.
+ */
+static NOINLINE int
+next_slow(struct logread *r, struct logread_line *out, struct buf *why)
+{
+	char *nl;
+	size_t len;
+	long got;
+
 	for (;;) {
 		if (!r->open) {
 			if (r->next >= r->npaths)

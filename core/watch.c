@@ -134,6 +134,7 @@ watch_new(struct store *s, const struct classifier *cls,
 	logline_opts_init(&w->lopts, 0);
 	w->lopts.local_is_utc = local_is_utc;
 	w->lopts.skip_counters = true;	/* the correlator has no use for them */
+	w->lopts.skip_peers = true;	/* nor for these */
 	buf_init(&w->state, WATCH_STATE_MAX);
 	return w;
 }

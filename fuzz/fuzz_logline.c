@@ -4,7 +4,9 @@
  * Feeds arbitrary bytes to logline_parse() and checks what the parser
  * promises: it returns a valid kind, every span it hands out lies inside
  * the input, and the reply fold stays within its buffer; for input with
- * no NUL byte, logline_parse_nul_free() must give the same kind.  ASan
+ * no NUL byte, logline_parse_nul_free() must give the same kind; a
+ * second parse with the same (now warm) options, and one with
+ * skip_counters and skip_peers, the same kind and time.  ASan
  * and UBSan (see `make fuzz`) catch any read outside the input.
  */
 #include <stdint.h>
@@ -88,6 +90,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		check_all(&ll2, (const char *)data, size);
 	}
+	/* the same line again through o's warm time caches, then with the
+	 * options of the correlator's callers: the same kind and time */
+	if (logline_parse(&ll2, (const char *)data, size, &o) != ll.kind ||
+	    ll2.time != ll.time || ll2.usec != ll.usec ||
+	    ll2.utc_offset != ll.utc_offset)
+		abort();
+	o.skip_counters = o.skip_peers = true;
+	if (logline_parse(&ll2, (const char *)data, size, &o) != ll.kind ||
+	    ll2.time != ll.time)
+		abort();
+	check_all(&ll2, (const char *)data, size);
 	n = logline_reply_fold(&ll.reply, fold, sizeof(fold));
 	if (n >= sizeof(fold) || fold[n] != '\0')
 		abort();

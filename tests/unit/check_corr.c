@@ -495,6 +495,109 @@ START_TEST(test_interleaved_burst)
 }
 END_TEST
 
+/* Texts of every short length are kept whole: each recipient, relay and
+ * reply comes back byte for byte, with nothing after it. */
+START_TEST(test_text_lengths)
+{
+	struct rec t;
+	char line[512], addr[64], relay[64], reply[80];
+	const struct corr_msg *m;
+	const struct corr_rcpt *r;
+	size_t n;
+
+	rec_init(&t, 0);
+	feed(&t, "Nov 19 00:00:01 mx1 postfix/qmgr[9]: ABCDEF1234: "
+	     "from=<s@x.test>, size=1, nrcpt=40 (queue active)");
+	for (n = 1; n <= 40; n++) {
+		for (size_t i = 0; i < n; i++) {
+			addr[i] = (char)('a' + (i * 7 + n) % 26);
+			relay[i] = (char)('A' + (i * 5 + n) % 26);
+		}
+		addr[n] = relay[n] = '\0';
+		snprintf(reply, sizeof(reply), "250 %.*s", (int)n, addr);
+		snprintf(line, sizeof(line), "Nov 19 00:00:02 mx1 postfix/smtp[9]"
+			 ": ABCDEF1234: to=<%s>, relay=%s, delay=1, "
+			 "delays=0/0/0/1, dsn=2.0.0, status=sent (%s)",
+			 addr, relay, reply);
+		feed(&t, line);
+	}
+	m = corr_lookup(t.c, "mx1", "postfix", "ABCDEF1234");
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->nrcpts, 40);
+	for (n = 1, r = m->rcpts; r != NULL; r = r->next, n++) {
+		for (size_t i = 0; i < n; i++) {
+			addr[i] = (char)('a' + (i * 7 + n) % 26);
+			relay[i] = (char)('A' + (i * 5 + n) % 26);
+		}
+		addr[n] = relay[n] = '\0';
+		snprintf(reply, sizeof(reply), "250 %s", addr);
+		ck_assert_str_eq(r->addr, addr);
+		ck_assert_str_eq(r->attempts[0].relay, relay);
+		ck_assert_str_eq(r->attempts[0].reply, reply);
+	}
+	rec_free(&t);
+}
+END_TEST
+
+/*
+ * Many hosts and instances whose names share length, first, middle and
+ * last bytes (so they meet in the correlator's cache of recent names),
+ * all using one queue ID: each keeps its own message and its own name.
+ */
+START_TEST(test_names_that_collide)
+{
+	static const char *const hosts[] = {
+		"aXbYc", "aZbWc", "aQbQc", "mx1", "mx2", "m1x", "relay",
+		"rexay", "mail3", "maiX3", "h", "i", "hh", "ih",
+	};
+	static const char *const insts[] = { "postfix", "postfix-ab",
+		"postfix-ba" };
+	const size_t nh = sizeof(hosts) / sizeof(hosts[0]);
+	const size_t ni = sizeof(insts) / sizeof(insts[0]);
+	struct rec t;
+	char line[256];
+	const struct corr_msg *m;
+
+	rec_init(&t, 0);
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < nh; i++)
+			for (size_t j = 0; j < ni; j++) {
+				if (round == 0)
+					snprintf(line, sizeof(line),
+						 "Nov 19 00:00:01 %s %s/qmgr[9]: "
+						 "ABCDEF1234: from=<s%zu.%zu@x.test>"
+						 ", size=1, nrcpt=1 (queue active)",
+						 hosts[i], insts[j], i, j);
+				else
+					snprintf(line, sizeof(line),
+						 "Nov 19 00:00:02 %s %s/smtp[9]: "
+						 "ABCDEF1234: to=<r%zu.%zu@x.test>, "
+						 "relay=x[192.0.2.1]:25, delay=1, "
+						 "delays=0/0/0/1, dsn=2.0.0, "
+						 "status=sent (250 ok)",
+						 hosts[i], insts[j], i, j);
+				feed(&t, line);
+			}
+	for (size_t i = 0; i < nh; i++)
+		for (size_t j = 0; j < ni; j++) {
+			char want[64];
+
+			m = corr_lookup(t.c, hosts[i], insts[j], "ABCDEF1234");
+			ck_assert_ptr_nonnull(m);
+			ck_assert_str_eq(m->host, hosts[i]);
+			ck_assert_str_eq(m->instance, insts[j]);
+			snprintf(want, sizeof(want), "s%zu.%zu@x.test", i, j);
+			ck_assert_str_eq(m->sender, want);
+			ck_assert_uint_eq(m->nrcpts, 1);
+			snprintf(want, sizeof(want), "r%zu.%zu@x.test", i, j);
+			ck_assert_str_eq(m->rcpts->addr, want);
+			ck_assert_str_eq(m->rcpts->attempts[0].daemon, "smtp");
+		}
+	ck_assert_int_eq(count(&t, "final ABCDEF1234 "), (int)(nh * ni));
+	rec_free(&t);
+}
+END_TEST
+
 /* A whole recorded session: every queued message is closed at its
  * `removed`, nothing is left open or dropped. */
 START_TEST(test_whole_session)
@@ -1119,6 +1222,8 @@ corr_suite(void)
 	tcase_add_test(rec, test_save_floats_exact);
 	tcase_add_test(rec, test_noqueue_reject);
 	tcase_add_test(rec, test_interleaved_burst);
+	tcase_add_test(rec, test_names_that_collide);
+	tcase_add_test(rec, test_text_lengths);
 	tcase_add_test(rec, test_whole_session);
 	tcase_add_test(rec, test_queue_id_reuse);
 	tcase_add_test(rec, test_queue_id_reuse_missed_removed);

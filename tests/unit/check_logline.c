@@ -89,6 +89,69 @@ static const struct {
 
 /* skip_counters: a disconnect line keeps its kind and client, and only
  * its command counters are left unread */
+/*
+ * skip_peers leaves exactly the peer splits unread (and, with
+ * skip_counters, a session line past its kind): every other field of
+ * every kind of line is as without it.
+ */
+static const char *const peer_lines[] = {
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1510]: connect from client109.outlook.test[203.0.113.109]",
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1510]: disconnect from client109.outlook.test[203.0.113.109] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5",
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1510]: A81D157F90: client=client109.outlook.test[203.0.113.109]:2525, sasl_method=PLAIN, sasl_username=u",
+	"Nov 19 00:00:00 mx1 postfix/smtp[3034]: A81D157F90: to=<r@example.org>, relay=mx.example.org[198.51.100.158]:25, delay=0.57, delays=0.1/0.0036/0.27/0.19, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 3F2A1B77C)",
+	"Nov 19 00:00:00 mx1 postfix/smtp[3034]: A81D157F90: to=<r@example.org>, relay=none, delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to mx.slow.test[192.0.2.9]:25: Connection timed out)",
+	"Nov 19 00:00:00 mx1 postfix/smtp[3034]: A81D157F90: host mx.b.test[192.0.2.5] said: 451 4.3.0 try later (in reply to RCPT TO command)",
+	"Nov 19 00:00:00 mx1 postfix/smtp[3034]: certificate verification failed for mx.b.test[192.0.2.5]:25: untrusted issuer",
+	"Nov 19 00:00:00 mx1 postfix/local[1]: 3E831A722F1: to=<root@mail.client.test>, orig_to=<root>, relay=local, delay=0.01, delays=0/0/0/0.01, dsn=2.0.0, status=sent (forwarded as 4F942A722F2)",
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[192.0.2.1]: 554 5.7.1 <x@y.test>: Relay access denied; from=<a@b.test> to=<x@y.test> proto=ESMTP helo=<h>",
+	"Nov 19 00:00:00 mx1 postfix/postscreen[1]: CONNECT from [192.0.2.1]:4711 to [192.0.2.2]:25",
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1]: lost connection after DATA from unknown[192.0.2.1]",
+	"Nov 19 00:00:00 mx1 postfix/qmgr[99]: A81D157F90: from=<s@example.net>, size=10179, nrcpt=1 (queue active)",
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1]: connect from",
+	"Nov 19 00:00:00 mx1 postfix/smtpd[1]: disconnect from h[1.2.3.4",
+};
+
+START_TEST(test_skip_peers)
+{
+	const char *line = peer_lines[_i];
+	struct logline_opts o;
+	struct logline full, lean;
+	bool session = strstr(line, "]: connect from ") != NULL ||
+	    strstr(line, "]: disconnect from ") != NULL;
+	bool client_field = strstr(line, ": client=") != NULL;
+
+	logline_opts_init(&o, REF_NOW);
+	o.skip_counters = true;
+	logline_parse(&full, line, strlen(line), &o);
+	o.skip_peers = true;
+	logline_parse(&lean, line, strlen(line), &o);
+	ck_assert_int_eq(lean.kind, full.kind);
+	if (session || client_field) {
+		ck_span(lean.client_name, NULL);
+		ck_span(lean.client_addr, NULL);
+		ck_span(lean.client_port, NULL);
+		full.client_name = full.client_addr = SPAN_NULL;
+		full.client_port = SPAN_NULL;
+	}
+	if (session) {
+		ck_span(lean.client, NULL);
+		full.client = SPAN_NULL;
+	}
+	if (full.queue_id.p != NULL) {
+		ck_span(lean.relay_name, NULL);
+		ck_span(lean.relay_addr, NULL);
+		ck_span(lean.relay_port, NULL);
+		full.relay_name = full.relay_addr = full.relay_port = SPAN_NULL;
+	}
+	/* the rest, field by field as the parser wrote it */
+	ck_assert(memcmp(&full, &lean, offsetof(struct logline, kv)) == 0);
+	ck_assert_uint_eq(lean.nkv, full.nkv);
+	ck_assert(memcmp(full.kv, lean.kv, full.nkv * sizeof(full.kv[0])) == 0);
+	ck_assert(memcmp(&full.nkv, &lean.nkv, sizeof(full) -
+			 offsetof(struct logline, nkv)) == 0);
+}
+END_TEST
+
 START_TEST(test_skip_counters)
 {
 	static const char line[] = "Nov 22 08:54:38 mail postfix/smtpd[1]: "
@@ -285,6 +348,15 @@ static const struct {
 	{ "statistics", false }, { "ABCDE", false }, { "Configuration", false },
 	{ "4jXNDZ0ydK", false },	/* too short for a long ID, not hex */
 	{ "deadbeef01", false },	/* hex, but lower case */
+	/* around the 16-byte blocks the scan reads at once */
+	{ "0123456789ABCDE", true }, { "0123456789ABCDEF", true },
+	{ "0123456789ABCDEF0", true },
+	{ "0123456789ABCDEF0123456789ABCDEF", true },	/* 32: the longest */
+	{ "0123456789ABCDEF0123456789ABCDEF0", false },
+	{ "bcdfgz1234567890", true }, { "bcdfgz1234567890b", true },
+	{ "bcdfgz1234567890a", false },	/* a vowel in the second block */
+	{ "abcdfgz123456789", false },	/* a vowel in the first block */
+	{ "bcdfgx1234567890bcd", false },	/* no 'z' */
 };
 
 START_TEST(test_queue_id)
@@ -292,15 +364,21 @@ START_TEST(test_queue_id)
 	struct logline ll;
 	char line[256];
 
-	snprintf(line, sizeof(line), "Nov 22 08:54:38 mail postfix/qmgr[9]: "
-		 "%s: removed", qids[_i].id);
-	parse_utc(&ll, line);
-	if (qids[_i].ok) {
-		ck_span(ll.queue_id, qids[_i].id);
-		ck_assert_int_eq(ll.noqueue, strcmp(qids[_i].id, "NOQUEUE") == 0);
-	} else {
-		ck_span(ll.queue_id, NULL);
-		ck_assert_int_eq(ll.kind, LL_OTHER);
+	/* a short body and one long enough for the 32-byte scan */
+	for (int form = 0; form < 2; form++) {
+		snprintf(line, sizeof(line), "Nov 22 08:54:38 mail postfix/qmgr"
+			 "[9]: %s: %s", qids[_i].id, form == 0 ? "removed" :
+			 "from=<sender@example.test>, size=1, nrcpt=1 (queue "
+			 "active)");
+		parse_utc(&ll, line);
+		if (qids[_i].ok) {
+			ck_span(ll.queue_id, qids[_i].id);
+			ck_assert_int_eq(ll.noqueue,
+					 strcmp(qids[_i].id, "NOQUEUE") == 0);
+		} else {
+			ck_span(ll.queue_id, NULL);
+			ck_assert_int_eq(ll.kind, LL_OTHER);
+		}
 	}
 }
 END_TEST
@@ -464,6 +542,48 @@ START_TEST(test_delivery)
 	ck_assert(ll.delay.p != NULL);
 	ck_assert(ll.delays[0] >= 0 && ll.delays[3] >= 0);
 	ck_span(logline_kv_get(&ll, "to"), deliveries[_i].to);
+}
+END_TEST
+
+/*
+ * "queued as ID" at the end of a 2xx reply and elsewhere: the ID found is
+ * always that of the last "queued as ", whatever its length and place.
+ */
+static const struct {
+	const char *reply;
+	const char *queued_as;
+} queued_as_shapes[] = {
+	{ "250 2.0.0 Ok: queued as 3F2A1B", "3F2A1B" },
+	{ "250 2.0.0 Ok: queued as 3F2A1", NULL },	/* too short */
+	{ "250 2.0.0 Ok: queued as 4jXNDZ0ydKz1bYD", "4jXNDZ0ydKz1bYD" },
+	{ "250 2.0.0 Ok: queued as 0123456789ABCDEF", "0123456789ABCDEF" },
+	{ "250 2.0.0 Ok: queued as 0123456789ABCDEF01234", "0123456789ABCDEF01234" },
+	{ "250 2.0.0 Ok: queued as bcdfgz123456", "bcdfgz123456" },
+	{ "250 2.0.0 Ok: queued as aeiouz123456", NULL },	/* vowels */
+	{ "250 ok queued as ABCDEF (x)", "ABCDEF" },
+	{ "250 queued as ABCDEFqueued as 123456", "123456" },
+	{ "250 Xqueued as ABCDEF", "ABCDEF" },
+	{ "250 queued as  ABCDEF", NULL },
+	{ "250 x queued as NOQUEUE", "NOQUEUE" },
+	{ "550 5.1.1 queued as ABCDEF", NULL },		/* not a 2xx */
+	{ "250 as ABCDEF", NULL },
+};
+
+START_TEST(test_queued_as_shapes)
+{
+	struct logline ll;
+	char line[512];
+	int n;
+
+	n = snprintf(line, sizeof(line), "Nov 22 08:54:38 mail postfix/smtp[1]: "
+		     "887F52966EC3: to=<a@b.test>, relay=mx.b.test[192.0.2.5]:25,"
+		     " delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (%s)",
+		     queued_as_shapes[_i].reply);
+	ck_assert(n > 0 && (size_t)n < sizeof(line));
+	ck_assert_int_eq(parse_utc(&ll, line), LL_DELIVERY);
+	ck_span(ll.reply.queued_as, queued_as_shapes[_i].queued_as);
+	ck_assert_int_eq(ll.reply.own, queued_as_shapes[_i].queued_as ?
+			 LL_OWN_QUEUED_AS : LL_OWN_NONE);
 }
 END_TEST
 
@@ -1168,6 +1288,128 @@ START_TEST(test_dst_berlin)
 }
 END_TEST
 
+/*
+ * same_as_fresh - parse line with o (its caches warm from earlier lines)
+ * and with fresh options of the same reference time and time zone mode:
+ * the time, fraction, offset and stamp must agree.  Returns the time.
+ */
+static int64_t
+same_as_fresh(struct logline_opts *o, const char *line)
+{
+	struct logline a, b;
+	struct logline_opts f;
+
+	logline_opts_init(&f, o->ref_time);
+	f.local_is_utc = o->local_is_utc;
+	ck_assert_int_eq(logline_parse(&a, line, strlen(line), o), LL_OTHER);
+	ck_assert_int_eq(logline_parse(&b, line, strlen(line), &f), LL_OTHER);
+	ck_assert_int_eq(a.time, b.time);
+	ck_assert_int_eq(a.usec, b.usec);
+	ck_assert_int_eq(a.utc_offset, b.utc_offset);
+	ck_assert_int_eq(a.time_rfc3339, b.time_rfc3339);
+	ck_assert_uint_eq(a.timestamp.len, b.timestamp.len);
+	ck_assert_ptr_eq(a.timestamp.p, b.timestamp.p);
+	return a.time;
+}
+
+/* A line in the same second as the line before reuses its time: only
+ * when every byte of the stamp and the reading of it are the same. */
+START_TEST(test_same_second_reuse)
+{
+	struct logline_opts o;
+	char *saved;
+
+	/* BSD: the last digit, the minute, the day and the year change */
+	logline_opts_init(&o, utc(2026, 12, 31, 23, 59, 0));
+	o.local_is_utc = true;
+	ck_assert_int_eq(same_as_fresh(&o, "Dec 31 23:59:58 h postfix/smtpd[1]: x"),
+			 utc(2026, 12, 31, 23, 59, 58));
+	ck_assert_int_eq(same_as_fresh(&o, "Dec 31 23:59:58 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 58));
+	ck_assert_int_eq(same_as_fresh(&o, "Dec 31 23:59:59 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "Dec 31 23:59:59 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 59));
+	o.ref_time = utc(2026, 12, 31, 23, 59, 59);
+	ck_assert_int_eq(same_as_fresh(&o, "Jan  1 00:00:00 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 0, 0, 0));
+	ck_assert_int_eq(same_as_fresh(&o, "Jan  1 00:00:00 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 0, 0, 0));
+	ck_assert_int_eq(same_as_fresh(&o, "Jan  1 00:00:01 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 0, 0, 1));
+	/* the same bytes, read a year later: another year */
+	ck_assert_int_eq(same_as_fresh(&o, "Dec 31 23:59:59 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 59));
+	o.ref_time = utc(2028, 1, 15, 0, 0, 0);
+	ck_assert_int_eq(same_as_fresh(&o, "Dec 31 23:59:59 h postfix/qmgr[2]: y"),
+			 utc(2027, 12, 31, 23, 59, 59));
+	/* the day changes in the stamp's last day digit only */
+	o.ref_time = utc(2026, 6, 30, 0, 0, 0);
+	ck_assert_int_eq(same_as_fresh(&o, "Jun 21 10:00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 6, 21, 10, 0, 0));
+	ck_assert_int_eq(same_as_fresh(&o, "Jun 22 10:00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 6, 22, 10, 0, 0));
+	/* the same bytes read as local time after UTC: another time */
+	saved = set_tz("Europe/Berlin");
+	ck_assert_int_eq(same_as_fresh(&o, "Jun 22 10:00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 6, 22, 10, 0, 0));
+	o.local_is_utc = false;
+	ck_assert_int_eq(same_as_fresh(&o, "Jun 22 10:00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 6, 22, 8, 0, 0));
+	ck_assert_int_eq(same_as_fresh(&o, "Jun 22 10:00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 6, 22, 8, 0, 0));
+	o.local_is_utc = true;
+	ck_assert_int_eq(same_as_fresh(&o, "Jun 22 10:00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 6, 22, 10, 0, 0));
+	restore_tz(saved);
+
+	/* RFC 3339: the fraction, the last digit, the zone, the year */
+	logline_opts_init(&o, 0);
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:58.100000+00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 58));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:58.900000+00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 58));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:59.900000+00:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:59.950000+01:00 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 22, 59, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:59.960000+01:30 h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 22, 29, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:59.970000-01:30 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 1, 29, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:59.980000Z h postfix/qmgr[2]: y"),
+			 utc(2026, 12, 31, 23, 59, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "2026-12-31T23:59:59.990000-01:30 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 1, 29, 59));
+	ck_assert_int_eq(same_as_fresh(&o, "2027-01-01T00:00:00.000001+00:00 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 0, 0, 0));
+	ck_assert_int_eq(same_as_fresh(&o, "2027-01-01T00:00:00+00:00 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 0, 0, 0));
+	ck_assert_int_eq(same_as_fresh(&o, "2027-01-01t00:00:00+00:00 h postfix/qmgr[2]: y"),
+			 utc(2027, 1, 1, 0, 0, 0));
+	/* a stamp cut short after the same second, and a bad zone */
+	{
+		struct logline ll;
+		static const char cut[] = "2027-01-01T00:00:00";
+		static const char bad[] = "2027-01-01T00:00:00+0x:00 h postfix/qmgr[2]: y";
+
+		ck_assert_int_eq(logline_parse(&ll, cut, sizeof(cut) - 1, &o),
+				 LL_MALFORMED);
+		ck_assert_int_eq(logline_parse(&ll, bad, sizeof(bad) - 1, &o),
+				 LL_MALFORMED);
+	}
+	/* BSD and RFC 3339 lines interleaved keep their own caches */
+	logline_opts_init(&o, utc(2026, 11, 19, 0, 0, 0));
+	o.local_is_utc = true;
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(same_as_fresh(&o, "Nov 19 00:00:00 mx1 postfix/qmgr[99]: y"),
+				 utc(2026, 11, 19, 0, 0, 0));
+		ck_assert_int_eq(same_as_fresh(&o, "2026-11-19T00:00:01.230606+00:00 mail3 postfix/smtpd[2813]: x"),
+				 utc(2026, 11, 19, 0, 0, 1));
+	}
+}
+END_TEST
+
 START_TEST(test_new_year)
 {
 	struct logline ll;
@@ -1537,6 +1779,8 @@ logline_suite(void)
 			    sizeof(prog_names) / sizeof(prog_names[0]));
 	tcase_add_test(tc, test_head_oddities);
 	tcase_add_test(tc, test_skip_counters);
+	tcase_add_loop_test(tc, test_skip_peers, 0,
+			    sizeof(peer_lines) / sizeof(peer_lines[0]));
 	tcase_add_test(tc, test_severity);
 	tcase_add_loop_test(tc, test_queue_id, 0,
 			    sizeof(qids) / sizeof(qids[0]));
@@ -1546,6 +1790,8 @@ logline_suite(void)
 	tcase_add_loop_test(tc, test_delivery, 0,
 			    sizeof(deliveries) / sizeof(deliveries[0]));
 	tcase_add_test(tc, test_delivery_fields);
+	tcase_add_loop_test(tc, test_queued_as_shapes, 0,
+			    sizeof(queued_as_shapes) / sizeof(queued_as_shapes[0]));
 	tcase_add_test(tc, test_reply_fold);
 	suite_add_tcase(s, tc);
 
@@ -1585,6 +1831,7 @@ logline_suite(void)
 	tc = tcase_create("time");
 	tcase_add_test(tc, test_dst_berlin);
 	tcase_add_test(tc, test_new_year);
+	tcase_add_test(tc, test_same_second_reuse);
 	suite_add_tcase(s, tc);
 
 	return s;
