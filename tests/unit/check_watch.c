@@ -678,6 +678,9 @@ watch_suite(void)
 	tcase_add_test(tc, test_deferred_long_on_tick);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tf, fsetup, fteardown);
+	/* the import test runs some thirty imports: slow under ASan on a
+	 * loaded machine, and the timeout is only there to catch a hang */
+	tcase_set_timeout(tf, 30);
 	tcase_add_test(tf, test_file_partial_and_rename);
 	tcase_add_test(tf, test_file_copytruncate_is_gap);
 	tcase_add_test(tf, test_file_resume_after_rename_and_loss);
