@@ -93,7 +93,7 @@ echo "$tpf $t1m $lps $r100 $r1m $wct $tpfc $cpu1m $mb1m" | awk '
 	printf "lines/s: %d (need >= 1000000)  %s\n", $3, ($3 >= 1000000 ? "ok" : "FAIL");
 	printf "peak RSS: %.1f MiB (need <= 32)  %s\n", $5 / 1024, ($5 <= 32768 ? "ok" : "FAIL");
 	printf "RSS 1M / 100k: %.2f (need <= 1.25)  %s\n", rssr, (rssr <= 1.25 ? "ok" : "FAIL");
-	printf "throughput %.0f MB/s vs wc -l %.0f MB/s (%.3f s): %.1f%% of wc -l; aim 10%% (and about 1 GB/s): %s\n", mb / $2, mb / $6, $6, 100 * $6 / $2, ($2 / $6 <= 10 && mb / $2 >= 1000 ? "met" : "not met");
+	printf "throughput %.0f MB/s vs wc -l %.0f MB/s (%.3f s): %.1f%% of wc -l; aim 1/10 of wc -l: %s; about 1 GB/s: %s\n", mb / $2, mb / $6, $6, 100 * $6 / $2, ($2 / $6 <= 10 ? "met" : "not met"), (mb / $2 >= 1000 ? "met" : "not met");
 	exit ((ratio >= 30 && $3 >= 1000000 && $5 <= 32768 && rssr <= 1.25) ? 0 : 1)
 }' || status=1
 exit $status
