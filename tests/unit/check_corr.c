@@ -1059,7 +1059,6 @@ write_part(const char *dir, const char *name, const char *text, size_t from,
 {
 	char path[4096];
 	gzFile g;
-	FILE *fp;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (gz) {
@@ -1070,10 +1069,7 @@ write_part(const char *dir, const char *name, const char *text, size_t from,
 		ck_assert_int_eq(gzclose(g), Z_OK);
 		return;
 	}
-	fp = fopen(path, "wb");
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_uint_eq(fwrite(text + from, 1, to - from, fp), to - from);
-	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(tu_write_bytes(path, text + from, to - from), 0);
 }
 
 /* line_start - the offset of the line holding text[at] */

@@ -265,7 +265,6 @@ START_TEST(test_nul_flag)
 	size_t size = 3 * 1024 * 1024 + 777, i, len = 0;
 	char *text = xmalloc(size);
 	unsigned lines, with_nul, k = 0;
-	FILE *f;
 
 	/* lines of varied length over several reads; NULs at the start, in
 	 * the middle, at the end, in runs, and in some long lines' tails */
@@ -289,10 +288,7 @@ START_TEST(test_nul_flag)
 		len += n + 1;
 		k++;
 	}
-	f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(tu_write_bytes(path, text, len), 0);
 	with_nul = nul_lines(path, 0, &lines);
 	ck_assert_uint_eq(lines, k);
 	ck_assert_uint_gt(with_nul, k / 6);
@@ -302,17 +298,11 @@ START_TEST(test_nul_flag)
 	/* no NUL at all, and a NUL as the very last byte without newline */
 	memset(text, 'x', 100);
 	text[50] = '\n';
-	f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(text, 1, 100, f), 100);
-	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(tu_write_bytes(path, text, 100), 0);
 	ck_assert_uint_eq(nul_lines(path, 0, &lines), 0);
 	ck_assert_uint_eq(lines, 2);
 	text[99] = '\0';
-	f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(text, 1, 100, f), 100);
-	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(tu_write_bytes(path, text, 100), 0);
 	ck_assert_uint_eq(nul_lines(path, 0, &lines), 1);
 	free(text);
 }

@@ -55,12 +55,19 @@ tu_read_file(const char *path, size_t *len)
 int
 tu_write_file(const char *path, const char *text)
 {
+	return tu_write_bytes(path, text, strlen(text));
+}
+
+/* tu_write_bytes - for texts with NULs in them, which tu_write_file stops at */
+int
+tu_write_bytes(const char *path, const void *data, size_t len)
+{
 	FILE *fp = fopen(path, "wb");
 	int rc;
 
 	if (fp == NULL)
 		return -1;
-	rc = fputs(text, fp) < 0 ? -1 : 0;
+	rc = fwrite(data, 1, len, fp) == len ? 0 : -1;
 	if (fclose(fp) != 0)
 		rc = -1;
 	return rc;

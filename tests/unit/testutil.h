@@ -23,6 +23,8 @@ const char *tu_path(const char *rel);
 char *tu_read_file(const char *path, size_t *len);
 /* tu_write_file - write text to path; 0 or -1 */
 int tu_write_file(const char *path, const char *text);
+/* tu_write_bytes - write data[0..len) (NULs and all) to path; 0 or -1 */
+int tu_write_bytes(const char *path, const void *data, size_t len);
 /* tu_tmpdir - a fresh directory under $TMPDIR; caller frees the string */
 char *tu_tmpdir(void);
 /* tu_rmtree - remove a directory made by tu_tmpdir */
