@@ -22,14 +22,8 @@
 #include <string.h>
 
 #include "corr.h"
+#include "inline.h"
 #include "xalloc.h"
-
-/* NOINLINE - keeps a rare slow path out of its inlined fast path */
-#if defined(__GNUC__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE
-#endif
 
 #define INTERN_MAX 4096		/* distinct hosts/instances/daemons kept */
 #define PENDING_MAX 1024	/* links waiting for their child message */

@@ -21,17 +21,10 @@
 #include <emmintrin.h>
 #endif
 
+#include "inline.h"
 #include "logline.h"
 
 #define LIT(s)	(s), (sizeof(s) - 1)
-
-/* ALWAYS_INLINE - small helpers of the per-line path that GCC would leave
- * as calls inside the large parse functions */
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
 
 /* at - true when [p, e) starts with the n bytes of lit */
 static inline bool
@@ -909,34 +902,13 @@ split_hostaddr(struct span s, struct span *host, struct span *addr,
 #define HOSTADDR_MAX	256
 #define PEER_TRIES	8	/* bracketed words looked at on a session line */
 
-/* hostaddr_end - end of a "host[addr]" or "host[addr]:port" token at p */
-static const char *
-hostaddr_end(const char *p, const char *e)
-{
-	const char *q = p, *lim;
-
-	lim = (size_t)(e - p) > HOSTADDR_MAX ? p + HOSTADDR_MAX : e;
-	q = find3(q, lim, '[', ' ', ' ');
-	if (q >= lim || *q != '[')
-		return NULL;
-	lim = (size_t)(e - q) > HOSTADDR_MAX ? q + HOSTADDR_MAX : e;
-	q = memchr(q, ']', (size_t)(lim - q));
-	if (q == NULL)
-		return NULL;
-	q++;
-	if (q < e && *q == ':' && q + 1 < e && is_digit(q[1]))
-		for (q++; q < e && is_digit(*q) && q - p < 2 * HOSTADDR_MAX;
-		     q++)
-			;
-	return q;
-}
-
 /*
- * hostaddr_split - hostaddr_end(), also setting host, addr and port (when
- * the token has one) as split_hostaddr() of the token would, from the same
- * scan; on NULL nothing is set.
+ * hostaddr_split - end of a "host[addr]" or "host[addr]:port" token at p,
+ * also setting host, addr and port (when the token has one) as
+ * split_hostaddr() of the token would, from the same scan; on NULL
+ * nothing is set.  Inlined, so hostaddr_end's unread spans cost nothing.
  */
-static const char *
+static ALWAYS_INLINE const char *
 hostaddr_split(const char *p, const char *e, struct span *host,
 	       struct span *addr, struct span *port)
 {
@@ -961,6 +933,15 @@ hostaddr_split(const char *p, const char *e, struct span *host,
 			*port = sp(rb + 2, q);
 	}
 	return q;
+}
+
+/* hostaddr_end - hostaddr_split() for a caller that needs only the end */
+static const char *
+hostaddr_end(const char *p, const char *e)
+{
+	struct span host, addr, port;
+
+	return hostaddr_split(p, e, &host, &addr, &port);
 }
 
 /*

@@ -20,15 +20,9 @@
 
 #include <zlib.h>
 
+#include "inline.h"
 #include "logread.h"
 #include "xalloc.h"
-
-/* NOINLINE - keeps the slow path out of the usual one */
-#if defined(__GNUC__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE
-#endif
 
 #define READ_CHUNK (128 * 1024)	/* one read: small enough to stay in L2 */
 
@@ -214,8 +208,9 @@ fill(struct logread *r, struct buf *why)
 	return got;
 }
 
-/* emit - hand out data[start..start+len) as the next line */
-static void
+/* emit - hand out data[start..start+len) as the next line; inlined, as
+ * logread_next's usual case runs it for nearly every line */
+static ALWAYS_INLINE void
 emit(struct logread *r, struct logread_line *out, size_t len, bool partial,
      bool truncated)
 {
@@ -243,16 +238,7 @@ logread_next(struct logread *r, struct logread_line *out, struct buf *why)
 	if (r->open && !r->skipping && r->scan == r->start &&
 	    (nl = memchr(r->data + r->start, '\n', r->end - r->start)) !=
 	    NULL && (len = (size_t)(nl - r->data) - r->start) <= r->max_line) {
-		/* emit() spelt out: no call, and the NUL test mostly one compare */
-		out->text = span_make(r->data + r->start, len);
-		out->has_nul = has_nul(r, r->start, len);
-		out->path = r->path;
-		out->lineno = ++r->lineno;
-		out->mtime = r->mtime;
-		out->partial = false;
-		out->truncated = false;
-		out->new_file = r->first;
-		r->first = false;
+		emit(r, out, len, false, false);
 		r->start = r->scan = r->start + len + 1;
 		return 1;
 	}
